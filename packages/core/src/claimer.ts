@@ -1,0 +1,143 @@
+import type pg from 'pg';
+import { type ConnectionConfig, sessionClient } from './connection.js';
+import { claimSql, nextDueSql } from './sql/claim.js';
+import { finishSql, releaseSql } from './sql/finish.js';
+import type { Names } from './sql/names.js';
+import type { JobRecord } from './sql/rows.js';
+
+export interface ClaimResult {
+  /** Jobs locked and counted: run them. */
+  jobs: JobRecord[];
+  /** Jobs locked but found used up (their last attempt crashed): now failed; unlock them. */
+  exhausted: JobRecord[];
+  /** Locked ids whose row had moved on (completed or rescheduled by its previous holder): unlock them. */
+  stale: string[];
+  /** True when the scan saw every due job, so fewer jobs than asked means the queue is drained. */
+  complete: boolean;
+}
+
+export interface Failure {
+  id: string;
+  message: string;
+  stack: string | null;
+  delayMs: number;
+  permanent: boolean;
+}
+
+export interface FailedRow {
+  id: string;
+  dead: boolean;
+  run_at: string;
+  delay_ms: number;
+}
+
+const MAX_SCAN = 10_000;
+
+/**
+ * The session that holds this worker's job locks. Every lock is taken, re-checked and
+ * released on this one connection; if it drops, Postgres drops every lock with it, which
+ * is what frees a dead worker's jobs at once. `generation` changes with each connection,
+ * so results from jobs claimed on an older one are never written.
+ */
+export class Claimer {
+  private client: pg.Client | undefined;
+  generation = 0;
+
+  constructor(
+    private readonly config: ConnectionConfig,
+    private readonly names: Names,
+    private readonly onLost: (error: Error) => void,
+  ) {}
+
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
+  get backendPid(): number | undefined {
+    return (this.client as unknown as { processID?: number } | undefined)?.processID;
+  }
+
+  async connect(): Promise<void> {
+    const client = sessionClient(this.config, 'queue-claimer');
+    let live = false;
+    const lost = (error?: Error) => {
+      if (!live || this.client !== client) return;
+      this.client = undefined;
+      client.end().catch(() => {});
+      this.onLost(error ?? new Error('connection ended'));
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    live = true;
+    this.client = client;
+    this.generation++;
+  }
+
+  /** Closes the session; Postgres releases any lock still held. */
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => {});
+  }
+
+  private query(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    const c = this.client;
+    if (!c) return Promise.reject(new Error('claimer is not connected'));
+    return c.query(text, values);
+  }
+
+  async claim(queue: string, tasks: string[], held: string[], want: number): Promise<ClaimResult> {
+    let scan = Math.max(want * 2, 64);
+    for (;;) {
+      const { rows } = await this.query(claimSql(this.names), [queue, tasks, held, scan, want]);
+      const out: ClaimResult = { jobs: [], exhausted: [], stale: [], complete: true };
+      const scanned = (rows[0]?.scanned as number | undefined) ?? 0;
+      for (const r of rows) {
+        if (r.locked_id == null) continue;
+        if (r.id == null) out.stale.push(r.locked_id);
+        else if (r.failed_at != null) out.exhausted.push(r as JobRecord);
+        else out.jobs.push(r as JobRecord);
+      }
+      out.complete = scanned < scan;
+      const locked = out.jobs.length + out.exhausted.length + out.stale.length;
+      // Every candidate we saw was held by other workers: look further down the queue.
+      if (locked === 0 && !out.complete && scan < MAX_SCAN) {
+        scan = Math.min(scan * 4, MAX_SCAN);
+        continue;
+      }
+      return out;
+    }
+  }
+
+  /** Records outcomes and unlocks the jobs, in one statement and one transaction. */
+  async finish(unlock: string[], succeeded: string[], failures: Failure[]): Promise<FailedRow[]> {
+    const { rows } = await this.query(finishSql(this.names), [
+      unlock,
+      succeeded,
+      failures.map((f) => f.id),
+      failures.map((f) => f.message),
+      failures.map((f) => f.stack),
+      failures.map((f) => f.delayMs),
+      failures.map((f) => f.permanent),
+    ]);
+    return (rows[0]?.failed ?? []) as FailedRow[];
+  }
+
+  /** Unlocks jobs; those in `uncount` were never started, so their attempt is given back. */
+  async release(unlock: string[], uncount: string[]): Promise<void> {
+    if (unlock.length === 0) return;
+    await this.query(releaseSql(this.names), [unlock, uncount]);
+  }
+
+  async nextDue(queues: string[]): Promise<number | null> {
+    const { rows } = await this.query(nextDueSql(this.names), [queues]);
+    const ms = rows[0]?.delay_ms as number | null | undefined;
+    return ms == null ? null : Math.max(0, ms);
+  }
+}

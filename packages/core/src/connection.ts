@@ -1,0 +1,49 @@
+import pg from 'pg';
+
+export type ConnectionConfig = string | pg.ClientConfig;
+
+/** TCP keepalive on the long-lived connections, so a half-open socket is noticed in seconds, not hours. */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+/**
+ * A dedicated session connection for the claimer or the listener: never from a pool,
+ * because advisory locks and LISTEN belong to the session (and break behind a pooler in
+ * transaction mode).
+ */
+export function sessionClient(config: ConnectionConfig, applicationName: string): pg.Client {
+  const base: pg.ClientConfig = typeof config === 'string' ? { connectionString: config } : { ...config };
+  return new pg.Client({
+    ...base,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    application_name: base.application_name ?? applicationName,
+  });
+}
+
+/** Exponential reconnect delay with jitter: 100 ms, 200 ms, … up to 5 s. */
+export function reconnectDelay(failures: number): number {
+  const ms = Math.min(5000, 100 * 2 ** Math.min(failures, 10));
+  return Math.round(ms / 2 + Math.random() * (ms / 2));
+}
+
+/** A promise plus its resolve, for waiting on events instead of sleeping. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

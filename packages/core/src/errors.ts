@@ -1,0 +1,108 @@
+/** Every error @queue/core throws on purpose is a QueueError with a stable `code`. */
+export class QueueError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value (connection, schema name, worker options) is invalid. */
+export class ConfigError extends QueueError {
+  constructor(message: string) {
+    super('QUEUE_CONFIG', message);
+  }
+}
+
+/** `enqueue` named a task that is not in the queue's task map. */
+export class UnknownTaskError extends QueueError {
+  readonly task: string;
+  constructor(task: string, known: readonly string[]) {
+    const list = known.length > 0 ? known.map((k) => JSON.stringify(k)).join(', ') : '(none)';
+    super('QUEUE_UNKNOWN_TASK', `unknown task ${JSON.stringify(task)}: known tasks are ${list}`);
+    this.task = task;
+  }
+}
+
+/** A payload cannot be stored losslessly as JSON (not serialisable, \u0000, lone surrogate, too large). */
+export class InvalidPayloadError extends QueueError {
+  readonly task: string;
+  constructor(task: string, reason: string, options?: { cause?: unknown }) {
+    super('QUEUE_INVALID_PAYLOAD', `invalid payload for task ${JSON.stringify(task)}: ${reason}`, options);
+    this.task = task;
+  }
+}
+
+/** A payload failed the task's schema (Standard Schema, e.g. zod). */
+export class PayloadValidationError extends QueueError {
+  readonly task: string;
+  readonly issues: readonly { message: string; path?: readonly unknown[] | undefined }[];
+  constructor(task: string, issues: readonly { message: string; path?: readonly unknown[] | undefined }[]) {
+    const text = issues
+      .slice(0, 5)
+      .map((i) => (i.path && i.path.length > 0 ? `${i.path.map(pathKey).join('.')}: ${i.message}` : i.message))
+      .join('; ');
+    super('QUEUE_PAYLOAD_VALIDATION', `payload for task ${JSON.stringify(task)} failed validation: ${text}`);
+    this.task = task;
+    this.issues = issues;
+  }
+}
+
+/** An enqueue or worker option has a wrong type or value. */
+export class InvalidOptionError extends QueueError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('QUEUE_INVALID_OPTION', `invalid option ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** No job with that id exists (it may have completed and been deleted). */
+export class JobNotFoundError extends QueueError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('QUEUE_JOB_NOT_FOUND', `no job with id ${jobId}`);
+    this.jobId = jobId;
+  }
+}
+
+/** The job is running on a worker right now, so it cannot be changed or deleted. */
+export class JobRunningError extends QueueError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('QUEUE_JOB_RUNNING', `job ${jobId} is running on a worker; try again when it has finished`);
+    this.jobId = jobId;
+  }
+}
+
+/** The reason a handler's signal is aborted when the job runs past its timeout. */
+export class JobTimeoutError extends QueueError {
+  constructor(task: string, timeoutMs: number) {
+    super('QUEUE_JOB_TIMEOUT', `task ${JSON.stringify(task)} ran past its timeout of ${timeoutMs} ms`);
+  }
+}
+
+/** The reason a handler's signal is aborted when its worker stops before it finishes. */
+export class WorkerStoppingError extends QueueError {
+  constructor() {
+    super('QUEUE_WORKER_STOPPING', 'the worker is shutting down; the job will run again');
+  }
+}
+
+/**
+ * The reason a handler's signal is aborted when the worker's locking connection is lost:
+ * the job's lock is gone, another worker may take it, and this worker will record nothing for it.
+ */
+export class LockLostError extends QueueError {
+  constructor(cause?: unknown) {
+    super('QUEUE_LOCK_LOST', 'the connection holding this job lock was lost; the job will run again', {
+      cause,
+    });
+  }
+}
+
+function pathKey(p: unknown): string {
+  if (p && typeof p === 'object' && 'key' in p) return String((p as { key: unknown }).key);
+  return String(p);
+}

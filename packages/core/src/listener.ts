@@ -1,0 +1,116 @@
+import type pg from 'pg';
+import { type ConnectionConfig, reconnectDelay, sessionClient, sleep } from './connection.js';
+import type { Logger } from './logger.js';
+import type { Names } from './sql/names.js';
+
+export interface Wake {
+  queue: string;
+  /** Milliseconds until the job is due, by the database clock at enqueue. */
+  delayMs: number;
+}
+
+export interface ListenerEvents {
+  onWake(wake: Wake): void;
+  /** (Re)connected and listening: anything enqueued while we were away must be looked for. */
+  onListening(): void;
+}
+
+/**
+ * Holds one LISTEN connection. When it drops it reconnects with backoff and, once
+ * listening again, reports it so the worker polls for what it missed.
+ */
+export class Listener {
+  private client: pg.Client | undefined;
+  private stopping = new AbortController();
+  private running: Promise<void> | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly config: ConnectionConfig,
+    private readonly names: Names,
+    private readonly events: ListenerEvents,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves once the first LISTEN is in place (or rejects if the first connect fails). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.connect();
+    this.running = Promise.resolve();
+  }
+
+  /** Ends the connection and any pending reconnect. Safe twice, and before start(). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    const c = this.client;
+    this.client = undefined;
+    await c?.end().catch(() => {});
+  }
+
+  /** Terminates the socket as if the network had dropped it (used by fault tests). */
+  get backendPid(): number | undefined {
+    return (this.client as unknown as { processID?: number } | undefined)?.processID;
+  }
+
+  private async connect(): Promise<void> {
+    const client = sessionClient(this.config, 'queue-listener');
+    let live = false;
+    let dropped = false;
+    const onDrop = (error?: Error) => {
+      // Errors before the connection is live reject connect() instead.
+      if (!live || dropped) return;
+      dropped = true;
+      if (this.client === client) this.client = undefined;
+      client.end().catch(() => {});
+      if (this.stopping.signal.aborted) return;
+      this.logger.warn({ err: error?.message }, 'listener connection lost; reconnecting');
+      void this.reconnect();
+    };
+    client.on('error', onDrop);
+    client.on('end', () => onDrop());
+    client.on('notification', (msg) => {
+      if (msg.channel !== this.names.channel || !msg.payload) return;
+      const wake = parseWake(msg.payload);
+      if (wake) this.events.onWake(wake);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.names.channelIdent}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    live = true;
+    if (this.stopping.signal.aborted) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    this.failures = 0;
+    this.events.onListening();
+  }
+
+  private async reconnect(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      await sleep(reconnectDelay(this.failures++), this.stopping.signal);
+      if (this.stopping.signal.aborted) return;
+      try {
+        await this.connect();
+        this.logger.info({}, 'listener reconnected');
+        return;
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'listener reconnect failed');
+      }
+    }
+  }
+}
+
+function parseWake(payload: string): Wake | undefined {
+  try {
+    const v = JSON.parse(payload) as { q?: unknown; d?: unknown };
+    if (typeof v.q !== 'string') return undefined;
+    return { queue: v.q, delayMs: typeof v.d === 'number' && v.d > 0 ? v.d : 0 };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,87 @@
+import { InvalidOptionError } from './errors.js';
+import type { EnqueueOptions, TaskOptions } from './types.js';
+
+export const DEFAULT_QUEUE = 'default';
+export const DEFAULT_MAX_ATTEMPTS = 25;
+/** setTimeout overflows past 2^31 - 1 ms and fires at once; no timer of ours may be longer. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A row ready for INSERT, with every option checked. */
+export interface JobRow {
+  task: string;
+  queue: string;
+  payload: string;
+  priority: number;
+  /** ISO time, or null to use the database's now() + delayMs. */
+  runAt: string | null;
+  delayMs: number;
+  maxAttempts: number;
+}
+
+export function checkQueueName(option: string, queue: unknown): string {
+  if (typeof queue !== 'string' || queue.length === 0 || queue.length > 128 || queue.includes('\u0000')) {
+    throw new InvalidOptionError(option, `must be a string of 1 to 128 characters, got ${show(queue)}`);
+  }
+  return queue;
+}
+
+export function checkInt(option: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(option, `must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+  return value;
+}
+
+export function resolveJobOptions(
+  options: EnqueueOptions,
+  task: TaskOptions | undefined,
+): Omit<JobRow, 'task' | 'payload'> {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('options', `must be an object, got ${show(options)}`);
+  }
+  const { runAt, delay } = options;
+  if (runAt !== undefined && delay !== undefined) {
+    throw new InvalidOptionError('runAt', 'give either runAt or delay, not both');
+  }
+  let at: string | null = null;
+  if (runAt !== undefined) {
+    if (!(runAt instanceof Date) || Number.isNaN(runAt.getTime())) {
+      throw new InvalidOptionError('runAt', `must be a valid Date, got ${show(runAt)}`);
+    }
+    at = runAt.toISOString();
+  }
+  let delayMs = 0;
+  if (delay !== undefined) {
+    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
+      throw new InvalidOptionError('delay', `must be a finite number of milliseconds >= 0, got ${show(delay)}`);
+    }
+    delayMs = delay;
+  }
+  return {
+    queue: checkQueueName('queue', options.queue ?? task?.queue ?? DEFAULT_QUEUE),
+    priority: checkInt('priority', options.priority ?? task?.priority ?? 0, -32768, 32767),
+    maxAttempts: checkInt('maxAttempts', options.maxAttempts ?? task?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, 1_000_000),
+    runAt: at,
+    delayMs,
+  };
+}
+
+/** Checks the options a task definition carries, once, when the queue is created. */
+export function checkTaskOptions(task: string, def: TaskOptions): void {
+  const p = `tasks.${task}`;
+  if (def.queue !== undefined) checkQueueName(`${p}.queue`, def.queue);
+  if (def.priority !== undefined) checkInt(`${p}.priority`, def.priority, -32768, 32767);
+  if (def.maxAttempts !== undefined) checkInt(`${p}.maxAttempts`, def.maxAttempts, 1, 1_000_000);
+  if (def.timeout !== undefined) checkInt(`${p}.timeout`, def.timeout, 1, MAX_TIMER_MS);
+  if (def.backoff !== undefined && typeof def.backoff !== 'function' && typeof def.backoff !== 'object') {
+    throw new InvalidOptionError(`${p}.backoff`, 'must be a function or { baseDelay, maxDelay, jitter }');
+  }
+}
+
+export function show(value: unknown): string {
+  if (value instanceof Date) return `Date(${value.toString()})`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object' && value !== null) return Object.prototype.toString.call(value);
+  return String(value);
+}

@@ -1,0 +1,301 @@
+import pg from 'pg';
+import type { ConnectionConfig } from './connection.js';
+import { TypedEmitter } from './emitter.js';
+import { ConfigError, InvalidOptionError, JobNotFoundError, JobRunningError, UnknownTaskError } from './errors.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { migrate } from './migrate.js';
+import { Notifier } from './notifier.js';
+import { checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
+import {
+  countJobsSql,
+  deleteJobSql,
+  getJobSql,
+  jobExistsSql,
+  listJobsSql,
+  retryFailedSql,
+  retryJobSql,
+} from './sql/admin.js';
+import { insertManySql, insertManyValues, insertOneSql, insertOneValues, notifyPayload, notifySql } from './sql/enqueue.js';
+import { makeNames, type Names } from './sql/names.js';
+import { type JobRecord, toJob } from './sql/rows.js';
+import type {
+  EnqueueOptions,
+  Job,
+  JobState,
+  PayloadOf,
+  Queryable,
+  TaskDefinition,
+  TaskHandler,
+  TaskMap,
+} from './types.js';
+import { Worker } from './worker.js';
+import type { WorkerOptions } from './worker-options.js';
+
+export interface QueueOptions<M extends TaskMap = TaskMap> {
+  /** Postgres connection string. Give this, `connection`, or `pool`. */
+  connectionString?: string;
+  /** node-postgres client config, for options a connection string cannot carry. */
+  connection?: pg.ClientConfig;
+  /**
+   * Your own pool, used for enqueue and admin calls (you close it). Workers still open
+   * their own two session connections with the pool's settings; they must reach Postgres
+   * directly or through a session-mode pooler, never a transaction-mode one.
+   */
+  pool?: pg.Pool;
+  /** Schema holding the queue's tables. Default 'queue'. */
+  schema?: string;
+  /** 32-bit namespace for the queue's advisory locks, to stay clear of your own. Default 0x71756575. */
+  lockNamespace?: number;
+  /** The task map: names, handlers, per-task options and schemas. */
+  tasks?: M;
+  /** Largest payload accepted, in bytes of JSON. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** pino-compatible logger. Default: warnings and errors to the console. */
+  logger?: Logger;
+}
+
+export interface QueueEvents {
+  enqueued: (event: { job: Job }) => void;
+}
+
+export type EnqueueManyItem<M extends TaskMap> = {
+  [K in keyof M & string]: { task: K; payload: PayloadOf<M[K]>; options?: Omit<EnqueueOptions, 'client'> };
+}[keyof M & string];
+
+export interface ListJobsOptions {
+  state?: JobState;
+  queue?: string;
+  task?: string;
+  /** Keyset pagination: only jobs with a larger id. */
+  after?: string;
+  /** Default 50, at most 1,000. */
+  limit?: number;
+}
+
+export interface QueueCounts {
+  queue: string;
+  available: number;
+  scheduled: number;
+  running: number;
+  failed: number;
+}
+
+/**
+ * The entry point: enqueue jobs (also inside your own transactions), inspect and manage
+ * them, and create workers.
+ */
+export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents> {
+  readonly names: Names;
+  readonly pool: pg.Pool;
+  readonly logger: Logger;
+  private readonly ownsPool: boolean;
+  private readonly connection: ConnectionConfig;
+  private readonly tasks = new Map<string, TaskDefinition>();
+  private readonly checksTaskNames: boolean;
+  private readonly maxPayloadBytes: number;
+  private readonly notifier: Notifier;
+  private readonly workers = new Set<Worker>();
+  private readonly sql: { one: string; many: string; notify: string };
+
+  constructor(options: QueueOptions<M>) {
+    super();
+    if (options === null || typeof options !== 'object') throw new ConfigError('Queue options must be an object');
+    this.names = makeNames(options.schema, options.lockNamespace);
+    this.logger = options.logger ?? consoleLogger();
+    if (options.pool) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+      this.connection = { ...(options.pool.options as pg.ClientConfig) };
+    } else if (options.connectionString || options.connection) {
+      this.connection = options.connection ?? (options.connectionString as string);
+      const config = typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection;
+      this.pool = new pg.Pool({ ...config, application_name: config.application_name ?? 'queue' });
+      this.ownsPool = true;
+    } else {
+      throw new ConfigError('give connectionString, connection or pool');
+    }
+    this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'idle pool connection failed'));
+    const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (!Number.isInteger(max) || max < 1) throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
+    this.maxPayloadBytes = max;
+    this.checksTaskNames = options.tasks !== undefined;
+    for (const [name, value] of Object.entries(options.tasks ?? {})) {
+      const def: TaskDefinition =
+        typeof value === 'function' ? { handler: value as TaskHandler } : (value as TaskDefinition);
+      if (!def || typeof def.handler !== 'function') {
+        throw new ConfigError(`task ${JSON.stringify(name)} needs a handler function`);
+      }
+      checkTaskOptions(name, def);
+      this.tasks.set(name, def);
+    }
+    this.notifier = new Notifier(this.pool, this.names, this.logger);
+    this.sql = { one: insertOneSql(this.names), many: insertManySql(this.names), notify: notifySql(this.names) };
+  }
+
+  /** Creates or updates the queue's schema. Safe when many processes call it at once. */
+  async migrate(): Promise<number[]> {
+    const client = await this.pool.connect();
+    try {
+      return await migrate(client, this.names);
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Stores one job. Resolves once it is committed, or, with `options.client`, once it is
+   * written in that client's transaction. Bad input throws before anything is written.
+   */
+  async enqueue<K extends keyof M & string>(
+    task: K,
+    payload: PayloadOf<M[K]>,
+    options: EnqueueOptions = {},
+  ): Promise<Job<PayloadOf<M[K]>, K>> {
+    const row = await this.prepare(task, payload, options);
+    const db = options.client ?? this.pool;
+    const { rows } = await db.query(this.sql.one, insertOneValues(row));
+    const record = rows[0] as JobRecord & { delay_ms: number };
+    await this.announce(options.client, [record]);
+    const job = toJob(record) as Job<PayloadOf<M[K]>, K>;
+    this.emit('enqueued', { job });
+    return job;
+  }
+
+  /** Stores many jobs in one statement (one transaction): all or none. */
+  async enqueueMany(items: readonly EnqueueManyItem<M>[], options: { client?: Queryable } = {}): Promise<Job[]> {
+    if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
+    if (items.length === 0) return [];
+    const rows: JobRow[] = [];
+    for (const item of items) {
+      if (item === null || typeof item !== 'object') {
+        throw new InvalidOptionError('items', `each item must be { task, payload, options? }, got ${show(item)}`);
+      }
+      rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
+    }
+    const db = options.client ?? this.pool;
+    const { rows: records } = await db.query(this.sql.many, insertManyValues(rows));
+    // RETURNING gives no order guarantee; ids were assigned in input order.
+    records.sort((a: JobRecord, b: JobRecord) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    await this.announce(options.client, records);
+    const jobs = records.map((r: JobRecord) => toJob(r));
+    if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
+    return jobs;
+  }
+
+  private async prepare(task: string, payload: unknown, options: EnqueueOptions): Promise<JobRow> {
+    if (typeof task !== 'string' || task.length === 0 || task.length > 128) {
+      throw new InvalidOptionError('task', `must be a task name of 1 to 128 characters, got ${show(task)}`);
+    }
+    const def = this.tasks.get(task);
+    if (!def && this.checksTaskNames) throw new UnknownTaskError(task, [...this.tasks.keys()]);
+    const resolved = resolveJobOptions(options, def);
+    if (def?.schema) await validatePayload(task, def.schema, payload);
+    // The payload is stored as given, not as the schema's output: the worker validates it
+    // again and hands the handler the output.
+    return { task, payload: encodePayload(task, payload, this.maxPayloadBytes), ...resolved };
+  }
+
+  /**
+   * Wakes workers for new jobs. Inside the caller's transaction the NOTIFY is queued there
+   * and delivered at its COMMIT (and dropped on ROLLBACK); on our pool the job is already
+   * committed, so a coalesced NOTIFY follows.
+   */
+  private async announce(client: Queryable | undefined, records: { queue: string; delay_ms: number }[]) {
+    const soonest = new Map<string, number>();
+    for (const r of records) soonest.set(r.queue, Math.min(r.delay_ms, soonest.get(r.queue) ?? Infinity));
+    if (client) {
+      await client.query(this.sql.notify, [[...soonest].map(([q, d]) => notifyPayload(q, d))]);
+    } else {
+      for (const [q, d] of soonest) this.notifier.nudge(q, d);
+    }
+  }
+
+  /** Creates a worker for this queue's tasks. Call `start()` on it. */
+  worker(options: WorkerOptions = {}): Worker {
+    if (this.tasks.size === 0) throw new ConfigError('a worker needs tasks: pass `tasks` to the Queue');
+    const worker = new Worker(this.connection, this.names, this.tasks, options, options.logger ?? this.logger);
+    this.workers.add(worker);
+    return worker;
+  }
+
+  // ---- admin ------------------------------------------------------------------------------
+
+  async getJob(id: string | bigint): Promise<(Job & { state: JobState }) | null> {
+    const { rows } = await this.pool.query(getJobSql(this.names), [jobId(id)]);
+    return rows[0] ? { ...toJob(rows[0]), state: rows[0].state } : null;
+  }
+
+  async listJobs(options: ListJobsOptions = {}): Promise<(Job & { state: JobState })[]> {
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InvalidOptionError('limit', `must be an integer from 1 to 1000, got ${show(limit)}`);
+    }
+    const { rows } = await this.pool.query(listJobsSql(this.names), [
+      options.state ?? null,
+      options.queue ?? null,
+      options.task ?? null,
+      options.after === undefined ? null : jobId(options.after),
+      limit,
+    ]);
+    return rows.map((r) => ({ ...toJob(r), state: r.state }));
+  }
+
+  async countJobs(): Promise<QueueCounts[]> {
+    const { rows } = await this.pool.query(countJobsSql(this.names));
+    return rows;
+  }
+
+  /** Makes a failed or scheduled job available now, with its attempts reset. */
+  async retryJob(id: string | bigint): Promise<Job> {
+    const key = jobId(id);
+    const { rows } = await this.pool.query(retryJobSql(this.names), [key]);
+    if (!rows[0]) throw await this.whyNot(key);
+    this.notifier.nudge(rows[0].queue, 0);
+    return toJob(rows[0]);
+  }
+
+  /** Makes every failed job (of a queue and/or task) available again; returns how many. */
+  async retryFailed(filter: { queue?: string; task?: string } = {}): Promise<number> {
+    const { rows } = await this.pool.query(retryFailedSql(this.names), [filter.queue ?? null, filter.task ?? null]);
+    for (const q of new Set(rows.map((r: { queue: string }) => r.queue))) this.notifier.nudge(q, 0);
+    return rows.length;
+  }
+
+  /** Deletes a job that is not running (cancelling it if it had not started). */
+  async deleteJob(id: string | bigint): Promise<Job> {
+    const key = jobId(id);
+    const { rows } = await this.pool.query(deleteJobSql(this.names), [key]);
+    if (!rows[0]) throw await this.whyNot(key);
+    return toJob(rows[0]);
+  }
+
+  private async whyNot(id: string): Promise<Error> {
+    const { rows } = await this.pool.query(jobExistsSql(this.names), [id]);
+    return rows.length > 0 ? new JobRunningError(id) : new JobNotFoundError(id);
+  }
+
+  /** Stops this queue's workers, sends pending notifications and closes the pool if it made it. */
+  async close(): Promise<void> {
+    await Promise.all([...this.workers].map((w) => w.stop()));
+    await this.notifier.flush();
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+function jobId(id: unknown): string {
+  if (typeof id === 'bigint' && id > 0n) return id.toString();
+  if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return String(id);
+  if (typeof id === 'string' && /^[1-9][0-9]{0,18}$/.test(id) && BigInt(id) <= 9223372036854775807n) return id;
+  throw new InvalidOptionError('id', `must be a positive bigint job id (string, bigint or safe integer), got ${show(id)}`);
+}
+
+/** Identity helper that keeps each task's payload type for `enqueue`. */
+export function defineTasks<M extends TaskMap>(tasks: M): M {
+  return tasks;
+}
+
+/** Defines one task with options; with a schema, the handler receives the schema's output type. */
+export function task<In, Out = In>(definition: TaskDefinition<In, Out>): TaskDefinition<In, Out> {
+  return definition;
+}

@@ -1,0 +1,70 @@
+import { JobTimeoutError } from './errors.js';
+import type { Logger } from './logger.js';
+import { validatePayload } from './payload.js';
+import type { Job, TaskDefinition } from './types.js';
+
+export type RunOutcome =
+  | { ok: true }
+  | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
+
+/**
+ * Runs one handler. On timeout the signal is aborted with a JobTimeoutError, but the job
+ * stays claimed until the handler has really returned: releasing it earlier could let a
+ * second worker start it while the first is still running it.
+ */
+export async function runJob(
+  def: TaskDefinition,
+  job: Job,
+  controller: AbortController,
+  logger: Logger,
+): Promise<RunOutcome> {
+  let payload: unknown;
+  try {
+    payload = await validatePayload(job.task, def.schema, job.payload);
+  } catch (error) {
+    // Retrying cannot fix a payload that fails its schema.
+    return { ok: false, error, timedOut: false, permanent: true };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  if (def.timeout !== undefined) {
+    const ms = def.timeout;
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new JobTimeoutError(job.task, ms));
+    }, ms);
+  }
+  try {
+    await def.handler(payload, { job, attempt: job.attempts, signal: controller.signal, logger });
+    if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: timedOut ? controller.signal.reason : error, timedOut, permanent: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Error text as Postgres can store it: no \u0000, no lone surrogates, bounded length. */
+function clean(text: string, max: number): string {
+  const t = text.replaceAll('\u0000', '\\u0000').toWellFormed();
+  return t.length > max ? `${t.slice(0, max)}… (truncated)` : t;
+}
+
+export function describeError(error: unknown): { message: string; stack: string | null } {
+  const d = describe(error);
+  return { message: clean(d.message, 8_000), stack: d.stack === null ? null : clean(d.stack, 32_000) };
+}
+
+function describe(error: unknown): { message: string; stack: string | null } {
+  if (error instanceof Error) {
+    return { message: `${error.name}: ${error.message}`, stack: error.stack ?? null };
+  }
+  let message: string;
+  try {
+    message = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  } catch {
+    message = String(error);
+  }
+  return { message: `non-Error thrown: ${message}`, stack: null };
+}

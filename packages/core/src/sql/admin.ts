@@ -1,0 +1,81 @@
+import type { Names } from './names.js';
+import { JOB_COLUMNS } from './rows.js';
+
+/**
+ * Ids of the jobs whose advisory lock some session holds right now: the running jobs.
+ * The bigint lock key is split across classid (high 32 bits) and objid (low 32 bits).
+ */
+export function lockedIdsSql(n: Names): string {
+  return `SELECT ((l.classid::int8 << 32) | l.objid::int8) # ${n.lockMask} AS id, l.pid
+    FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+}
+
+const STATE = (n: Names) => `CASE
+    WHEN j.failed_at IS NOT NULL THEN 'failed'
+    WHEN r.id IS NOT NULL THEN 'running'
+    WHEN j.run_at > now() THEN 'scheduled'
+    ELSE 'available' END`;
+
+export function getJobSql(n: Names): string {
+  return `SELECT ${JOB_COLUMNS('j')}, ${STATE(n)} AS state
+    FROM ${n.q}.jobs j LEFT JOIN (${lockedIdsSql(n)}) r ON r.id = j.id
+    WHERE j.id = $1::bigint`;
+}
+
+/** $1 state or null, $2 queue or null, $3 task or null, $4 id to start after (keyset) or null, $5 limit. */
+export function listJobsSql(n: Names): string {
+  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
+    SELECT * FROM (
+      SELECT ${JOB_COLUMNS('j')}, ${STATE(n)} AS state
+      FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
+      WHERE ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.task = $3)
+        AND ($4::bigint IS NULL OR j.id > $4::bigint)
+        AND CASE $1::text
+          WHEN 'failed' THEN j.failed_at IS NOT NULL
+          WHEN 'scheduled' THEN j.failed_at IS NULL AND j.run_at > now()
+          WHEN 'available' THEN j.failed_at IS NULL AND j.run_at <= now()
+          WHEN 'running' THEN j.failed_at IS NULL AND r.id IS NOT NULL
+          ELSE true END
+    ) x WHERE $1::text IS NULL OR x.state = $1
+    ORDER BY x.id::bigint LIMIT $5`;
+}
+
+export function countJobsSql(n: Names): string {
+  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
+    SELECT j.queue,
+      count(*) FILTER (WHERE j.failed_at IS NULL AND j.run_at <= now() AND r.id IS NULL)::int AS available,
+      count(*) FILTER (WHERE j.failed_at IS NULL AND j.run_at > now() AND r.id IS NULL)::int AS scheduled,
+      count(*) FILTER (WHERE j.failed_at IS NULL AND r.id IS NOT NULL)::int AS running,
+      count(*) FILTER (WHERE j.failed_at IS NOT NULL)::int AS failed
+    FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
+    GROUP BY j.queue ORDER BY j.queue`;
+}
+
+/**
+ * Changes or deletes one job unless a worker holds it: the transaction-level try-lock
+ * conflicts with a worker's session lock on the same key, and keeps workers off the job
+ * until this statement commits.
+ */
+export function retryJobSql(n: Names): string {
+  return `UPDATE ${n.q}.jobs SET failed_at = NULL, run_at = now(), attempts = 0
+    WHERE id = $1::bigint AND pg_try_advisory_xact_lock(${n.lockKey('id')})
+    RETURNING ${JOB_COLUMNS(n.q + '.jobs')}`;
+}
+
+export function deleteJobSql(n: Names): string {
+  return `DELETE FROM ${n.q}.jobs WHERE id = $1::bigint AND pg_try_advisory_xact_lock(${n.lockKey('id')})
+    RETURNING ${JOB_COLUMNS(n.q + '.jobs')}`;
+}
+
+export function jobExistsSql(n: Names): string {
+  return `SELECT 1 FROM ${n.q}.jobs WHERE id = $1::bigint`;
+}
+
+/** Failed jobs only, so none is locked; $1 queue or null, $2 task or null. */
+export function retryFailedSql(n: Names): string {
+  return `UPDATE ${n.q}.jobs SET failed_at = NULL, run_at = now(), attempts = 0
+    WHERE failed_at IS NOT NULL AND ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR task = $2)
+    RETURNING queue`;
+}

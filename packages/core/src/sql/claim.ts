@@ -1,0 +1,53 @@
+import type { Names } from './names.js';
+import { JOB_COLUMNS } from './rows.js';
+
+const LOST_MESSAGE =
+  'this attempt was interrupted: its worker stopped or lost its database connection before recording a result';
+
+/**
+ * Claims up to $5 due jobs of queue $1 whose task is in $2, skipping the ids in $3 (jobs
+ * this session already holds: advisory locks are re-entrant, so it would lock them again).
+ *
+ * - `candidates` is MATERIALIZED so pg_try_advisory_lock runs once per row, in index order,
+ *   on rows we then see; `locked` is MATERIALIZED with a LIMIT, so it stops at the first $5
+ *   successes and no lock is taken on a row we do not return.
+ * - Advisory locks ignore MVCC: a candidate may have been completed (deleted) or retried
+ *   (run_at moved) by its previous holder after our snapshot. The UPDATE re-checks each
+ *   locked row against its newest version; a row it skips comes back with `id` NULL and the
+ *   caller unlocks it. The UPDATE also waits on any row lock a finishing holder still has.
+ * - The UPDATE counts the attempt before it runs, so a job that kills its worker still uses
+ *   up its attempts: one found at max_attempts with no recorded result is failed here.
+ * - `scanned` tells the caller whether the candidate list was cut short by $4.
+ */
+export function claimSql(n: Names): string {
+  return `WITH candidates AS MATERIALIZED (
+      SELECT id FROM ${n.q}.jobs
+      WHERE queue = $1 AND failed_at IS NULL AND run_at <= now()
+        AND task = ANY($2::text[]) AND id <> ALL($3::bigint[])
+      ORDER BY priority, run_at, id
+      LIMIT $4
+    ), locked AS MATERIALIZED (
+      SELECT id FROM candidates WHERE pg_try_advisory_lock(${n.lockKey('id')}) LIMIT $5
+    ), claimed AS (
+      UPDATE ${n.q}.jobs j SET
+        attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
+        failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
+        errors = CASE
+          WHEN j.attempts > 0 AND (j.errors -> -1 ->> 'attempt')::int IS DISTINCT FROM j.attempts
+          THEN j.errors || jsonb_build_array(jsonb_build_object(
+            'attempt', j.attempts, 'at', now(), 'message', '${LOST_MESSAGE}'))
+          ELSE j.errors END
+      FROM locked
+      WHERE j.id = locked.id AND j.failed_at IS NULL AND j.run_at <= now()
+      RETURNING ${JOB_COLUMNS('j')}
+    )
+    SELECT s.scanned, l.id::text AS locked_id, c.*
+    FROM (SELECT count(*)::int AS scanned FROM candidates) s
+    LEFT JOIN (locked l LEFT JOIN claimed c ON c.id = l.id::text) ON true`;
+}
+
+/** How long until the earliest scheduled job of these queues is due, by the database clock. */
+export function nextDueSql(n: Names): string {
+  return `SELECT floor(extract(epoch FROM min(run_at) - now()) * 1000)::float8 AS delay_ms
+    FROM ${n.q}.jobs WHERE queue = ANY($1::text[]) AND failed_at IS NULL AND run_at > now()`;
+}

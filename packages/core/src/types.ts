@@ -1,0 +1,98 @@
+import type { Logger } from './logger.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+
+/** Anything with node-postgres' `query`: a `pg.Client`, a `pg.PoolClient` inside your transaction, a `pg.Pool`. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount?: number | null }>;
+}
+
+/** One entry per failed attempt, oldest first. */
+export interface JobError {
+  attempt: number;
+  /** ISO timestamp from the database clock. */
+  at: string;
+  message: string;
+  stack?: string;
+}
+
+export type JobState = 'available' | 'scheduled' | 'running' | 'failed';
+
+export interface Job<Payload = unknown, Task extends string = string> {
+  /** bigint id as a decimal string: ids past 2^53 stay exact. */
+  id: string;
+  task: Task;
+  queue: string;
+  payload: Payload;
+  priority: number;
+  runAt: Date;
+  /** Attempts started so far, including the one running now. */
+  attempts: number;
+  maxAttempts: number;
+  errors: JobError[];
+  failedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface JobContext<Payload = unknown> {
+  job: Job<Payload>;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted on timeout, on shutdown past the grace period, and when the job's lock is lost. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+export type TaskHandler<Payload = any> = (payload: Payload, ctx: JobContext<Payload>) => unknown;
+
+/** Delay before retry number `attempt` (1 after the first failure); or the exponential defaults' settings. */
+export type Backoff =
+  | ((attempt: number, error: unknown) => number)
+  | { baseDelay?: number; maxDelay?: number; jitter?: boolean };
+
+export interface TaskOptions {
+  /** Queue the task's jobs go to unless `enqueue` says otherwise. Default 'default'. */
+  queue?: string;
+  /** Lower runs first. Default 0. */
+  priority?: number;
+  /** Default 25. */
+  maxAttempts?: number;
+  /** Milliseconds; past it the signal is aborted and the attempt counts as failed. */
+  timeout?: number;
+  backoff?: Backoff;
+}
+
+export interface TaskDefinition<Input = any, Output = Input> extends TaskOptions {
+  handler: TaskHandler<Output>;
+  /** A Standard Schema (zod, valibot, arktype…) checked before enqueue and again before the handler runs. */
+  schema?: StandardSchemaV1<Input, Output>;
+}
+
+export type TaskMap = { [task: string]: TaskHandler<any> | TaskDefinition<any, any> };
+
+/** The payload type `enqueue` accepts for one task definition. */
+export type PayloadOf<D> = D extends TaskDefinition<infer In, any>
+  ? In
+  : D extends TaskHandler<infer P>
+    ? P
+    : never;
+
+/** For producers that do not import the handlers: `new Queue<Tasks<{ sendEmail: { to: string } }>>(…)`. */
+export type Tasks<Payloads extends Record<string, unknown>> = {
+  [K in keyof Payloads & string]: TaskHandler<Payloads[K]>;
+};
+
+export interface EnqueueOptions {
+  /** When to run, by the wall clock you pass. Exclusive with `delay`. */
+  runAt?: Date;
+  /** Milliseconds from now by the database clock. Exclusive with `runAt`. */
+  delay?: number;
+  priority?: number;
+  queue?: string;
+  maxAttempts?: number;
+  /**
+   * Write the job with this client, e.g. inside your own transaction: workers see it only
+   * after your COMMIT, and never if you roll back.
+   */
+  client?: Queryable;
+}
+

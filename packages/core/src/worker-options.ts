@@ -1,0 +1,55 @@
+import { InvalidOptionError } from './errors.js';
+import { checkInt, checkQueueName, DEFAULT_QUEUE, MAX_TIMER_MS, show } from './options.js';
+import type { Logger } from './logger.js';
+import type { TaskDefinition } from './types.js';
+
+export interface WorkerOptions {
+  /**
+   * Queues to work and their concurrency: `['emails', 'default']` (each with `concurrency`)
+   * or `{ emails: 2, default: 8 }`. Default: every queue named by a task, plus 'default'.
+   */
+  queues?: readonly string[] | Readonly<Record<string, number>>;
+  /** Jobs run at once per queue when `queues` does not say. Default 8. */
+  concurrency?: number;
+  /**
+   * Milliseconds between polls. Notifications wake workers at once; polling finds what
+   * they cannot announce, such as jobs freed by a worker that died. Default 500.
+   */
+  pollInterval?: number;
+  /** Milliseconds stop() waits for running jobs before aborting them. Default 30,000. */
+  shutdownTimeout?: number;
+  /** Milliseconds stop() waits after aborting, for handlers to return. Default 5,000. */
+  abortGrace?: number;
+  /** Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once). Default false. */
+  handleSignals?: boolean;
+  logger?: Logger;
+}
+
+export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<string, TaskDefinition>) {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionError('worker options', `must be an object, got ${show(options)}`);
+  }
+  const concurrency = checkInt('concurrency', options.concurrency ?? 8, 1, 10_000);
+  const queues = new Map<string, number>();
+  const given = options.queues;
+  if (given === undefined) {
+    queues.set(DEFAULT_QUEUE, concurrency);
+    for (const def of tasks.values()) if (def.queue) queues.set(def.queue, concurrency);
+  } else if (Array.isArray(given)) {
+    for (const q of given) queues.set(checkQueueName('queues', q), concurrency);
+  } else if (typeof given === 'object') {
+    for (const [q, n] of Object.entries(given)) {
+      queues.set(checkQueueName('queues', q), checkInt(`queues.${q}`, n, 1, 10_000));
+    }
+  } else {
+    throw new InvalidOptionError('queues', `must be an array of names or an object of concurrencies, got ${show(given)}`);
+  }
+  if (queues.size === 0) throw new InvalidOptionError('queues', 'must name at least one queue');
+  return {
+    queues,
+    pollInterval: checkInt('pollInterval', options.pollInterval ?? 500, 10, MAX_TIMER_MS),
+    shutdownTimeout: checkInt('shutdownTimeout', options.shutdownTimeout ?? 30_000, 0, MAX_TIMER_MS),
+    abortGrace: checkInt('abortGrace', options.abortGrace ?? 5_000, 0, MAX_TIMER_MS),
+    handleSignals: options.handleSignals ?? false,
+  };
+}

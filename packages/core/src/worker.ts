@@ -1,0 +1,435 @@
+import { type ClaimResult, Claimer, type Failure } from './claimer.js';
+import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
+import { TypedEmitter } from './emitter.js';
+import { LockLostError, WorkerStoppingError } from './errors.js';
+import { Listener, type Wake } from './listener.js';
+import { childLogger, type Logger } from './logger.js';
+import { MAX_TIMER_MS } from './options.js';
+import { retryDelay } from './backoff.js';
+import { describeError, runJob } from './run-job.js';
+import type { Names } from './sql/names.js';
+import { type JobRecord, toJob } from './sql/rows.js';
+import type { Job, TaskDefinition } from './types.js';
+import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
+
+export interface WorkerEvents {
+  started: (event: { job: Job }) => void;
+  completed: (event: { job: Job; durationMs: number }) => void;
+  /** The job will run again after `delayMs`. */
+  retried: (event: { job: Job; error: unknown; delayMs: number }) => void;
+  /** The job is failed for good and kept for inspection or a manual retry. */
+  failed: (event: { job: Job; error: unknown }) => void;
+  /** A non-fatal problem the worker recovers from (a lost connection, a failed write). */
+  error: (error: Error) => void;
+}
+
+interface QueueState {
+  name: string;
+  concurrency: number;
+  running: number;
+  /** Jobs may be due: set by wake-ups, polls and full claims; cleared by a claim that drained it. */
+  dirty: boolean;
+  /** Bumped on every wake-up, so a claim can tell whether one arrived while it ran. */
+  wakes: number;
+  tasks: string[];
+}
+
+interface Running {
+  job: Job;
+  queue: QueueState;
+  controller: AbortController;
+  generation: number;
+  startedAt: number;
+  stopping: boolean;
+  done: Promise<void>;
+}
+
+interface Outcome {
+  running: Running;
+  ok: boolean;
+  error?: unknown;
+  failure?: Failure;
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * Claims jobs from its queues and runs them, never holding more jobs than it has free
+ * slots. One session connection holds the job locks (the claimer), another listens for
+ * wake-ups (the listener); polling is the backstop for missed notifications and for jobs
+ * freed by a dead worker, which Postgres does not announce.
+ */
+export class Worker extends TypedEmitter<WorkerEvents> {
+  private state: State = 'new';
+  private readonly claimer: Claimer;
+  private readonly listener: Listener;
+  private readonly queues = new Map<string, QueueState>();
+  private readonly running = new Map<string, Running>();
+  /** Ids this process holds or still runs, excluded from claims (advisory locks are re-entrant). */
+  private readonly held = new Set<string>();
+  private outcomes: Outcome[] = [];
+  private flushing: Promise<void> | undefined;
+  private pumping: Promise<void> | undefined;
+  private pumpAgain = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private dueAt = Number.POSITIVE_INFINITY;
+  private reconnecting: Promise<void> | undefined;
+  private stopPromise: Promise<void> | undefined;
+  /** Aborted by a second SIGTERM/SIGINT: stop waiting for running jobs. */
+  private readonly abortWaits = new AbortController();
+  /** Aborted when stop() begins: ends reconnect back-offs. */
+  private readonly stopSignal = new AbortController();
+  private readonly opts: ReturnType<typeof resolveWorkerOptions>;
+  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(
+    config: ConnectionConfig,
+    private readonly names: Names,
+    private readonly tasks: ReadonlyMap<string, TaskDefinition>,
+    options: WorkerOptions,
+    private readonly logger: Logger,
+  ) {
+    super();
+    this.opts = resolveWorkerOptions(options, tasks);
+    // Any known task may be enqueued to any queue, so each queue claims every task this
+    // worker knows, and leaves the others for a worker that knows them.
+    const known = [...tasks.keys()];
+    for (const [name, concurrency] of this.opts.queues) {
+      this.queues.set(name, { name, concurrency, running: 0, dirty: true, wakes: 0, tasks: known });
+    }
+    this.claimer = new Claimer(config, names, (e) => this.onLockLost(e));
+    this.listener = new Listener(
+      config,
+      names,
+      { onWake: (w) => this.onWake(w), onListening: () => this.wakeAll() },
+      logger,
+    );
+  }
+
+  /** Connects, listens and starts claiming. Rejects if the database cannot be reached. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'starting';
+    try {
+      await this.claimer.connect();
+      await this.listener.start();
+    } catch (error) {
+      this.state = 'stopped';
+      await this.listener.stop();
+      await this.claimer.close();
+      throw error;
+    }
+    this.state = 'running';
+    this.pollTimer = setInterval(() => this.wakeAll(), this.opts.pollInterval);
+    this.pollTimer.unref();
+    if (this.opts.handleSignals) this.installSignalHandlers();
+    this.wakeAll();
+    void this.scheduleNextDue();
+  }
+
+  /** Jobs running right now. */
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  /** The backend pids of the claimer and listener sessions (for diagnostics and fault tests). */
+  get backendPids(): { claimer: number | undefined; listener: number | undefined } {
+    return { claimer: this.claimer.backendPid, listener: this.listener.backendPid };
+  }
+
+  /**
+   * Stops claiming, waits up to `shutdownTimeout` for running handlers, then aborts their
+   * signals and waits `abortGrace` more. Results are recorded and locks released; a job whose
+   * handler never returned is released by closing the session and will run again.
+   * Safe to call twice (both calls get the same promise) and before start().
+   */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.shutdown();
+    return this.stopPromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasStarted = this.state !== 'new';
+    this.state = 'stopping';
+    clearInterval(this.pollTimer);
+    clearTimeout(this.dueTimer);
+    this.stopSignal.abort();
+    if (!wasStarted) {
+      this.state = 'stopped';
+      return;
+    }
+    await this.listener.stop();
+    await this.pumping;
+    const settled = () => Promise.all([...this.running.values()].map((r) => r.done));
+    if (this.running.size > 0) {
+      await Promise.race([settled(), sleep(this.opts.shutdownTimeout, this.abortWaits.signal)]);
+    }
+    if (this.running.size > 0) {
+      this.logger.warn({ jobs: this.running.size }, 'shutdown timeout reached; aborting running jobs');
+      for (const r of this.running.values()) {
+        r.stopping = true;
+        r.controller.abort(new WorkerStoppingError());
+      }
+      await Promise.race([settled(), sleep(this.opts.abortGrace)]);
+    }
+    await this.flush();
+    await this.reconnecting;
+    await this.claimer.close();
+    this.state = 'stopped';
+    // Removed only now, so that a second signal during shutdown can hurry it.
+    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
+    this.signalHandlers.clear();
+  }
+
+  // ---- waking -------------------------------------------------------------------------
+
+  private onWake(wake: Wake): void {
+    const q = this.queues.get(wake.queue);
+    if (!q) return;
+    if (wake.delayMs > 0) return this.wakeAt(wake.delayMs);
+    this.markDirty(q);
+    this.pump();
+  }
+
+  private wakeAll(): void {
+    for (const q of this.queues.values()) this.markDirty(q);
+    this.pump();
+  }
+
+  private markDirty(q: QueueState): void {
+    q.dirty = true;
+    q.wakes++;
+  }
+
+  /** Arms one timer for the earliest known scheduled job, so it starts on time, not at the next poll. */
+  private wakeAt(delayMs: number): void {
+    const at = Date.now() + Math.min(delayMs, MAX_TIMER_MS);
+    if (at >= this.dueAt || this.state !== 'running') return;
+    clearTimeout(this.dueTimer);
+    this.dueAt = at;
+    this.dueTimer = setTimeout(() => {
+      this.dueAt = Number.POSITIVE_INFINITY;
+      this.wakeAll();
+      void this.scheduleNextDue();
+    }, at - Date.now());
+    this.dueTimer.unref();
+  }
+
+  private async scheduleNextDue(): Promise<void> {
+    try {
+      const ms = await this.claimer.nextDue([...this.queues.keys()]);
+      if (ms !== null) this.wakeAt(ms);
+    } catch {
+      // The poll covers it; a lost connection is handled by onLockLost.
+    }
+  }
+
+  // ---- claiming -----------------------------------------------------------------------
+
+  private pump(): void {
+    if (this.state !== 'running') return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = this.pumpLoop().finally(() => {
+      this.pumping = undefined;
+    });
+  }
+
+  private async pumpLoop(): Promise<void> {
+    do {
+      this.pumpAgain = false;
+      for (const q of this.queues.values()) {
+        if (this.state !== 'running' || !this.claimer.connected) return;
+        const free = q.concurrency - q.running;
+        if (!q.dirty || free <= 0) continue;
+        const wakes = q.wakes;
+        let result: ClaimResult;
+        try {
+          result = await this.claimer.claim(q.name, q.tasks, [...this.held], free);
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message, queue: q.name }, 'claim failed');
+          return;
+        }
+        const got = result.jobs.length;
+        if (got >= free || !result.complete) this.pumpAgain = true;
+        else if (q.wakes === wakes) q.dirty = false;
+        await this.accept(q, result);
+      }
+    } while (this.pumpAgain && this.state === 'running');
+  }
+
+  private async accept(q: QueueState, result: ClaimResult): Promise<void> {
+    const unlock = [...result.stale, ...result.exhausted.map((r) => r.id)];
+    let uncount: string[] = [];
+    if (this.state !== 'running') {
+      // stop() began while the claim was in flight: hand the jobs straight back.
+      uncount = result.jobs.map((r) => r.id);
+      unlock.push(...uncount);
+    } else {
+      for (const r of result.jobs) this.startJob(q, r);
+    }
+    if (unlock.length > 0) {
+      await this.claimer.release(unlock, uncount).catch((error) => {
+        this.logger.warn({ err: (error as Error).message }, 'could not release jobs; the session end will');
+      });
+    }
+    for (const r of result.exhausted) {
+      const job = toJob(r);
+      const last = job.errors.at(-1);
+      this.emit('failed', { job, error: new Error(last?.message ?? 'attempts used up') });
+    }
+  }
+
+  // ---- running ------------------------------------------------------------------------
+
+  private startJob(q: QueueState, record: JobRecord): void {
+    const job = toJob(record);
+    const def = this.tasks.get(job.task);
+    q.running++;
+    this.held.add(job.id);
+    const running: Running = {
+      job,
+      queue: q,
+      controller: new AbortController(),
+      generation: this.claimer.generation,
+      startedAt: performance.now(),
+      stopping: false,
+      done: Promise.resolve(),
+    };
+    this.running.set(job.id, running);
+    this.emit('started', { job });
+    const log = childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
+    running.done = (def ? runJob(def, job, running.controller, log) : missingTask(job)).then((outcome) =>
+      this.onJobDone(running, outcome),
+    );
+  }
+
+  private onJobDone(r: Running, outcome: Awaited<ReturnType<typeof runJob>>): void {
+    this.running.delete(r.job.id);
+    r.queue.running--;
+    if (r.generation !== this.claimer.generation || !this.claimer.connected) {
+      // The lock went with the old session: another worker may own the job now.
+      this.held.delete(r.job.id);
+      this.pump();
+      return;
+    }
+    if (outcome.ok) {
+      this.outcomes.push({ running: r, ok: true });
+    } else {
+      const { message, stack } = describeError(outcome.error);
+      const def = this.tasks.get(r.job.task);
+      const delayMs = r.stopping ? 0 : retryDelay(def?.backoff, r.job.attempts, outcome.error);
+      this.outcomes.push({
+        running: r,
+        ok: false,
+        error: outcome.error,
+        failure: { id: r.job.id, message, stack, delayMs, permanent: outcome.permanent },
+      });
+    }
+    void this.flush();
+    this.pump();
+  }
+
+  /** Writes finished jobs' results in batches: while one write is in flight, the next batch gathers. */
+  private flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      while (this.outcomes.length > 0) {
+        const batch = this.outcomes;
+        this.outcomes = [];
+        const current = batch.filter((o) => o.running.generation === this.claimer.generation);
+        const ids = current.map((o) => o.running.job.id);
+        try {
+          const failed = await this.claimer.finish(
+            ids,
+            current.filter((o) => o.ok).map((o) => o.running.job.id),
+            current.flatMap((o) => (o.failure ? [o.failure] : [])),
+          );
+          this.reportOutcomes(current, failed);
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message }, 'could not record job results; they will run again');
+        } finally {
+          for (const o of batch) this.held.delete(o.running.job.id);
+        }
+      }
+      this.flushing = undefined;
+    })();
+    return this.flushing;
+  }
+
+  private reportOutcomes(batch: Outcome[], failed: Awaited<ReturnType<Claimer['finish']>>): void {
+    const byId = new Map(failed.map((f) => [f.id, f]));
+    for (const o of batch) {
+      const job = o.running.job;
+      if (o.ok) {
+        this.emit('completed', { job, durationMs: performance.now() - o.running.startedAt });
+        continue;
+      }
+      const row = byId.get(job.id);
+      if (!row) continue; // deleted by an admin while it ran
+      if (row.dead) this.emit('failed', { job, error: o.error });
+      else {
+        this.emit('retried', { job, error: o.error, delayMs: row.delay_ms });
+        this.wakeAt(row.delay_ms);
+      }
+    }
+  }
+
+  // ---- connection loss ------------------------------------------------------------------
+
+  private onLockLost(error: Error): void {
+    if (this.state === 'stopped') return;
+    this.logger.error({ err: error.message }, 'claimer connection lost; aborting running jobs');
+    if (this.listenerCount('error') > 0) this.emit('error', new LockLostError(error));
+    for (const r of this.running.values()) r.controller.abort(new LockLostError(error));
+    // Results not yet written belong to locks that no longer exist.
+    for (const o of this.outcomes) this.held.delete(o.running.job.id);
+    this.outcomes = [];
+    if (this.state === 'running') this.reconnecting ??= this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let failures = 0; this.state === 'running'; failures++) {
+      await sleep(reconnectDelay(failures), this.stopSignal.signal);
+      if (this.state !== 'running') break;
+      try {
+        await this.claimer.connect();
+        this.logger.info({}, 'claimer reconnected');
+        this.reconnecting = undefined;
+        this.wakeAll();
+        return;
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'claimer reconnect failed');
+      }
+    }
+    this.reconnecting = undefined;
+  }
+
+  // ---- signals ----------------------------------------------------------------------------
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const handler = () => {
+        if (this.stopPromise) {
+          // A second signal: stop waiting for running jobs and abort them now.
+          this.abortWaits.abort();
+          return;
+        }
+        this.logger.info({ signal }, 'stopping worker');
+        void this.stop().then(() => {
+          // Let the signal do what it would have done had we not listened, unless the app listens too.
+          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        });
+      };
+      this.signalHandlers.set(signal, handler);
+      process.on(signal, handler);
+    }
+  }
+}
+
+async function missingTask(job: Job): Promise<{ ok: false; error: Error; timedOut: false; permanent: false }> {
+  // Claims only ask for known tasks, so this needs a task map changed under a running worker.
+  return { ok: false, error: new Error(`no handler for task ${job.task}`), timedOut: false, permanent: false };
+}
