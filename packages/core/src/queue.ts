@@ -5,7 +5,7 @@ import { ConfigError, InvalidOptionError, JobNotFoundError, JobRunningError, Unk
 import { consoleLogger, type Logger } from './logger.js';
 import { migrate } from './migrate.js';
 import { Notifier } from './notifier.js';
-import { checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
+import { checkQueueName, checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import {
   countJobsSql,
@@ -15,6 +15,7 @@ import {
   listJobsSql,
   retryFailedSql,
   retryJobSql,
+  setPausedSql,
 } from './sql/admin.js';
 import { insertManySql, insertManyValues, insertOneSql, insertOneValues, notifyPayload, notifySql } from './sql/enqueue.js';
 import { makeNames, type Names } from './sql/names.js';
@@ -79,6 +80,8 @@ export interface QueueCounts {
   scheduled: number;
   running: number;
   failed: number;
+  /** Workers claim nothing from a paused queue. */
+  paused: boolean;
 }
 
 /**
@@ -268,6 +271,17 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     const { rows } = await this.pool.query(deleteJobSql(this.names), [key]);
     if (!rows[0]) throw await this.whyNot(key);
     return toJob(rows[0]);
+  }
+
+  /** Stops every worker, cluster-wide, from claiming from this queue; running jobs finish. */
+  async pauseQueue(queue: string): Promise<void> {
+    await this.pool.query(setPausedSql(this.names), [checkQueueName('queue', queue), true]);
+  }
+
+  /** Lets workers claim from this queue again, and wakes them. */
+  async resumeQueue(queue: string): Promise<void> {
+    await this.pool.query(setPausedSql(this.names), [checkQueueName('queue', queue), false]);
+    this.notifier.nudge(queue, 0);
   }
 
   private async whyNot(id: string): Promise<Error> {

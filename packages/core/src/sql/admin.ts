@@ -43,14 +43,25 @@ export function listJobsSql(n: Names): string {
 }
 
 export function countJobsSql(n: Names): string {
-  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
+  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)}), c AS (
     SELECT j.queue,
       count(*) FILTER (WHERE j.failed_at IS NULL AND j.run_at <= now() AND r.id IS NULL)::int AS available,
       count(*) FILTER (WHERE j.failed_at IS NULL AND j.run_at > now() AND r.id IS NULL)::int AS scheduled,
       count(*) FILTER (WHERE j.failed_at IS NULL AND r.id IS NOT NULL)::int AS running,
       count(*) FILTER (WHERE j.failed_at IS NOT NULL)::int AS failed
     FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
-    GROUP BY j.queue ORDER BY j.queue`;
+    GROUP BY j.queue)
+    SELECT coalesce(c.queue, p.name) AS queue, coalesce(c.available, 0) AS available,
+      coalesce(c.scheduled, 0) AS scheduled, coalesce(c.running, 0) AS running,
+      coalesce(c.failed, 0) AS failed, coalesce(p.paused_at IS NOT NULL, false) AS paused
+    FROM c FULL JOIN ${n.q}.queues p ON p.name = c.queue
+    ORDER BY 1`;
+}
+
+/** $1 queue name, $2 true to pause, false to resume. */
+export function setPausedSql(n: Names): string {
+  return `INSERT INTO ${n.q}.queues (name, paused_at) VALUES ($1, CASE WHEN $2::bool THEN now() END)
+    ON CONFLICT (name) DO UPDATE SET paused_at = CASE WHEN $2::bool THEN coalesce(${n.q}.queues.paused_at, now()) END`;
 }
 
 /**

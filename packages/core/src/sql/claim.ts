@@ -17,6 +17,7 @@ const LOST_MESSAGE =
  *   caller unlocks it. The UPDATE also waits on any row lock a finishing holder still has.
  * - The UPDATE counts the attempt before it runs, so a job that kills its worker still uses
  *   up its attempts: one found at max_attempts with no recorded result is failed here.
+ * - A paused queue (a row in queues with paused_at set) yields no candidates.
  * - `scanned` tells the caller whether the candidate list was cut short by $4.
  */
 export function claimSql(n: Names): string {
@@ -24,6 +25,7 @@ export function claimSql(n: Names): string {
       SELECT id FROM ${n.q}.jobs
       WHERE queue = $1 AND failed_at IS NULL AND run_at <= now()
         AND task = ANY($2::text[]) AND id <> ALL($3::bigint[])
+        AND NOT EXISTS (SELECT 1 FROM ${n.q}.queues p WHERE p.name = $1 AND p.paused_at IS NOT NULL)
       ORDER BY priority, run_at, id
       LIMIT $4
     ), locked AS MATERIALIZED (

@@ -1,0 +1,12 @@
+export {};
+
+/** Values the global setup provides to every test file. */
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Server URL (database `postgres` or DATABASE_URL's). */
+    databaseUrl: string;
+    /** A database with the queue schema migrated, cloned by each test file. */
+    templateDatabase: string;
+    embedded: boolean;
+  }
+}

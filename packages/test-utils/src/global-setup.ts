@@ -1,0 +1,32 @@
+import { startPostgres, withDatabase } from '@queue/dev-postgres';
+import { Queue } from '@queue/core';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import './context.js';
+
+
+/**
+ * Runs once per `vitest run`: one Postgres for the whole run (DATABASE_URL when set,
+ * otherwise an embedded one) and one migrated template database to clone per test file.
+ */
+export default async function setup(project: TestProject) {
+  const server = await startPostgres({ unsafeFast: true });
+  const template = `queue_template_${process.pid}`;
+  const admin = new pg.Client(server.url);
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${template}`);
+  const queue = new Queue({ connectionString: withDatabase(server.url, template) });
+  await queue.migrate();
+  await queue.close();
+  project.provide('databaseUrl', server.url);
+  project.provide('templateDatabase', template);
+  project.provide('embedded', server.embedded);
+  if (server.embedded) process.stdout.write(`[test] embedded Postgres at ${server.url}\n`);
+  else process.stdout.write(`[test] Postgres from DATABASE_URL\n`);
+  return async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => {});
+    await admin.end();
+    await server.stop();
+  };
+}

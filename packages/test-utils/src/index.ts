@@ -1,0 +1,3 @@
+export { useTestDatabase, useEmptyDatabase, heldAdvisoryLocks, expectNoAdvisoryLocks } from './database.js';
+export type { TestDatabase } from './database.js';
+export { waitFor, nextEvent } from './wait.js';
