@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { type ConnectionConfig, sessionClient } from './connection.js';
 import { claimSql, nextDueSql } from './sql/claim.js';
-import { finishSql, releaseSql } from './sql/finish.js';
+import { randomBytes } from 'node:crypto';
+import { finishSql, pruneStatsSql, releaseSql } from './sql/finish.js';
 import type { Names } from './sql/names.js';
 import type { JobRecord } from './sql/rows.js';
 
@@ -42,12 +43,23 @@ const MAX_SCAN = 10_000;
 export class Claimer {
   private client: pg.Client | undefined;
   generation = 0;
+  /** Names this worker's statistics rows. */
+  readonly workerId = randomBytes(6).toString('hex');
+  private readonly sql: { claim: string; finish: string; release: string; nextDue: string; prune: string };
 
   constructor(
     private readonly config: ConnectionConfig,
     private readonly names: Names,
     private readonly onLost: (error: Error) => void,
-  ) {}
+  ) {
+    this.sql = {
+      claim: claimSql(names),
+      finish: finishSql(names),
+      release: releaseSql(names),
+      nextDue: nextDueSql(names),
+      prune: pruneStatsSql(names),
+    };
+  }
 
   get connected(): boolean {
     return this.client !== undefined;
@@ -95,7 +107,7 @@ export class Claimer {
   async claim(queue: string, tasks: string[], held: string[], want: number): Promise<ClaimResult> {
     let scan = Math.max(want * 2, 64);
     for (;;) {
-      const { rows } = await this.query(claimSql(this.names), [queue, tasks, held, scan, want]);
+      const { rows } = await this.query(this.sql.claim, [queue, tasks, held, scan, want]);
       const out: ClaimResult = { jobs: [], exhausted: [], stale: [], complete: true };
       const scanned = (rows[0]?.scanned as number | undefined) ?? 0;
       for (const r of rows) {
@@ -116,8 +128,13 @@ export class Claimer {
   }
 
   /** Records outcomes and unlocks the jobs, in one statement and one transaction. */
-  async finish(unlock: string[], succeeded: string[], failures: Failure[]): Promise<FailedRow[]> {
-    const { rows } = await this.query(finishSql(this.names), [
+  async finish(
+    unlock: string[],
+    succeeded: string[],
+    failures: Failure[],
+    perQueue: Map<string, { completed: number; failed: number }>,
+  ): Promise<FailedRow[]> {
+    const { rows } = await this.query(this.sql.finish, [
       unlock,
       succeeded,
       failures.map((f) => f.id),
@@ -125,6 +142,10 @@ export class Claimer {
       failures.map((f) => f.stack),
       failures.map((f) => f.delayMs),
       failures.map((f) => f.permanent),
+      this.workerId,
+      [...perQueue.keys()],
+      [...perQueue.values()].map((c) => c.completed),
+      [...perQueue.values()].map((c) => c.failed),
     ]);
     return (rows[0]?.failed ?? []) as FailedRow[];
   }
@@ -132,11 +153,15 @@ export class Claimer {
   /** Unlocks jobs; those in `uncount` were never started, so their attempt is given back. */
   async release(unlock: string[], uncount: string[]): Promise<void> {
     if (unlock.length === 0) return;
-    await this.query(releaseSql(this.names), [unlock, uncount]);
+    await this.query(this.sql.release, [unlock, uncount]);
+  }
+
+  async pruneStats(): Promise<void> {
+    await this.query(this.sql.prune, []);
   }
 
   async nextDue(queues: string[]): Promise<number | null> {
-    const { rows } = await this.query(nextDueSql(this.names), [queues]);
+    const { rows } = await this.query(this.sql.nextDue, [queues]);
     const ms = rows[0]?.delay_ms as number | null | undefined;
     return ms == null ? null : Math.max(0, ms);
   }

@@ -1,5 +1,5 @@
 export { Queue, defineTasks, task } from './queue.js';
-export type { QueueOptions, QueueEvents, EnqueueManyItem, ListJobsOptions, QueueCounts } from './queue.js';
+export type { QueueOptions, QueueEvents, EnqueueManyItem, ListJobsOptions, QueueCounts, JobStat } from './queue.js';
 export { Worker } from './worker.js';
 export type { WorkerEvents } from './worker.js';
 export type { WorkerOptions } from './worker-options.js';

@@ -5,7 +5,7 @@ import { ConfigError, InvalidOptionError, JobNotFoundError, JobRunningError, Unk
 import { consoleLogger, type Logger } from './logger.js';
 import { migrate } from './migrate.js';
 import { Notifier } from './notifier.js';
-import { checkQueueName, checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
+import { checkInt, checkQueueName, checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import {
   countJobsSql,
@@ -18,6 +18,7 @@ import {
   setPausedSql,
 } from './sql/admin.js';
 import { insertManySql, insertManyValues, insertOneSql, insertOneValues, notifyPayload, notifySql } from './sql/enqueue.js';
+import { jobStatsSql } from './sql/finish.js';
 import { makeNames, type Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
 import type {
@@ -72,6 +73,14 @@ export interface ListJobsOptions {
   after?: string;
   /** Default 50, at most 1,000. */
   limit?: number;
+}
+
+export interface JobStat {
+  minute: Date;
+  queue: string;
+  completed: number;
+  /** Failed attempts, retried or final. */
+  failed: number;
 }
 
 export interface QueueCounts {
@@ -271,6 +280,13 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     const { rows } = await this.pool.query(deleteJobSql(this.names), [key]);
     if (!rows[0]) throw await this.whyNot(key);
     return toJob(rows[0]);
+  }
+
+  /** Completed jobs and failed attempts per minute and queue, for the last `minutes` (default 60). */
+  async jobStats(options: { minutes?: number } = {}): Promise<JobStat[]> {
+    const minutes = checkInt('minutes', options.minutes ?? 60, 1, 1440);
+    const { rows } = await this.pool.query(jobStatsSql(this.names), [minutes]);
+    return rows;
   }
 
   /** Stops every worker, cluster-wide, from claiming from this queue; running jobs finish. */

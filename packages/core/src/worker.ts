@@ -72,6 +72,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private pumping: Promise<void> | undefined;
   private pumpAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
   private reconnecting: Promise<void> | undefined;
@@ -123,6 +124,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.state = 'running';
     this.pollTimer = setInterval(() => this.wakeAll(), this.opts.pollInterval);
     this.pollTimer.unref();
+    this.pruneTimer = setInterval(() => void this.claimer.pruneStats().catch(() => {}), 3_600_000);
+    this.pruneTimer.unref();
+    void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) this.installSignalHandlers();
     this.wakeAll();
     void this.scheduleNextDue();
@@ -153,6 +157,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const wasStarted = this.state !== 'new';
     this.state = 'stopping';
     clearInterval(this.pollTimer);
+    clearInterval(this.pruneTimer);
     clearTimeout(this.dueTimer);
     this.stopSignal.abort();
     if (!wasStarted) {
@@ -341,11 +346,19 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.outcomes = [];
         const current = batch.filter((o) => o.running.generation === this.claimer.generation);
         const ids = current.map((o) => o.running.job.id);
+        const perQueue = new Map<string, { completed: number; failed: number }>();
+        for (const o of current) {
+          const c = perQueue.get(o.running.job.queue) ?? { completed: 0, failed: 0 };
+          if (o.ok) c.completed++;
+          else c.failed++;
+          perQueue.set(o.running.job.queue, c);
+        }
         try {
           const failed = await this.claimer.finish(
             ids,
             current.filter((o) => o.ok).map((o) => o.running.job.id),
             current.flatMap((o) => (o.failure ? [o.failure] : [])),
+            perQueue,
           );
           this.reportOutcomes(current, failed);
         } catch (error) {

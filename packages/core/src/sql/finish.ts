@@ -15,10 +15,17 @@ function unlockAfter(n: Names, ctes: string[]): string {
  * Records a batch of outcomes and releases the jobs' locks, in one statement:
  * $1 every id to unlock; $2 succeeded ids (deleted); $3..$7 failed attempts
  * (id, message, stack, retry delay in ms, permanent). A failed attempt becomes final when
- * the job has used its attempts or the failure is permanent.
+ * the job has used its attempts or the failure is permanent. $8 this worker's id and
+ * $9..$11 per-queue counts (queue, completed, failed attempts) for the minute's statistics.
  */
 export function finishSql(n: Names): string {
-  return `WITH done AS (
+  return `WITH stats AS (
+      INSERT INTO ${n.q}.job_stats AS s (minute, queue, worker, completed, failed)
+      SELECT date_trunc('minute', now()), c.queue, $8, c.completed, c.failed
+      FROM unnest($9::text[], $10::int[], $11::int[]) AS c(queue, completed, failed)
+      ON CONFLICT (minute, queue, worker) DO UPDATE
+        SET completed = s.completed + excluded.completed, failed = s.failed + excluded.failed
+    ), done AS (
       DELETE FROM ${n.q}.jobs WHERE id = ANY($2::bigint[]) RETURNING id
     ), failed AS (
       UPDATE ${n.q}.jobs j SET
@@ -47,4 +54,17 @@ export function releaseSql(n: Names): string {
       UPDATE ${n.q}.jobs SET attempts = greatest(attempts - 1, 0) WHERE id = ANY($2::bigint[]) RETURNING id
     )
     SELECT ${unlockAfter(n, ['released'])} AS unlocked`;
+}
+
+/** Statistics older than a day are dropped; charts show the last hour. */
+export function pruneStatsSql(n: Names): string {
+  return `DELETE FROM ${n.q}.job_stats WHERE minute < now() - interval '1 day'`;
+}
+
+/** Per-minute totals over all workers for the last $1 minutes, the current one included. */
+export function jobStatsSql(n: Names): string {
+  return `SELECT minute, queue, sum(completed)::int AS completed, sum(failed)::int AS failed
+    FROM ${n.q}.job_stats
+    WHERE minute >= date_trunc('minute', now()) - ($1::int - 1) * interval '1 minute'
+    GROUP BY minute, queue ORDER BY minute, queue`;
 }
