@@ -19,6 +19,8 @@ export interface WorkerEvents {
   retried: (event: { job: Job; error: unknown; delayMs: number }) => void;
   /** The job is failed for good and kept for inspection or a manual retry. */
   failed: (event: { job: Job; error: unknown }) => void;
+  /** After each claim: how many jobs it got from which queue (0 when none was due or free). */
+  claimed: (event: { queue: string; count: number }) => void;
   /** A non-fatal problem the worker recovers from (a lost connection, a failed write). */
   error: (error: Error) => void;
 }
@@ -259,6 +261,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           return;
         }
         const got = result.jobs.length;
+        this.emit('claimed', { queue: q.name, count: got });
         if (got >= free || !result.complete) this.pumpAgain = true;
         else if (q.wakes === wakes) q.dirty = false;
         await this.accept(q, result);

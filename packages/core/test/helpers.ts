@@ -11,6 +11,8 @@ export function queueFactory(db: TestDatabase) {
   afterEach(async () => {
     await Promise.all(open.splice(0).map((q) => q.close()));
     await expectNoAdvisoryLocks(db);
+    // Tests in one file share its database: start each from an empty queue.
+    await db.query('TRUNCATE queue.jobs, queue.queues, queue.job_stats');
   });
   return function makeQueue<M extends TaskMap>(options: Omit<QueueOptions<M>, 'connectionString'> = {}) {
     const queue = new Queue<M>({ connectionString: db.url, logger: silentLogger, ...options });
@@ -32,4 +34,18 @@ export function gate() {
     open = r;
   });
   return { opened, open };
+}
+
+/** Resolves after the worker has made `n` more claims that found nothing: polls that came up empty. */
+export function emptyClaims(worker: Worker, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const listener = (e: { count: number }) => {
+      if (e.count === 0 && ++seen >= n) {
+        worker.off('claimed', listener);
+        resolve();
+      }
+    };
+    worker.on('claimed', listener);
+  });
 }
