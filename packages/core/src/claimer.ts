@@ -98,10 +98,23 @@ export class Claimer {
     await c?.end().catch(() => {});
   }
 
+  private tail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * One statement at a time on the session: claims, finishes and releases interleave
+   * from different callers, and node-postgres no longer queues overlapping queries itself.
+   */
   private query(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    // Bound to the session current now: a statement queued before a reconnect must never
+    // run on the new session, which does not hold the old session's locks.
     const c = this.client;
-    if (!c) return Promise.reject(new Error('claimer is not connected'));
-    return c.query(text, values);
+    const run = () => {
+      if (!c || this.client !== c) return Promise.reject(new Error('claimer session is gone'));
+      return c.query(text, values);
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => {});
+    return result;
   }
 
   async claim(queue: string, tasks: string[], held: string[], want: number): Promise<ClaimResult> {

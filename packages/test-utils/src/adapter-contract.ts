@@ -1,4 +1,4 @@
-import type { TaskMap } from '@queue/core';
+import type { TaskMap } from '../../core/src/index.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from './database.js';

@@ -1,5 +1,6 @@
 import { startPostgres, withDatabase } from '@queue/dev-postgres';
-import { Queue } from '@queue/core';
+// Core's source by path, not as a package: core's own tests depend on this package.
+import { Queue } from '../../core/src/index.js';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import './context.js';
