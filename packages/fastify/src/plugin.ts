@@ -1,0 +1,60 @@
+import { type Logger, Queue, type Worker } from '@queue/core';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { FastifyQueueConfigError } from './errors.js';
+import { type FastifyQueueOptions, resolveOptions } from './options.js';
+import { closeOnSignals } from './signals.js';
+import type { RegisteredTasks } from './types.js';
+
+const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = async (fastify, options) => {
+  const setup = resolveOptions(options);
+  if (fastify.hasDecorator('queue')) {
+    throw new FastifyQueueConfigError('fastify.queue exists already: register the plugin once per instance');
+  }
+  const owned = setup.queue === undefined;
+  const queue: Queue<any> =
+    setup.queue ??
+    new Queue({ ...setup.queueOptions, logger: setup.queueOptions.logger ?? fastifyLogger(fastify) });
+
+  let worker: Worker | null = null;
+  try {
+    if (setup.migrate) await queue.migrate();
+    // Created now, started on onReady: bad worker options fail the boot, not the first job.
+    if (setup.worker) worker = queue.worker(setup.worker);
+  } catch (error) {
+    if (owned) await queue.close();
+    throw error;
+  }
+
+  fastify.decorate('queue', queue);
+  fastify.decorate('queueWorker', worker);
+  if (worker) {
+    const started = worker;
+    // onReady, not onListen: `inject()` tests and workers-only processes never listen.
+    fastify.addHook('onReady', () => started.start());
+  }
+  // Fastify runs onClose hooks after in-flight requests finish and in reverse order of
+  // registration, so plugins registered before this one (@fastify/postgres, whose pool the
+  // handlers may use) are still open while the worker drains.
+  fastify.addHook('onClose', async () => {
+    await worker?.stop();
+    // close() also ends the pool when the queue created it; a pool you passed stays yours.
+    if (owned) await queue.close();
+  });
+  if (setup.closeOnSignals) closeOnSignals(fastify);
+};
+
+/**
+ * Fastify's logger is pino when logging is on. When it is off (Fastify's default) it is a
+ * no-op, and the queue's warnings (a lost connection, a failed claim) would vanish; then
+ * core's console default stays.
+ */
+function fastifyLogger(fastify: FastifyInstance): Logger | undefined {
+  return typeof fastify.log.level === 'string' ? fastify.log.child({ plugin: '@queue/fastify' }) : undefined;
+}
+
+/** `fastify.register(fastifyQueue, { connectionString, tasks })` decorates `fastify.queue`. */
+export const fastifyQueue: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = fp(queuePlugin, {
+  name: '@queue/fastify',
+  fastify: '5.x',
+});

@@ -1,0 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Queue, silentLogger } from '@queue/core';
+import { expectNoAdvisoryLocks, useTestDatabase, waitFor } from '@queue/test-utils';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+const db = useTestDatabase();
+const fixture = fileURLToPath(new URL('./fixtures/signal-app.ts', import.meta.url));
+const children: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+  await db.query(`DELETE FROM queue.jobs`);
+});
+
+/** Starts the fixture app in its own process; resolves once it listens. */
+async function startApp() {
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { ...process.env, DATABASE_URL: db.url },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const logs: { msg?: string }[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    for (const part of parts) logs.push(JSON.parse(part));
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const logged = (msg: string) =>
+    waitFor(`the app to log "${msg}"`, () => logs.some((l) => l.msg?.startsWith(msg)));
+  await logged('Server listening');
+  return { child, logged, exited };
+}
+
+// Each test boots a process through tsx, which takes a few seconds on a cold cache.
+describe('closeOnSignals', { timeout: 30_000 }, () => {
+  const queue = new Queue({ connectionString: db.url, logger: silentLogger });
+  afterAll(() => queue.close());
+
+  it('SIGTERM closes the app, which waits for the running job, then the process ends by the signal', async () => {
+    const app = await startApp();
+    const job = await queue.enqueue('hold', null);
+    await app.logged('job started');
+    app.child.kill('SIGTERM');
+    await app.logged('closing on signal');
+    expect(app.child.exitCode).toBeNull();
+    // Let the job finish: only then may the process end.
+    app.child.stdin!.write('go\n');
+    const [code, signal] = await app.exited;
+    expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await queue.getJob(job.id)).toBeNull();
+    await expectNoAdvisoryLocks(db);
+  });
+
+  it('a second SIGTERM aborts the running job, which is kept to run again', async () => {
+    const app = await startApp();
+    const job = await queue.enqueue('hold', null);
+    await app.logged('job started');
+    app.child.kill('SIGTERM');
+    await app.logged('closing on signal');
+    app.child.kill('SIGTERM');
+    const [, signal] = await app.exited;
+    expect(signal).toBe('SIGTERM');
+    const kept = await queue.getJob(job.id);
+    expect(kept).toMatchObject({ state: 'available', attempts: 1 });
+    expect(kept!.errors[0]!.message).toMatch(/shutting down/);
+    await expectNoAdvisoryLocks(db);
+  });
+});

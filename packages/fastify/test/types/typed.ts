@@ -1,0 +1,59 @@
+// Compiled by types.test.ts, alone: its augmentation types the whole program. Each @ts-expect-error must meet a type error, or tsc fails.
+import fastifyPostgres from '@fastify/postgres';
+import { defineTasks, Queue, task, type Worker } from '@queue/core';
+import Fastify from 'fastify';
+import { fastifyQueue } from '../../src/index.js';
+
+const tasks = defineTasks({
+  sendEmail: async (payload: { to: string }) => payload.to,
+  resize: task<{ width: number }>({ queue: 'images', handler: async () => {} }),
+});
+
+declare module '../../src/index.js' {
+  interface FastifyQueueTypes {
+    tasks: typeof tasks;
+  }
+}
+
+export async function build() {
+  const app = Fastify();
+  await app.register(fastifyPostgres, { connectionString: 'postgres://localhost/app' });
+  await app.register(fastifyQueue, {
+    connectionString: 'postgres://localhost/app',
+    tasks,
+    worker: { concurrency: 4 },
+  });
+  await app.register(fastifyQueue, (parent) => ({
+    pool: parent.pg.pool,
+    tasks,
+    migrate: true,
+    closeOnSignals: true,
+  }));
+  await app.register(fastifyQueue, {
+    queue: new Queue({ connectionString: 'postgres://localhost/app', tasks }),
+  });
+  const url = 'postgres://localhost/app';
+  // @ts-expect-error: a queue and the options to create one
+  await app.register(fastifyQueue, { queue: new Queue({ tasks }), connectionString: url });
+  // @ts-expect-error: tasks must be the declared map
+  await app.register(fastifyQueue, { connectionString: url, tasks: { other: () => {} } });
+
+  app.post('/signup', async () => {
+    return app.pg.transact(async (client) => {
+      const job = await app.queue.enqueue('sendEmail', { to: 'ada@example.com' }, { client });
+      const name: 'sendEmail' = job.task;
+      const to: string = job.payload.to;
+      await app.queue.enqueue('resize', { width: 100 }, { client, delay: 1000 });
+      await app.queue.enqueueMany([{ task: 'resize', payload: { width: 1 } }], { client });
+      // @ts-expect-error: not a task of the map
+      await app.queue.enqueue('sendSms', { to: 'x' });
+      // @ts-expect-error: the payload of another task
+      await app.queue.enqueue('sendEmail', { width: 100 });
+      return { name, to };
+    });
+  });
+
+  const worker: Worker | null = app.queueWorker;
+  worker?.on('failed', ({ job, error }) => app.log.error({ jobId: job.id, err: error }, 'job failed'));
+  return app;
+}
