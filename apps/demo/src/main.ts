@@ -35,7 +35,9 @@ async function main() {
     const enqueueStart = performance.now();
     for (let i = 0; i < JOBS; i += BATCH) {
       const size = Math.min(BATCH, JOBS - i);
-      await queue.enqueueMany(Array.from({ length: size }, (_, j) => ({ task: 'digest', payload: { n: i + j } })));
+      await queue.enqueueMany(
+        Array.from({ length: size }, (_, j) => ({ task: 'digest', payload: { n: i + j } })),
+      );
       progress.update('enqueued', i + size, i + size === JOBS);
     }
     const enqueueSeconds = (performance.now() - enqueueStart) / 1000;
@@ -67,8 +69,12 @@ async function main() {
 
     console.log('');
     console.log(`jobs       ${format(JOBS)} (${format(done)} completed, ${failed} failed)`);
-    console.log(`enqueue    ${enqueueSeconds.toFixed(2)} s  (${format(JOBS / enqueueSeconds)} jobs/s, batches of ${BATCH})`);
-    console.log(`drain      ${drainSeconds.toFixed(2)} s  (${format(JOBS / drainSeconds)} jobs/s, 1 worker, concurrency ${CONCURRENCY})`);
+    console.log(
+      `enqueue    ${enqueueSeconds.toFixed(2)} s  (${format(JOBS / enqueueSeconds)} jobs/s, batches of ${BATCH})`,
+    );
+    console.log(
+      `drain      ${drainSeconds.toFixed(2)} s  (${format(JOBS / drainSeconds)} jobs/s, 1 worker, concurrency ${CONCURRENCY})`,
+    );
     console.log(`postgres   ${postgres.embedded ? 'embedded' : 'DATABASE_URL'}; synchronous_commit on`);
     if (failed > 0) process.exitCode = 1;
   } finally {

@@ -1,5 +1,5 @@
-import type { Backoff } from './types.js';
 import { MAX_TIMER_MS } from './options.js';
+import type { Backoff } from './types.js';
 
 const DEFAULT_BASE_MS = 1000;
 const DEFAULT_MAX_MS = 60 * 60 * 1000;

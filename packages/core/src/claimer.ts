@@ -1,7 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { type ConnectionConfig, sessionClient } from './connection.js';
 import { claimSql, nextDueSql } from './sql/claim.js';
-import { randomBytes } from 'node:crypto';
 import { finishSql, pruneStatsSql, releaseSql } from './sql/finish.js';
 import type { Names } from './sql/names.js';
 import type { JobRecord } from './sql/rows.js';
@@ -49,7 +49,7 @@ export class Claimer {
 
   constructor(
     private readonly config: ConnectionConfig,
-    private readonly names: Names,
+    names: Names,
     private readonly onLost: (error: Error) => void,
   ) {
     this.sql = {

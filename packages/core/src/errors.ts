@@ -41,7 +41,9 @@ export class PayloadValidationError extends QueueError {
   constructor(task: string, issues: readonly { message: string; path?: readonly unknown[] | undefined }[]) {
     const text = issues
       .slice(0, 5)
-      .map((i) => (i.path && i.path.length > 0 ? `${i.path.map(pathKey).join('.')}: ${i.message}` : i.message))
+      .map((i) =>
+        i.path && i.path.length > 0 ? `${i.path.map(pathKey).join('.')}: ${i.message}` : i.message,
+      )
       .join('; ');
     super('QUEUE_PAYLOAD_VALIDATION', `payload for task ${JSON.stringify(task)} failed validation: ${text}`);
     this.task = task;

@@ -53,14 +53,22 @@ export function resolveJobOptions(
   let delayMs = 0;
   if (delay !== undefined) {
     if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
-      throw new InvalidOptionError('delay', `must be a finite number of milliseconds >= 0, got ${show(delay)}`);
+      throw new InvalidOptionError(
+        'delay',
+        `must be a finite number of milliseconds >= 0, got ${show(delay)}`,
+      );
     }
     delayMs = delay;
   }
   return {
     queue: checkQueueName('queue', options.queue ?? task?.queue ?? DEFAULT_QUEUE),
     priority: checkInt('priority', options.priority ?? task?.priority ?? 0, -32768, 32767),
-    maxAttempts: checkInt('maxAttempts', options.maxAttempts ?? task?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, 1_000_000),
+    maxAttempts: checkInt(
+      'maxAttempts',
+      options.maxAttempts ?? task?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      1,
+      1_000_000,
+    ),
     runAt: at,
     delayMs,
   };

@@ -1,11 +1,24 @@
 import pg from 'pg';
 import type { ConnectionConfig } from './connection.js';
 import { TypedEmitter } from './emitter.js';
-import { ConfigError, InvalidOptionError, JobNotFoundError, JobRunningError, UnknownTaskError } from './errors.js';
+import {
+  ConfigError,
+  InvalidOptionError,
+  JobNotFoundError,
+  JobRunningError,
+  UnknownTaskError,
+} from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { migrate } from './migrate.js';
 import { Notifier } from './notifier.js';
-import { checkInt, checkQueueName, checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
+import {
+  checkInt,
+  checkQueueName,
+  checkTaskOptions,
+  type JobRow,
+  resolveJobOptions,
+  show,
+} from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import {
   countJobsSql,
@@ -17,7 +30,14 @@ import {
   retryJobSql,
   setPausedSql,
 } from './sql/admin.js';
-import { insertManySql, insertManyValues, insertOneSql, insertOneValues, notifyPayload, notifySql } from './sql/enqueue.js';
+import {
+  insertManySql,
+  insertManyValues,
+  insertOneSql,
+  insertOneValues,
+  notifyPayload,
+  notifySql,
+} from './sql/enqueue.js';
 import { jobStatsSql } from './sql/finish.js';
 import { makeNames, type Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
@@ -112,7 +132,8 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
 
   constructor(options: QueueOptions<M>) {
     super();
-    if (options === null || typeof options !== 'object') throw new ConfigError('Queue options must be an object');
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('Queue options must be an object');
     this.names = makeNames(options.schema, options.lockNamespace);
     this.logger = options.logger ?? consoleLogger();
     if (options.pool) {
@@ -121,7 +142,8 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
       this.connection = { ...(options.pool.options as pg.ClientConfig) };
     } else if (options.connectionString || options.connection) {
       this.connection = options.connection ?? (options.connectionString as string);
-      const config = typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection;
+      const config =
+        typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection;
       this.pool = new pg.Pool({ ...config, application_name: config.application_name ?? 'queue' });
       this.ownsPool = true;
     } else {
@@ -129,7 +151,8 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     }
     this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'idle pool connection failed'));
     const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-    if (!Number.isInteger(max) || max < 1) throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
     this.maxPayloadBytes = max;
     this.checksTaskNames = options.tasks !== undefined;
     for (const [name, value] of Object.entries(options.tasks ?? {})) {
@@ -142,7 +165,11 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
       this.tasks.set(name, def);
     }
     this.notifier = new Notifier(this.pool, this.names, this.logger);
-    this.sql = { one: insertOneSql(this.names), many: insertManySql(this.names), notify: notifySql(this.names) };
+    this.sql = {
+      one: insertOneSql(this.names),
+      many: insertManySql(this.names),
+      notify: notifySql(this.names),
+    };
   }
 
   /** Creates or updates the queue's schema. Safe when many processes call it at once. */
@@ -175,13 +202,19 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
   }
 
   /** Stores many jobs in one statement (one transaction): all or none. */
-  async enqueueMany(items: readonly EnqueueManyItem<M>[], options: { client?: Queryable } = {}): Promise<Job[]> {
+  async enqueueMany(
+    items: readonly EnqueueManyItem<M>[],
+    options: { client?: Queryable } = {},
+  ): Promise<Job[]> {
     if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
     if (items.length === 0) return [];
     const rows: JobRow[] = [];
     for (const item of items) {
       if (item === null || typeof item !== 'object') {
-        throw new InvalidOptionError('items', `each item must be { task, payload, options? }, got ${show(item)}`);
+        throw new InvalidOptionError(
+          'items',
+          `each item must be { task, payload, options? }, got ${show(item)}`,
+        );
       }
       rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
     }
@@ -226,7 +259,13 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
   /** Creates a worker for this queue's tasks. Call `start()` on it. */
   worker(options: WorkerOptions = {}): Worker {
     if (this.tasks.size === 0) throw new ConfigError('a worker needs tasks: pass `tasks` to the Queue');
-    const worker = new Worker(this.connection, this.names, this.tasks, options, options.logger ?? this.logger);
+    const worker = new Worker(
+      this.connection,
+      this.names,
+      this.tasks,
+      options,
+      options.logger ?? this.logger,
+    );
     this.workers.add(worker);
     return worker;
   }
@@ -269,7 +308,10 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
 
   /** Makes every failed job (of a queue and/or task) available again; returns how many. */
   async retryFailed(filter: { queue?: string; task?: string } = {}): Promise<number> {
-    const { rows } = await this.pool.query(retryFailedSql(this.names), [filter.queue ?? null, filter.task ?? null]);
+    const { rows } = await this.pool.query(retryFailedSql(this.names), [
+      filter.queue ?? null,
+      filter.task ?? null,
+    ]);
     for (const q of new Set(rows.map((r: { queue: string }) => r.queue))) this.notifier.nudge(q, 0);
     return rows.length;
   }
@@ -316,8 +358,12 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
 function jobId(id: unknown): string {
   if (typeof id === 'bigint' && id > 0n) return id.toString();
   if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return String(id);
-  if (typeof id === 'string' && /^[1-9][0-9]{0,18}$/.test(id) && BigInt(id) <= 9223372036854775807n) return id;
-  throw new InvalidOptionError('id', `must be a positive bigint job id (string, bigint or safe integer), got ${show(id)}`);
+  if (typeof id === 'string' && /^[1-9][0-9]{0,18}$/.test(id) && BigInt(id) <= 9223372036854775807n)
+    return id;
+  throw new InvalidOptionError(
+    'id',
+    `must be a positive bigint job id (string, bigint or safe integer), got ${show(id)}`,
+  );
 }
 
 /** Identity helper that keeps each task's payload type for `enqueue`. */

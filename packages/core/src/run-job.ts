@@ -3,9 +3,7 @@ import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
 import type { Job, TaskDefinition } from './types.js';
 
-export type RunOutcome =
-  | { ok: true }
-  | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
+export type RunOutcome = { ok: true } | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
 
 /**
  * Runs one handler. On timeout the signal is aborted with a JobTimeoutError, but the job
@@ -62,7 +60,7 @@ function describe(error: unknown): { message: string; stack: string | null } {
   }
   let message: string;
   try {
-    message = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     message = String(error);
   }

@@ -70,11 +70,8 @@ export interface TaskDefinition<Input = any, Output = Input> extends TaskOptions
 export type TaskMap = { [task: string]: TaskHandler<any> | TaskDefinition<any, any> };
 
 /** The payload type `enqueue` accepts for one task definition. */
-export type PayloadOf<D> = D extends TaskDefinition<infer In, any>
-  ? In
-  : D extends TaskHandler<infer P>
-    ? P
-    : never;
+export type PayloadOf<D> =
+  D extends TaskDefinition<infer In, any> ? In : D extends TaskHandler<infer P> ? P : never;
 
 /** For producers that do not import the handlers: `new Queue<Tasks<{ sendEmail: { to: string } }>>(…)`. */
 export type Tasks<Payloads extends Record<string, unknown>> = {
@@ -95,4 +92,3 @@ export interface EnqueueOptions {
    */
   client?: Queryable;
 }
-

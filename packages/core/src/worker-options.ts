@@ -1,6 +1,6 @@
 import { InvalidOptionError } from './errors.js';
-import { checkInt, checkQueueName, DEFAULT_QUEUE, MAX_TIMER_MS, show } from './options.js';
 import type { Logger } from './logger.js';
+import { checkInt, checkQueueName, DEFAULT_QUEUE, MAX_TIMER_MS, show } from './options.js';
 import type { TaskDefinition } from './types.js';
 
 export interface WorkerOptions {
@@ -42,7 +42,10 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
       queues.set(checkQueueName('queues', q), checkInt(`queues.${q}`, n, 1, 10_000));
     }
   } else {
-    throw new InvalidOptionError('queues', `must be an array of names or an object of concurrencies, got ${show(given)}`);
+    throw new InvalidOptionError(
+      'queues',
+      `must be an array of names or an object of concurrencies, got ${show(given)}`,
+    );
   }
   if (queues.size === 0) throw new InvalidOptionError('queues', 'must name at least one queue');
   return {

@@ -1,11 +1,11 @@
-import { type ClaimResult, Claimer, type Failure } from './claimer.js';
+import { retryDelay } from './backoff.js';
+import { Claimer, type ClaimResult, type Failure } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { LockLostError, WorkerStoppingError } from './errors.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { MAX_TIMER_MS } from './options.js';
-import { retryDelay } from './backoff.js';
 import { describeError, runJob } from './run-job.js';
 import type { Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
@@ -88,7 +88,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   constructor(
     config: ConnectionConfig,
-    private readonly names: Names,
+    names: Names,
     private readonly tasks: ReadonlyMap<string, TaskDefinition>,
     options: WorkerOptions,
     private readonly logger: Logger,
@@ -194,7 +194,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private onWake(wake: Wake): void {
     const q = this.queues.get(wake.queue);
     if (!q) return;
-    if (wake.delayMs > 0) return this.wakeAt(wake.delayMs);
+    if (wake.delayMs > 0) {
+      this.wakeAt(wake.delayMs);
+      return;
+    }
     this.markDirty(q);
     this.pump();
   }
@@ -365,7 +368,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           );
           this.reportOutcomes(current, failed);
         } catch (error) {
-          this.logger.warn({ err: (error as Error).message }, 'could not record job results; they will run again');
+          this.logger.warn(
+            { err: (error as Error).message },
+            'could not record job results; they will run again',
+          );
         } finally {
           for (const o of batch) this.held.delete(o.running.job.id);
         }
@@ -445,7 +451,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 }
 
-async function missingTask(job: Job): Promise<{ ok: false; error: Error; timedOut: false; permanent: false }> {
+async function missingTask(
+  job: Job,
+): Promise<{ ok: false; error: Error; timedOut: false; permanent: false }> {
   // Claims only ask for known tasks, so this needs a task map changed under a running worker.
-  return { ok: false, error: new Error(`no handler for task ${job.task}`), timedOut: false, permanent: false };
+  return {
+    ok: false,
+    error: new Error(`no handler for task ${job.task}`),
+    timedOut: false,
+    permanent: false,
+  };
 }

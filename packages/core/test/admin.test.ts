@@ -36,7 +36,9 @@ describe('admin API', () => {
     ]);
     expect((await queue.listJobs({ state: 'failed' })).map((j) => j.id)).toEqual([failed.id]);
     expect((await queue.listJobs({ queue: 'other' })).map((j) => j.id)).toEqual([available.id, scheduled.id]);
-    expect((await queue.listJobs({ task: 'idle', state: 'scheduled' })).map((j) => j.id)).toEqual([scheduled.id]);
+    expect((await queue.listJobs({ task: 'idle', state: 'scheduled' })).map((j) => j.id)).toEqual([
+      scheduled.id,
+    ]);
     const page1 = await queue.listJobs({ limit: 1 });
     const page2 = await queue.listJobs({ limit: 1, after: page1[0]!.id });
     expect(page2[0]!.id).not.toBe(page1[0]!.id);
@@ -47,7 +49,9 @@ describe('admin API', () => {
   it('retries a failed job, which then completes', async () => {
     let fail = true;
     const queue = makeQueue({
-      tasks: { flip: { maxAttempts: 1, handler: async () => (fail ? Promise.reject(new Error('once')) : undefined) } },
+      tasks: {
+        flip: { maxAttempts: 1, handler: async () => (fail ? Promise.reject(new Error('once')) : undefined) },
+      },
     });
     const worker = await startWorker(queue);
     const failed = nextEvent<{ job: Job }>(worker, 'failed');
@@ -97,7 +101,10 @@ describe('admin API', () => {
 
   it('reports completed jobs and failed attempts per minute', async () => {
     const queue = makeQueue({
-      tasks: { ok: async () => {}, bad: { maxAttempts: 1, handler: async () => Promise.reject(new Error('x')) } },
+      tasks: {
+        ok: async () => {},
+        bad: { maxAttempts: 1, handler: async () => Promise.reject(new Error('x')) },
+      },
     });
     const worker = await startWorker(queue, { queues: ['default', 'x'] });
     let n = 0;
@@ -117,6 +124,8 @@ describe('admin API', () => {
     const stats = await queue.jobStats({ minutes: 5 });
     const total = (q: string, k: 'completed' | 'failed') =>
       stats.filter((s) => s.queue === q).reduce((a, s) => a + s[k], 0);
-    expect([total('default', 'completed'), total('default', 'failed'), total('x', 'completed')]).toEqual([2, 1, 1]);
+    expect([total('default', 'completed'), total('default', 'failed'), total('x', 'completed')]).toEqual([
+      2, 1, 1,
+    ]);
   });
 });

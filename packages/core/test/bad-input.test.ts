@@ -43,7 +43,11 @@ describe('bad input is refused before anything is written', () => {
 
   it('keeps text that only looks like an escape, and paired surrogates', async () => {
     const queue = makeQueue({ tasks: { t: async () => {} } });
-    const payload = { literal: '\\u0000 and \\ud800', emoji: '😀', nested: [{ u: undefined, d: new Date(0) }] };
+    const payload = {
+      literal: '\\u0000 and \\ud800',
+      emoji: '😀',
+      nested: [{ u: undefined, d: new Date(0) }],
+    };
     const job = await queue.enqueue('t', payload);
     // Documented JSON encoding: undefined properties are left out, Dates become ISO strings.
     expect((await queue.getJob(job.id))?.payload).toEqual({
@@ -99,7 +103,9 @@ describe('bad input is refused before anything is written', () => {
     expect(() => makeQueue({ tasks: { t: { timeout: 2 ** 31, handler: async () => {} } } })).toThrow(
       /tasks.t.timeout: must be an integer from 1 to 2147483647/,
     );
-    expect(() => makeQueue({ tasks: { t: { handler: 'nope' } as never } })).toThrow(/needs a handler function/);
+    expect(() => makeQueue({ tasks: { t: { handler: 'nope' } as never } })).toThrow(
+      /needs a handler function/,
+    );
   });
 
   it('invalid job ids in admin calls', async () => {

@@ -15,12 +15,15 @@ beforeEach(async () => {
     CREATE TABLE duplicates (job_id bigint NOT NULL);`);
 });
 
-const count = async (table: string) => (await db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n as number;
+const count = async (table: string) =>
+  (await db.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n as number;
 
 describe('crash semantics with real processes', () => {
   it('a worker killed with SIGKILL while holding jobs: a second worker finishes each exactly once', async () => {
     const producer = makeQueue({ tasks: { hold: async () => {} } });
-    const jobs = await producer.enqueueMany(Array.from({ length: 20 }, (_, i) => ({ task: 'hold' as const, payload: i })));
+    const jobs = await producer.enqueueMany(
+      Array.from({ length: 20 }, (_, i) => ({ task: 'hold' as const, payload: i })),
+    );
     const victim = await spawnWorker(db.url, { CONCURRENCY: '20' });
     await waitFor('all 20 jobs to be running in the victim', async () => (await count('started')) === 20);
     expect((await producer.countJobs())[0]).toMatchObject({ running: 20, available: 0 });
@@ -53,7 +56,9 @@ describe('crash semantics with real processes', () => {
     expect(await count('effects')).toBe(20);
     expect(new Set(finished.map((j) => j.id))).toEqual(new Set(jobs.map((j) => j.id)));
     // Each job's interrupted first attempt is on record, and it counted.
-    expect(finished.every((j) => j.attempts === 2 && /interrupted/.test(j.errors[0]?.message ?? ''))).toBe(true);
+    expect(finished.every((j) => j.attempts === 2 && /interrupted/.test(j.errors[0]?.message ?? ''))).toBe(
+      true,
+    );
     // No lease to wait out: the locks died with the connection (bounded by one poll interval).
     expect(firstStart - killedAt).toBeLessThan(1500);
     expect(await count('queue.jobs')).toBe(0);
@@ -92,9 +97,14 @@ describe('crash semantics with real processes', () => {
       Array.from({ length: 4 }, () => spawnWorker(db.url, { CONCURRENCY: '8', POLL_INTERVAL: '100' })),
     );
     for (let i = 0; i < 5_000; i += 1_000) {
-      await producer.enqueueMany(Array.from({ length: 1_000 }, (_, j) => ({ task: 'record' as const, payload: i + j })));
+      await producer.enqueueMany(
+        Array.from({ length: 1_000 }, (_, j) => ({ task: 'record' as const, payload: i + j })),
+      );
     }
-    await waitFor('5,000 effects', async () => (await count('effects')) === 5_000, { timeoutMs: 120_000, intervalMs: 100 });
+    await waitFor('5,000 effects', async () => (await count('effects')) === 5_000, {
+      timeoutMs: 120_000,
+      intervalMs: 100,
+    });
     for (const w of workers) w.child.kill('SIGTERM');
     const exits = await Promise.all(workers.map((w) => w.exited));
     expect(exits.every((e) => e.signal === 'SIGTERM')).toBe(true);

@@ -14,7 +14,11 @@ describe('enqueue', () => {
   it('stores a job with its options and returns it with a string id', async () => {
     const queue = makeQueue({ tasks: { send: noop } });
     const runAt = new Date(Date.now() + 3_600_000);
-    const job = await queue.enqueue('send', { to: 'a@b.c' }, { queue: 'mail', priority: -3, maxAttempts: 4, runAt });
+    const job = await queue.enqueue(
+      'send',
+      { to: 'a@b.c' },
+      { queue: 'mail', priority: -3, maxAttempts: 4, runAt },
+    );
     expect(job).toMatchObject({ task: 'send', queue: 'mail', priority: -3, maxAttempts: 4, attempts: 0 });
     expect(job.id).toMatch(/^\d+$/);
     expect(job.runAt.getTime()).toBe(runAt.getTime());
@@ -33,7 +37,9 @@ describe('enqueue', () => {
   });
 
   it('takes queue, priority and maxAttempts defaults from the task definition', async () => {
-    const queue = makeQueue({ tasks: { sync: { queue: 'crm', priority: 5, maxAttempts: 3, handler: noop } } });
+    const queue = makeQueue({
+      tasks: { sync: { queue: 'crm', priority: 5, maxAttempts: 3, handler: noop } },
+    });
     expect(await queue.enqueue('sync', {})).toMatchObject({ queue: 'crm', priority: 5, maxAttempts: 3 });
   });
 
@@ -76,7 +82,13 @@ describe('enqueue', () => {
     await client.connect();
     try {
       await client.query('BEGIN');
-      const [a, b] = await queue.enqueueMany([{ task: 'tx', payload: 1 }, { task: 'tx', payload: 2 }], { client });
+      const [a, b] = await queue.enqueueMany(
+        [
+          { task: 'tx', payload: 1 },
+          { task: 'tx', payload: 2 },
+        ],
+        { client },
+      );
       await queue.enqueue('tx', 3, { client });
       await client.query('ROLLBACK');
       expect(await queue.getJob(a!.id)).toBeNull();
@@ -95,7 +107,9 @@ describe('enqueue', () => {
         PERFORM queue.enqueue('welcome', jsonb_build_object('email', NEW.email), queue => 'mail');
         RETURN NEW;
       END $$`);
-    await db.query(`CREATE TRIGGER signup_welcome AFTER INSERT ON signups FOR EACH ROW EXECUTE FUNCTION on_signup()`);
+    await db.query(
+      `CREATE TRIGGER signup_welcome AFTER INSERT ON signups FOR EACH ROW EXECUTE FUNCTION on_signup()`,
+    );
     const seen: unknown[] = [];
     const queue = makeQueue({
       tasks: { welcome: { queue: 'mail', handler: async (p: { email: string }) => void seen.push(p) } },
@@ -120,7 +134,9 @@ describe('enqueue', () => {
       }),
     });
     const queue = makeQueue({ tasks });
-    await expect(queue.enqueue('resize', { url: 'not a url', width: 3 })).rejects.toThrow(PayloadValidationError);
+    await expect(queue.enqueue('resize', { url: 'not a url', width: 3 })).rejects.toThrow(
+      PayloadValidationError,
+    );
     await expect(queue.enqueue('resize', { url: 'not a url', width: 3 })).rejects.toThrow(/url/);
     const rows = await db.query(`SELECT count(*)::int AS n FROM queue.jobs WHERE task = 'resize'`);
     expect(rows[0].n).toBe(0);

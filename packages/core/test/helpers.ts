@@ -1,6 +1,13 @@
 import { expectNoAdvisoryLocks, type TestDatabase } from '@queue/test-utils';
 import { afterEach } from 'vitest';
-import { Queue, type QueueOptions, silentLogger, type TaskMap, type Worker, type WorkerOptions } from '../src/index.js';
+import {
+  Queue,
+  type QueueOptions,
+  silentLogger,
+  type TaskMap,
+  type Worker,
+  type WorkerOptions,
+} from '../src/index.js';
 
 /**
  * Queues and workers made through these helpers are closed after each test, and then the

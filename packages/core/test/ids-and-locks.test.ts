@@ -12,7 +12,9 @@ describe('job ids and lock keys', () => {
     ['past 2^53', 2n ** 53n + 5n],
   ] as const) {
     it(`claims, completes and reports ids ${label} exactly`, async () => {
-      await db.query(`SELECT setval(pg_get_serial_sequence('queue.jobs', 'id'), $1::bigint)`, [start.toString()]);
+      await db.query(`SELECT setval(pg_get_serial_sequence('queue.jobs', 'id'), $1::bigint)`, [
+        start.toString(),
+      ]);
       const seen: string[] = [];
       const queue = makeQueue({ tasks: { t: async (_: null, { job }) => void seen.push(job.id) } });
       const worker = await startWorker(queue);

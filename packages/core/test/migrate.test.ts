@@ -39,7 +39,9 @@ describe('migrate', () => {
     });
     await queue.migrate();
     const job = await queue.enqueue('t', { ok: true });
-    const [row] = await db.query(`SELECT payload FROM "evil""; DROP TABLE canary; --".jobs WHERE id = $1`, [job.id]);
+    const [row] = await db.query(`SELECT payload FROM "evil""; DROP TABLE canary; --".jobs WHERE id = $1`, [
+      job.id,
+    ]);
     expect(row.payload).toEqual({ ok: true });
     expect(await db.query(`SELECT to_regclass('canary') AS t`)).toEqual([{ t: 'canary' }]);
     await queue.close();

@@ -10,7 +10,10 @@ export interface WorkerProcess {
 }
 
 /** Starts the fixture worker in its own Node process; resolves once it prints "ready". */
-export async function spawnWorker(databaseUrl: string, env: Record<string, string> = {}): Promise<WorkerProcess> {
+export async function spawnWorker(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
     cwd: repoRoot,
     env: { ...process.env, DATABASE_URL: databaseUrl, ...env },
@@ -25,7 +28,9 @@ export async function spawnWorker(databaseUrl: string, env: Record<string, strin
       out += chunk;
       if (out.includes('ready\n')) resolve();
     });
-    exited.then(({ code, signal }) => reject(new Error(`worker process exited before ready (${code ?? signal})`)));
+    exited.then(({ code, signal }) =>
+      reject(new Error(`worker process exited before ready (${code ?? signal})`)),
+    );
   });
   return { child, exited };
 }

@@ -12,7 +12,13 @@ describe('worker', () => {
     const queue = makeQueue({
       tasks: {
         greet: async (payload: { name: string }, ctx) => {
-          seen = { payload, id: ctx.job.id, attempt: ctx.attempt, aborted: ctx.signal.aborted, log: typeof ctx.logger.info };
+          seen = {
+            payload,
+            id: ctx.job.id,
+            attempt: ctx.attempt,
+            aborted: ctx.signal.aborted,
+            log: typeof ctx.logger.info,
+          };
         },
       },
     });
@@ -20,7 +26,13 @@ describe('worker', () => {
     const done = nextEvent<{ job: Job }>(worker, 'completed');
     const job = await queue.enqueue('greet', { name: 'Ada' });
     await done;
-    expect(seen).toEqual({ payload: { name: 'Ada' }, id: job.id, attempt: 1, aborted: false, log: 'function' });
+    expect(seen).toEqual({
+      payload: { name: 'Ada' },
+      id: job.id,
+      attempt: 1,
+      aborted: false,
+      log: 'function',
+    });
     expect(await queue.getJob(job.id)).toBeNull();
     await worker.stop();
   });
@@ -181,7 +193,9 @@ describe('worker', () => {
     const started = nextEvent<{ job: Job }>(worker, 'started');
     const job = await queue.enqueue('later', null, { delay: 400 });
     const { job: run } = await started;
-    const [{ late }] = await db.query(`SELECT extract(epoch FROM now() - $1::timestamptz) * 1000 AS late`, [job.runAt]);
+    const [{ late }] = await db.query(`SELECT extract(epoch FROM now() - $1::timestamptz) * 1000 AS late`, [
+      job.runAt,
+    ]);
     expect(run.id).toBe(job.id);
     // Not before its time (by the database clock), and well before a poll would have found it.
     expect(Number(late)).toBeGreaterThanOrEqual(-5);
@@ -205,7 +219,10 @@ describe('worker', () => {
     // Several polls pass without a claim.
     await emptyClaims(worker, 5);
     expect(await queue.getJob(job.id)).toMatchObject({ state: 'available' });
-    expect((await queue.countJobs()).find((c) => c.queue === 'default')).toMatchObject({ paused: true, available: 1 });
+    expect((await queue.countJobs()).find((c) => c.queue === 'default')).toMatchObject({
+      paused: true,
+      available: 1,
+    });
     const done = nextEvent<{ job: Job }>(worker, 'completed');
     await queue.resumeQueue('default');
     expect((await done).job.id).toBe(job.id);

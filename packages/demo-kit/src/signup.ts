@@ -39,6 +39,9 @@ export const answers = {
     status: 422,
     body: { error: 'invalid_field', field: check.field, message: `${check.field} ${check.message}` },
   }),
-  duplicate: () => ({ status: 409, body: { error: 'email_taken', message: 'a user with this email exists' } }),
+  duplicate: () => ({
+    status: 409,
+    body: { error: 'email_taken', message: 'a user with this email exists' },
+  }),
   created: (userId: string) => ({ status: 201, body: { id: userId } }),
 };

@@ -4,7 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /** How a demo app's test file boots the real app (its own createApp) on a free port. */
 export interface DemoAppHarness {
   name: string;
-  start(options: { databaseUrl: string; crmFailureRate: number }): Promise<{ baseUrl: string; close(): Promise<void> }>;
+  start(options: {
+    databaseUrl: string;
+    crmFailureRate: number;
+  }): Promise<{ baseUrl: string; close(): Promise<void> }>;
 }
 
 /**
@@ -47,14 +50,18 @@ export function runDemoAppSuite(harness: DemoAppHarness): void {
         count(`SELECT count(*)::int AS n FROM sent_emails WHERE user_id = $1`, [userId]),
       );
       const [sync] = await waitFor('the CRM sync', () =>
-        db.query(`SELECT attempt FROM crm_syncs WHERE user_id = $1`, [userId]).then((r) => (r.length ? r : null)),
+        db
+          .query(`SELECT attempt FROM crm_syncs WHERE user_id = $1`, [userId])
+          .then((r) => (r.length ? r : null)),
       );
       // Attempts 1 and 2 failed on purpose; the third succeeded.
       expect(sync.attempt).toBe(3);
       const [email] = await db.query(`SELECT email, subject FROM sent_emails WHERE user_id = $1`, [userId]);
       expect(email).toEqual({ email: 'ada@example.com', subject: 'Welcome, Ada!' });
       // The best-effort geocode ran too, outside the queue.
-      await waitFor('the geocode', () => count(`SELECT count(*)::int AS n FROM users WHERE id = $1 AND geo IS NOT NULL`, [userId]));
+      await waitFor('the geocode', () =>
+        count(`SELECT count(*)::int AS n FROM users WHERE id = $1 AND geo IS NOT NULL`, [userId]),
+      );
     });
 
     it('a duplicate email gets 409 and enqueues nothing', async () => {
@@ -68,7 +75,9 @@ export function runDemoAppSuite(harness: DemoAppHarness): void {
       await waitFor('the first welcome email', () =>
         count(`SELECT count(*)::int AS n FROM sent_emails WHERE email = 'grace@example.com'`),
       );
-      expect(await count(`SELECT count(*)::int AS n FROM sent_emails WHERE email = 'grace@example.com'`)).toBe(1);
+      expect(
+        await count(`SELECT count(*)::int AS n FROM sent_emails WHERE email = 'grace@example.com'`),
+      ).toBe(1);
     });
 
     const bad: [string, unknown, string][] = [

@@ -1,6 +1,6 @@
-import type { TaskMap } from '../../core/src/index.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskMap } from '../../core/src/index.js';
 import { useTestDatabase } from './database.js';
 import { waitFor } from './wait.js';
 
@@ -104,7 +104,9 @@ export function runAdapterContract(harness: AdapterHarness): void {
         // The rolled-back request left neither its row nor its job.
         const rows = await pool.query(`SELECT value FROM contract_rows ORDER BY value`);
         expect(rows.rows.map((r) => r.value)).toEqual(['tx-committed']);
-        const jobs = await pool.query(`SELECT count(*)::int AS n FROM queue.jobs WHERE payload->>'value' = 'tx-rolled-back'`);
+        const jobs = await pool.query(
+          `SELECT count(*)::int AS n FROM queue.jobs WHERE payload->>'value' = 'tx-rolled-back'`,
+        );
         expect(jobs.rows[0].n).toBe(0);
         expect(await effect('tx-rolled-back')).toBeUndefined();
       } finally {
@@ -127,7 +129,9 @@ export function runAdapterContract(harness: AdapterHarness): void {
       expect(closed).toBe(false);
       gates.get('slow-1')!();
       await closing;
-      const events = await pool.query(`SELECT event FROM contract_events WHERE value = 'slow-1' ORDER BY event`);
+      const events = await pool.query(
+        `SELECT event FROM contract_events WHERE value = 'slow-1' ORDER BY event`,
+      );
       expect(events.rows.map((r) => r.event)).toEqual(['finished', 'started']);
       const left = await pool.query(`SELECT count(*)::int AS n FROM queue.jobs WHERE task = 'slow'`);
       expect(left.rows[0].n).toBe(0);
@@ -144,7 +148,9 @@ export function runAdapterContract(harness: AdapterHarness): void {
           ),
         );
         await waitFor('all 200 jobs to run', async () => {
-          const r = await pool.query(`SELECT count(*)::int AS n FROM contract_effects WHERE value LIKE 'shared-%'`);
+          const r = await pool.query(
+            `SELECT count(*)::int AS n FROM contract_effects WHERE value LIKE 'shared-%'`,
+          );
           return r.rows[0].n === 200;
         });
         const byApp = await pool.query(

@@ -1,10 +1,9 @@
 import { startPostgres, withDatabase } from '@queue/dev-postgres';
-// Core's source by path, not as a package: core's own tests depend on this package.
-import { Queue } from '../../core/src/index.js';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+// Core's source by path, not as a package: core's own tests depend on this package.
+import { Queue } from '../../core/src/index.js';
 import './context.js';
-
 
 /**
  * Runs once per `vitest run`: one Postgres for the whole run (DATABASE_URL when set,

@@ -18,7 +18,9 @@ export async function waitFor<T>(
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
@@ -26,7 +28,8 @@ export async function waitFor<T>(
 
 /** Resolves with the next emission of `event` that passes `filter`. */
 export function nextEvent<T>(
-  emitter: { on(e: string, l: (v: T) => void): unknown; off(e: string, l: (v: T) => void): unknown },
+  // Loosely typed so that any typed emitter (core's TypedEmitter, Node's EventEmitter) fits.
+  emitter: { on(e: any, l: any): unknown; off(e: any, l: any): unknown },
   event: string,
   filter: (v: T) => boolean = () => true,
   timeoutMs = 20_000,

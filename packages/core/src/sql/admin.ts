@@ -12,14 +12,14 @@ export function lockedIdsSql(n: Names): string {
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 }
 
-const STATE = (n: Names) => `CASE
+const STATE = `CASE
     WHEN j.failed_at IS NOT NULL THEN 'failed'
     WHEN r.id IS NOT NULL THEN 'running'
     WHEN j.run_at > now() THEN 'scheduled'
     ELSE 'available' END`;
 
 export function getJobSql(n: Names): string {
-  return `SELECT ${JOB_COLUMNS('j')}, ${STATE(n)} AS state
+  return `SELECT ${JOB_COLUMNS('j')}, ${STATE} AS state
     FROM ${n.q}.jobs j LEFT JOIN (${lockedIdsSql(n)}) r ON r.id = j.id
     WHERE j.id = $1::bigint`;
 }
@@ -28,7 +28,7 @@ export function getJobSql(n: Names): string {
 export function listJobsSql(n: Names): string {
   return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
     SELECT * FROM (
-      SELECT ${JOB_COLUMNS('j')}, ${STATE(n)} AS state
+      SELECT ${JOB_COLUMNS('j')}, ${STATE} AS state
       FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
       WHERE ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.task = $3)
         AND ($4::bigint IS NULL OR j.id > $4::bigint)

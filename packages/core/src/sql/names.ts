@@ -41,7 +41,9 @@ export function makeNames(schema = 'queue', lockNamespace = DEFAULT_LOCK_NAMESPA
   }
   if (schema.includes('\u0000')) throw new ConfigError('schema name must not contain \\u0000');
   if (!Number.isInteger(lockNamespace) || lockNamespace < 1 || lockNamespace > 0x7fffffff) {
-    throw new ConfigError(`lockNamespace must be an integer from 1 to 2147483647, got ${String(lockNamespace)}`);
+    throw new ConfigError(
+      `lockNamespace must be an integer from 1 to 2147483647, got ${String(lockNamespace)}`,
+    );
   }
   const channel = `${schema}:jobs`;
   // Job locks use the one-bigint form of pg_advisory_lock, keyed by the job id XOR
