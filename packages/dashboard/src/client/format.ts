@@ -1,0 +1,40 @@
+const numberFormat = new Intl.NumberFormat('en');
+
+export function num(n: number): string {
+  return numberFormat.format(n);
+}
+
+/** "1h 4m", "12s": the two largest units. */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  const d = Math.floor(h / 24);
+  return d < 365 ? `${d}d ${h % 24}h` : `${Math.floor(d / 365)}y ${d % 365}d`;
+}
+
+/** "3m ago" / "in 5m", relative to the server's clock as of the last response. */
+export function relative(iso: string | null | undefined, serverNow: number): string {
+  if (!iso) return '—';
+  const diff = new Date(iso).getTime() - serverNow;
+  if (Math.abs(diff) < 1000) return 'now';
+  return diff < 0 ? `${duration(-diff)} ago` : `in ${duration(diff)}`;
+}
+
+export function absolute(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+/** Pretty-printed JSON for display in a <pre> (as text). */
+export function pretty(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

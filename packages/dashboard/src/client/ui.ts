@@ -1,0 +1,71 @@
+import { h } from './dom.js';
+
+export function badge(state: string): HTMLElement {
+  return h('span', { class: `badge badge-${state.replace(/[^a-z-]/g, '')}`, 'data-state': state }, state);
+}
+
+export function card(title: string | null, ...body: (Node | string | null | false)[]): HTMLElement {
+  return h('section', { class: 'card' }, title ? h('h2', { class: 'card-title' }, title) : null, ...body);
+}
+
+let toastTimer: number | undefined;
+
+/** A short message at the bottom of the screen; errors stay until the next one. */
+export function toast(message: string, kind: 'ok' | 'error' = 'ok'): void {
+  let el = document.getElementById('toast');
+  if (!el) {
+    el = h('div', { id: 'toast', role: 'status' });
+    document.body.append(el);
+  }
+  el.textContent = message;
+  el.className = `toast toast-${kind} toast-show`;
+  window.clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => el?.classList.remove('toast-show'), kind === 'error' ? 8000 : 3000);
+}
+
+/**
+ * A button that runs an action; with `confirm`, the first click arms it ("Delete?") and
+ * only a second click within a few seconds acts: no modal dialogs, no accidental deletes.
+ */
+export function actionButton(
+  label: string,
+  run: () => Promise<void>,
+  opts: { confirm?: string; kind?: 'primary' | 'danger' | 'plain'; testId?: string } = {},
+): HTMLButtonElement {
+  const button = h('button', {
+    type: 'button',
+    class: `btn btn-${opts.kind ?? 'plain'}`,
+    'data-testid': opts.testId,
+  }, label);
+  let armed: number | undefined;
+  button.addEventListener('click', async () => {
+    if (opts.confirm && armed === undefined) {
+      button.textContent = opts.confirm;
+      button.classList.add('btn-armed');
+      armed = window.setTimeout(() => {
+        armed = undefined;
+        button.textContent = label;
+        button.classList.remove('btn-armed');
+      }, 4000);
+      return;
+    }
+    window.clearTimeout(armed);
+    armed = undefined;
+    button.classList.remove('btn-armed');
+    button.disabled = true;
+    button.textContent = `${label}…`;
+    try {
+      await run();
+    } catch (e) {
+      toast((e as Error).message, 'error');
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  });
+  return button;
+}
+
+export function empty(text: string, colspan: number): HTMLElement {
+  return h('tr', { class: 'empty' }, h('td', { colspan }, text));
+}
