@@ -1,0 +1,106 @@
+import fastifyPostgres from '@fastify/postgres';
+import {
+  answers,
+  type DemoTasks,
+  demoTasks,
+  geocodeInBackground,
+  insertUser,
+  migrateDemo,
+  parseSignup,
+} from '@queue/demo-kit';
+import { fastifyQueue } from '@queue/fastify';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+
+// Types `app.queue.enqueue` by the demo's tasks: names and payloads are checked.
+declare module '@queue/fastify' {
+  interface FastifyQueueTypes {
+    tasks: DemoTasks;
+  }
+}
+
+export interface AppOptions {
+  databaseUrl: string;
+  /** Chance that a CRM sync attempt fails, to show retries (default: CRM_FAILURE_RATE or 0.2). */
+  crmFailureRate?: number;
+  logger?: FastifyServerOptions['logger'];
+  /** Let the worker hear SIGTERM/SIGINT too, so a second signal aborts running jobs. */
+  handleSignals?: boolean;
+}
+
+/** The signup API, not yet listening: `main.ts` serves it, the tests boot it on a free port. */
+export async function createApp({
+  databaseUrl,
+  crmFailureRate,
+  logger = false,
+  handleSignals = false,
+}: AppOptions) {
+  const app = Fastify({ logger });
+  try {
+    await app.register(fastifyPostgres, { connectionString: databaseUrl });
+    await migrateDemo(app.pg.pool);
+    // The queue shares the app's pool. Registered after @fastify/postgres, so it closes
+    // first: the worker drains while the pool its handlers use is still open.
+    await app.register(fastifyQueue, (parent) => ({
+      pool: parent.pg.pool,
+      tasks: demoTasks(parent.pg.pool, { crmFailureRate }),
+      migrate: true,
+      worker: { handleSignals },
+    }));
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+
+  const worker = app.queueWorker!;
+  worker.on('completed', ({ job, durationMs }) =>
+    app.log.info({ job: job.id, task: job.task, durationMs }, 'job done'),
+  );
+  worker.on('retried', ({ job, error, delayMs }) =>
+    app.log.warn(
+      { job: job.id, task: job.task, err: (error as Error).message, delayMs },
+      'job failed; will retry',
+    ),
+  );
+  worker.on('failed', ({ job, error }) =>
+    app.log.error({ job: job.id, task: job.task, err: error }, 'job failed for good'),
+  );
+
+  app.get('/health', async () => {
+    await app.pg.query('SELECT 1');
+    return { ok: true, runningJobs: worker.activeCount };
+  });
+
+  app.post('/signup', async (request, reply) => {
+    const check = parseSignup(request.body);
+    if (!check.ok) {
+      const answer = answers.invalid(check);
+      return reply.code(answer.status).send(answer.body);
+    }
+    // The user and both jobs commit together or not at all: no welcome email for a signup
+    // that rolled back, and no committed signup whose email is lost to a crash or deploy.
+    const user = await app.pg.transact(async (client) => {
+      const user = await insertUser(client, check.value);
+      if (!user) return null;
+      const payload = { userId: user.id };
+      await app.queue.enqueueMany(
+        [
+          { task: 'sendWelcomeEmail', payload },
+          { task: 'syncCrm', payload },
+        ],
+        { client },
+      );
+      return user;
+    });
+    if (!user) {
+      const answer = answers.duplicate();
+      return reply.code(answer.status).send(answer.body);
+    }
+    // Best effort, a plain promise: optional and cheap to lose if the process dies now
+    // (demo-kit's geocode.ts says when each fits). The jobs above are the guaranteed part.
+    geocodeInBackground(app.pg.pool, user.id, check.value.email);
+    const answer = answers.created(user.id);
+    return reply.code(answer.status).send(answer.body);
+  });
+
+  return app;
+}

@@ -1,0 +1,42 @@
+import { startPostgres } from '@queue/dev-postgres';
+import { createApp } from './app.js';
+
+// DATABASE_URL when set; otherwise an embedded Postgres that lives as long as this process.
+const postgres = await startPostgres();
+if (postgres.embedded) console.log(`embedded Postgres at ${postgres.url}`);
+
+const app = await createApp({
+  databaseUrl: postgres.url,
+  logger: { level: process.env.LOG_LEVEL ?? 'info' },
+  handleSignals: true,
+}).catch(async (error) => {
+  await postgres.stop();
+  throw error;
+});
+
+// First SIGTERM/SIGINT: stop taking requests, let running jobs finish, then stop the
+// embedded Postgres. A second one makes the worker abort its jobs (they run again later).
+let stopping = false;
+const stop = async (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  app.log.info({ signal }, 'shutting down');
+  await app.close().catch((error) => app.log.error({ err: error }, 'close failed'));
+  await postgres.stop();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+try {
+  const url = await app.listen({
+    port: Number(process.env.PORT ?? 3000),
+    host: process.env.HOST ?? '127.0.0.1',
+  });
+  console.log(`demo-fastify serving on ${url}; try:
+  curl -i -X POST ${url}/signup -H 'content-type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'`);
+} catch (error) {
+  app.log.error({ err: error }, 'could not start');
+  await app.close();
+  await postgres.stop();
+  process.exitCode = 1;
+}
