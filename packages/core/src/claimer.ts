@@ -1,10 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { type ConnectionConfig, sessionClient } from './connection.js';
-import { claimSql, nextDueSql } from './sql/claim.js';
-import { finishSql, pruneStatsSql, releaseSql } from './sql/finish.js';
+import { nextDueSql } from './sql/claim.js';
+import { cycleSql } from './sql/cycle.js';
+import { pruneStatsSql, releaseSql } from './sql/finish.js';
 import type { Names } from './sql/names.js';
 import type { JobRecord } from './sql/rows.js';
+
+export interface ClaimRequest {
+  queue: string;
+  tasks: string[];
+  /** Ids this process holds or still runs. */
+  held: string[];
+  want: number;
+}
 
 export interface ClaimResult {
   /** Jobs locked and counted: run them. */
@@ -25,6 +34,13 @@ export interface Failure {
   permanent: boolean;
 }
 
+export interface FinishBatch {
+  succeeded: string[];
+  failures: Failure[];
+  /** Per queue: completed jobs and failed attempts, for the statistics. */
+  perQueue: Map<string, { completed: number; failed: number }>;
+}
+
 export interface FailedRow {
   id: string;
   dead: boolean;
@@ -33,6 +49,7 @@ export interface FailedRow {
 }
 
 const MAX_SCAN = 10_000;
+const EMPTY_FINISH: FinishBatch = { succeeded: [], failures: [], perQueue: new Map() };
 
 /**
  * The session that holds this worker's job locks. Every lock is taken, re-checked and
@@ -45,7 +62,8 @@ export class Claimer {
   generation = 0;
   /** Names this worker's statistics rows. */
   readonly workerId = randomBytes(6).toString('hex');
-  private readonly sql: { claim: string; finish: string; release: string; nextDue: string; prune: string };
+  private readonly sql: { cycle: string; release: string; nextDue: string; prune: string };
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -53,8 +71,7 @@ export class Claimer {
     private readonly onLost: (error: Error) => void,
   ) {
     this.sql = {
-      claim: claimSql(names),
-      finish: finishSql(names),
+      cycle: cycleSql(names),
       release: releaseSql(names),
       nextDue: nextDueSql(names),
       prune: pruneStatsSql(names),
@@ -98,29 +115,58 @@ export class Claimer {
     await c?.end().catch(() => {});
   }
 
-  private tail: Promise<unknown> = Promise.resolve();
-
   /**
-   * One statement at a time on the session: claims, finishes and releases interleave
-   * from different callers, and node-postgres no longer queues overlapping queries itself.
+   * One statement at a time on the session: cycles and releases come from different
+   * callers, and node-postgres no longer queues overlapping queries itself. Named, so the
+   * session parses and plans each statement once.
    */
-  private query(text: string, values: unknown[]): Promise<pg.QueryResult> {
+  private query(name: keyof Claimer['sql'], values: unknown[]): Promise<pg.QueryResult> {
     // Bound to the session current now: a statement queued before a reconnect must never
     // run on the new session, which does not hold the old session's locks.
     const c = this.client;
     const run = () => {
       if (!c || this.client !== c) return Promise.reject(new Error('claimer session is gone'));
-      return c.query(text, values);
+      return c.query({ name: `queue_${name}`, text: this.sql[name], values });
     };
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => {});
     return result;
   }
 
-  async claim(queue: string, tasks: string[], held: string[], want: number): Promise<ClaimResult> {
-    let scan = Math.max(want * 2, 64);
+  /**
+   * Records finished jobs and claims up to `claim.want` more, in one statement. When every
+   * candidate it saw was held by other workers, it looks further down the queue.
+   */
+  async cycle(
+    unlock: string[],
+    finish: FinishBatch | null,
+    claim: ClaimRequest | null,
+  ): Promise<{ failed: FailedRow[]; claim: ClaimResult | null }> {
+    let scan = claim ? Math.max(claim.want * 2, 64) : 0;
+    let f = finish ?? EMPTY_FINISH;
+    let ids = unlock;
+    let failed: FailedRow[] | undefined;
     for (;;) {
-      const { rows } = await this.query(this.sql.claim, [queue, tasks, held, scan, want]);
+      const { rows } = await this.query('cycle', [
+        ids,
+        f.succeeded,
+        f.failures.map((x) => x.id),
+        f.failures.map((x) => x.message),
+        f.failures.map((x) => x.stack),
+        f.failures.map((x) => x.delayMs),
+        f.failures.map((x) => x.permanent),
+        this.workerId,
+        [...f.perQueue.keys()],
+        [...f.perQueue.values()].map((c) => c.completed),
+        [...f.perQueue.values()].map((c) => c.failed),
+        claim?.queue ?? null,
+        claim?.tasks ?? [],
+        claim?.held ?? [],
+        scan,
+        claim?.want ?? 0,
+      ]);
+      failed ??= (rows[0]?.failed_rows ?? []) as FailedRow[];
+      if (!claim) return { failed, claim: null };
       const out: ClaimResult = { jobs: [], exhausted: [], stale: [], complete: true };
       const scanned = (rows[0]?.scanned as number | undefined) ?? 0;
       for (const r of rows) {
@@ -131,50 +177,29 @@ export class Claimer {
       }
       out.complete = scanned < scan;
       const locked = out.jobs.length + out.exhausted.length + out.stale.length;
-      // Every candidate we saw was held by other workers: look further down the queue.
       if (locked === 0 && !out.complete && scan < MAX_SCAN) {
         scan = Math.min(scan * 4, MAX_SCAN);
+        f = EMPTY_FINISH;
+        ids = [];
         continue;
       }
-      return out;
+      return { failed, claim: out };
     }
-  }
-
-  /** Records outcomes and unlocks the jobs, in one statement and one transaction. */
-  async finish(
-    unlock: string[],
-    succeeded: string[],
-    failures: Failure[],
-    perQueue: Map<string, { completed: number; failed: number }>,
-  ): Promise<FailedRow[]> {
-    const { rows } = await this.query(this.sql.finish, [
-      unlock,
-      succeeded,
-      failures.map((f) => f.id),
-      failures.map((f) => f.message),
-      failures.map((f) => f.stack),
-      failures.map((f) => f.delayMs),
-      failures.map((f) => f.permanent),
-      this.workerId,
-      [...perQueue.keys()],
-      [...perQueue.values()].map((c) => c.completed),
-      [...perQueue.values()].map((c) => c.failed),
-    ]);
-    return (rows[0]?.failed ?? []) as FailedRow[];
   }
 
   /** Unlocks jobs; those in `uncount` were never started, so their attempt is given back. */
   async release(unlock: string[], uncount: string[]): Promise<void> {
     if (unlock.length === 0) return;
-    await this.query(this.sql.release, [unlock, uncount]);
+    await this.query('release', [unlock, uncount]);
   }
 
   async pruneStats(): Promise<void> {
-    await this.query(this.sql.prune, []);
+    await this.query('prune', []);
   }
 
+  /** Milliseconds until the earliest scheduled job of these queues is due, by the database clock. */
   async nextDue(queues: string[]): Promise<number | null> {
-    const { rows } = await this.query(this.sql.nextDue, [queues]);
+    const { rows } = await this.query('nextDue', [queues]);
     const ms = rows[0]?.delay_ms as number | null | undefined;
     return ms == null ? null : Math.max(0, ms);
   }

@@ -1,5 +1,5 @@
 import { retryDelay } from './backoff.js';
-import { Claimer, type ClaimResult, type Failure } from './claimer.js';
+import { Claimer, type ClaimResult, type Failure, type FinishBatch } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { LockLostError, WorkerStoppingError } from './errors.js';
@@ -70,9 +70,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Ids this process holds or still runs, excluded from claims (advisory locks are re-entrant). */
   private readonly held = new Set<string>();
   private outcomes: Outcome[] = [];
-  private flushing: Promise<void> | undefined;
-  private pumping: Promise<void> | undefined;
-  private pumpAgain = false;
+  /** The cycle loop, while it runs; `kicked` when it should run (again). */
+  private driving: Promise<void> | undefined;
+  private kicked = false;
+  /** Round-robin start, so one busy queue cannot starve the others. */
+  private nextQueue = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
@@ -167,7 +169,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     await this.listener.stop();
-    await this.pumping;
+    await this.driving;
     const settled = () => Promise.all([...this.running.values()].map((r) => r.done));
     if (this.running.size > 0) {
       await Promise.race([settled(), sleep(this.opts.shutdownTimeout, this.abortWaits.signal)]);
@@ -180,7 +182,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }
       await Promise.race([settled(), sleep(this.opts.abortGrace)]);
     }
-    await this.flush();
+    await this.drain();
     await this.reconnecting;
     await this.claimer.close();
     this.state = 'stopped';
@@ -199,12 +201,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     this.markDirty(q);
-    this.pump();
+    this.kick();
   }
 
   private wakeAll(): void {
     for (const q of this.queues.values()) this.markDirty(q);
-    this.pump();
+    this.kick();
   }
 
   private markDirty(q: QueueState): void {
@@ -235,41 +237,83 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
   }
 
-  // ---- claiming -----------------------------------------------------------------------
+  // ---- the cycle loop ------------------------------------------------------------------
 
-  private pump(): void {
-    if (this.state !== 'running') return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = this.pumpLoop().finally(() => {
-      this.pumping = undefined;
-    });
+  /**
+   * Asks the cycle loop to run. Deferred to the next turn of the event loop so that jobs
+   * finishing together, and wake-ups arriving together, share one statement.
+   */
+  private kick(): void {
+    this.kicked = true;
+    if (this.driving) return;
+    this.driving = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drive())
+      .finally(() => {
+        this.driving = undefined;
+        if (this.kicked && this.claimer.connected && this.state !== 'stopped') this.kick();
+      });
   }
 
-  private async pumpLoop(): Promise<void> {
-    do {
-      this.pumpAgain = false;
-      for (const q of this.queues.values()) {
-        if (this.state !== 'running' || !this.claimer.connected) return;
-        const free = q.concurrency - q.running;
-        if (!q.dirty || free <= 0) continue;
-        const wakes = q.wakes;
-        let result: ClaimResult;
-        try {
-          result = await this.claimer.claim(q.name, q.tasks, [...this.held], free);
-        } catch (error) {
-          this.logger.warn({ err: (error as Error).message, queue: q.name }, 'claim failed');
-          return;
-        }
-        const got = result.jobs.length;
-        this.emit('claimed', { queue: q.name, count: got });
-        if (got >= free || !result.complete) this.pumpAgain = true;
-        else if (q.wakes === wakes) q.dirty = false;
-        await this.accept(q, result);
+  /**
+   * Each turn sends one statement that records every finished job so far and claims for
+   * one queue with free slots and possibly due jobs, never more than its free slots.
+   */
+  private async drive(): Promise<void> {
+    for (;;) {
+      this.kicked = false;
+      if (!this.claimer.connected) return;
+      const generation = this.claimer.generation;
+      const batch = this.outcomes.filter((o) => o.running.generation === generation);
+      this.outcomes = [];
+      const q = this.state === 'running' ? this.pickQueue() : undefined;
+      if (batch.length === 0 && !q) return;
+      const want = q ? q.concurrency - q.running : 0;
+      const wakes = q?.wakes ?? 0;
+      let result: Awaited<ReturnType<Claimer['cycle']>>;
+      try {
+        result = await this.claimer.cycle(
+          batch.map((o) => o.running.job.id),
+          batch.length > 0 ? finishBatch(batch) : null,
+          q ? { queue: q.name, tasks: q.tasks, held: [...this.held], want } : null,
+        );
+      } catch (error) {
+        this.logger.warn(
+          { err: (error as Error).message },
+          'worker cycle failed; unrecorded jobs will run again',
+        );
+        for (const o of batch) this.held.delete(o.running.job.id);
+        return;
       }
-    } while (this.pumpAgain && this.state === 'running');
+      for (const o of batch) this.held.delete(o.running.job.id);
+      this.reportOutcomes(batch, result.failed);
+      if (q && result.claim) {
+        const got = result.claim.jobs.length;
+        this.emit('claimed', { queue: q.name, count: got });
+        // Fewer than asked from a complete scan, with no wake-up meanwhile: drained for now.
+        if (got < want && result.claim.complete && q.wakes === wakes) q.dirty = false;
+        await this.accept(q, result.claim);
+      }
+    }
+  }
+
+  private pickQueue(): QueueState | undefined {
+    const list = [...this.queues.values()];
+    for (let i = 0; i < list.length; i++) {
+      const q = list[(this.nextQueue + i) % list.length]!;
+      if (q.dirty && q.running < q.concurrency) {
+        this.nextQueue = (this.nextQueue + i + 1) % list.length;
+        return q;
+      }
+    }
+    return undefined;
+  }
+
+  /** Resolves when every finished job's result has been written (or could not be). */
+  private async drain(): Promise<void> {
+    while (this.driving || (this.outcomes.length > 0 && this.claimer.connected)) {
+      if (!this.driving) this.kick();
+      await this.driving;
+    }
   }
 
   private async accept(q: QueueState, result: ClaimResult): Promise<void> {
@@ -324,7 +368,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (r.generation !== this.claimer.generation || !this.claimer.connected) {
       // The lock went with the old session: another worker may own the job now.
       this.held.delete(r.job.id);
-      this.pump();
+      this.kick();
       return;
     }
     if (outcome.ok) {
@@ -340,48 +384,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         failure: { id: r.job.id, message, stack, delayMs, permanent: outcome.permanent },
       });
     }
-    void this.flush();
-    this.pump();
+    this.kick();
   }
 
-  /** Writes finished jobs' results in batches: while one write is in flight, the next batch gathers. */
-  private flush(): Promise<void> {
-    this.flushing ??= (async () => {
-      while (this.outcomes.length > 0) {
-        const batch = this.outcomes;
-        this.outcomes = [];
-        const current = batch.filter((o) => o.running.generation === this.claimer.generation);
-        const ids = current.map((o) => o.running.job.id);
-        const perQueue = new Map<string, { completed: number; failed: number }>();
-        for (const o of current) {
-          const c = perQueue.get(o.running.job.queue) ?? { completed: 0, failed: 0 };
-          if (o.ok) c.completed++;
-          else c.failed++;
-          perQueue.set(o.running.job.queue, c);
-        }
-        try {
-          const failed = await this.claimer.finish(
-            ids,
-            current.filter((o) => o.ok).map((o) => o.running.job.id),
-            current.flatMap((o) => (o.failure ? [o.failure] : [])),
-            perQueue,
-          );
-          this.reportOutcomes(current, failed);
-        } catch (error) {
-          this.logger.warn(
-            { err: (error as Error).message },
-            'could not record job results; they will run again',
-          );
-        } finally {
-          for (const o of batch) this.held.delete(o.running.job.id);
-        }
-      }
-      this.flushing = undefined;
-    })();
-    return this.flushing;
-  }
-
-  private reportOutcomes(batch: Outcome[], failed: Awaited<ReturnType<Claimer['finish']>>): void {
+  private reportOutcomes(batch: Outcome[], failed: { id: string; dead: boolean; delay_ms: number }[]): void {
     const byId = new Map(failed.map((f) => [f.id, f]));
     for (const o of batch) {
       const job = o.running.job;
@@ -449,6 +455,24 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       process.on(signal, handler);
     }
   }
+}
+
+function finishBatch(batch: Outcome[]): FinishBatch {
+  const perQueue = new Map<string, { completed: number; failed: number }>();
+  const succeeded: string[] = [];
+  const failures: Failure[] = [];
+  for (const o of batch) {
+    const c = perQueue.get(o.running.job.queue) ?? { completed: 0, failed: 0 };
+    if (o.failure) {
+      failures.push(o.failure);
+      c.failed++;
+    } else {
+      succeeded.push(o.running.job.id);
+      c.completed++;
+    }
+    perQueue.set(o.running.job.queue, c);
+  }
+  return { succeeded, failures, perQueue };
 }
 
 async function missingTask(

@@ -20,16 +20,33 @@ const LOST_MESSAGE =
  * - A paused queue (a row in queues with paused_at set) yields no candidates.
  * - `scanned` tells the caller whether the candidate list was cut short by $4.
  */
-export function claimSql(n: Names): string {
-  return `WITH candidates AS MATERIALIZED (
+/**
+ * The claim's CTEs, with parameters from $p: $p queue (NULL claims nothing), $p+1 task
+ * names, $p+2 ids this session already holds (advisory locks are re-entrant, so it would
+ * lock them again), $p+3 how many candidates to scan, $p+4 how many jobs to claim.
+ *
+ * - `candidates` is MATERIALIZED so pg_try_advisory_lock runs once per row, in index order,
+ *   on rows we then see; `locked` is MATERIALIZED with a LIMIT, so it stops at the first
+ *   successes it needs and no lock is taken on a row we do not return.
+ * - Advisory locks ignore MVCC: a candidate may have been completed (deleted) or retried
+ *   (run_at moved) by its previous holder after our snapshot. The UPDATE re-checks each
+ *   locked row against its newest version; a row it skips comes back with `id` NULL and the
+ *   caller unlocks it. The UPDATE also waits on any row lock a finishing holder still has.
+ * - The UPDATE counts the attempt before it runs, so a job that kills its worker still uses
+ *   up its attempts: one found at max_attempts with no recorded result is failed here.
+ * - A paused queue (a row in queues with paused_at set) yields no candidates.
+ */
+export function claimCtes(n: Names, p: number): string {
+  const [queue, tasks, held, scan, want] = [p, p + 1, p + 2, p + 3, p + 4].map((i) => `$${i}`);
+  return `candidates AS MATERIALIZED (
       SELECT id FROM ${n.q}.jobs
-      WHERE queue = $1 AND failed_at IS NULL AND run_at <= now()
-        AND task = ANY($2::text[]) AND id <> ALL($3::bigint[])
-        AND NOT EXISTS (SELECT 1 FROM ${n.q}.queues p WHERE p.name = $1 AND p.paused_at IS NOT NULL)
+      WHERE queue = ${queue}::text AND failed_at IS NULL AND run_at <= now()
+        AND task = ANY(${tasks}::text[]) AND id <> ALL(${held}::bigint[])
+        AND NOT EXISTS (SELECT 1 FROM ${n.q}.queues p WHERE p.name = ${queue}::text AND p.paused_at IS NOT NULL)
       ORDER BY priority, run_at, id
-      LIMIT $4
+      LIMIT ${scan}::int
     ), locked AS MATERIALIZED (
-      SELECT id FROM candidates WHERE pg_try_advisory_lock(${n.lockKey('id')}) LIMIT $5
+      SELECT id FROM candidates WHERE pg_try_advisory_lock(${n.lockKey('id')}) LIMIT ${want}::int
     ), claimed AS (
       UPDATE ${n.q}.jobs j SET
         attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
@@ -42,10 +59,7 @@ export function claimSql(n: Names): string {
       FROM locked
       WHERE j.id = locked.id AND j.failed_at IS NULL AND j.run_at <= now()
       RETURNING ${JOB_COLUMNS('j')}
-    )
-    SELECT s.scanned, l.id::text AS locked_id, c.*
-    FROM (SELECT count(*)::int AS scanned FROM candidates) s
-    LEFT JOIN (locked l LEFT JOIN claimed c ON c.id = l.id::text) ON true`;
+    )`;
 }
 
 /** How long until the earliest scheduled job of these queues is due, by the database clock. */

@@ -1,25 +1,24 @@
 import type { Names } from './names.js';
 
 /**
- * Unlocks $1 only after the statement's data-modifying CTEs have run: the uncorrelated
- * subqueries become a one-time filter evaluated before the first unlock. Unlocking first
- * would let another worker lock a job whose DELETE we have not yet made.
+ * Unlocks the ids in $1 only after the statement's data-modifying CTEs have run: the
+ * uncorrelated subqueries become a one-time filter evaluated before the first unlock.
+ * Unlocking first would let another worker lock a job whose DELETE we have not yet made.
  */
-function unlockAfter(n: Names, ctes: string[]): string {
+export function unlockAfter(n: Names, ctes: string[]): string {
   const gate = ctes.map((c) => `(SELECT count(*) FROM ${c})`).join(' + ');
   return `(SELECT count(pg_advisory_unlock(${n.lockKey('u.id')}))::int
      FROM unnest($1::bigint[]) AS u(id) WHERE ${gate} >= 0)`;
 }
 
 /**
- * Records a batch of outcomes and releases the jobs' locks, in one statement:
- * $1 every id to unlock; $2 succeeded ids (deleted); $3..$7 failed attempts
- * (id, message, stack, retry delay in ms, permanent). A failed attempt becomes final when
- * the job has used its attempts or the failure is permanent. $8 this worker's id and
- * $9..$11 per-queue counts (queue, completed, failed attempts) for the minute's statistics.
+ * The finish's CTEs: $1 every id to unlock; $2 succeeded ids (deleted); $3..$7 failed
+ * attempts (id, message, stack, retry delay in ms, permanent). A failed attempt becomes
+ * final when the job has used its attempts or the failure is permanent. $8 this worker's
+ * id and $9..$11 per-queue counts (queue, completed, failed attempts) for the statistics.
  */
-export function finishSql(n: Names): string {
-  return `WITH stats AS (
+export function finishCtes(n: Names): string {
+  return `stats AS (
       INSERT INTO ${n.q}.job_stats AS s (minute, queue, worker, completed, failed)
       SELECT date_trunc('minute', now()), c.queue, $8, c.completed, c.failed
       FROM unnest($9::text[], $10::int[], $11::int[]) AS c(queue, completed, failed)
@@ -40,9 +39,7 @@ export function finishSql(n: Names): string {
       WHERE j.id = f.id
       RETURNING j.id::text AS id, j.failed_at IS NOT NULL AS dead, j.run_at,
         greatest(0, floor(extract(epoch FROM j.run_at - now()) * 1000))::float8 AS delay_ms
-    )
-    SELECT ${unlockAfter(n, ['done', 'failed'])} AS unlocked,
-      (SELECT coalesce(json_agg(failed), '[]') FROM failed) AS failed`;
+    )`;
 }
 
 /**
