@@ -1,0 +1,58 @@
+/** Workload sizes: the for a full run, small ones for the CI smoke run. */
+export interface Sizes {
+  enqueue: { jobs: number; producers: number };
+  bulk: { jobs: number; batch: number };
+  drain: { jobs: number };
+  latency: { jobs: number; spacingMs: number };
+  load: { rate: number; seconds: number; tickMs: number };
+  scale: {
+    points: { label: string; available: number; scheduled: number; failed: number }[];
+    /**
+     * Longest a scale point may run. A peer slower than the table is big (BullMQ on
+     * Postgres drains ~1k jobs/s) would need many minutes per point; its rate over the cap
+     * is the figure, with the count it reached.
+     */
+    capSeconds: number;
+  };
+  /** How long a drain may take before the run gives up on it. */
+  drainCapSeconds: number;
+}
+
+export const FULL: Sizes = {
+  enqueue: { jobs: 5_000, producers: 16 },
+  bulk: { jobs: 50_000, batch: 1_000 },
+  drain: { jobs: 50_000 },
+  latency: { jobs: 500, spacingMs: 5 },
+  load: { rate: 5_000, seconds: 20, tickMs: 5 },
+  scale: {
+    points: [
+      { label: '100k queued', available: 100_000, scheduled: 0, failed: 0 },
+      { label: '1M queued', available: 1_000_000, scheduled: 0, failed: 0 },
+      {
+        label: '100k queued + 100k scheduled + 10k failed',
+        available: 100_000,
+        scheduled: 100_000,
+        failed: 10_000,
+      },
+    ],
+    capSeconds: 15,
+  },
+  drainCapSeconds: 120,
+};
+
+export const SMOKE: Sizes = {
+  enqueue: { jobs: 400, producers: 16 },
+  bulk: { jobs: 3_000, batch: 1_000 },
+  drain: { jobs: 3_000 },
+  latency: { jobs: 60, spacingMs: 5 },
+  load: { rate: 1_000, seconds: 2, tickMs: 5 },
+  scale: {
+    points: [
+      { label: '5k queued', available: 5_000, scheduled: 0, failed: 0 },
+      { label: '20k queued', available: 20_000, scheduled: 0, failed: 0 },
+      { label: '5k queued + 5k scheduled + 1k failed', available: 5_000, scheduled: 5_000, failed: 1_000 },
+    ],
+    capSeconds: 5,
+  },
+  drainCapSeconds: 30,
+};

@@ -1,0 +1,261 @@
+import type { BenchResult } from './runner.js';
+
+/** The figures the table shows, and which direction is better. */
+interface Row {
+  workload: string;
+  metric: string;
+  label: string;
+  unit: string;
+  better: 'higher' | 'lower';
+}
+
+function rows(result: BenchResult): Row[] {
+  const points = result.meta.sizes.scale.points;
+  const s = result.meta.sizes;
+  return [
+    {
+      workload: 'enqueue',
+      metric: 'jobsPerSec',
+      label: `enqueue, ${s.enqueue.producers} producers`,
+      unit: 'jobs/s',
+      better: 'higher',
+    },
+    {
+      workload: 'bulk',
+      metric: 'jobsPerSec',
+      label: `bulk enqueue, batches of ${s.bulk.batch}`,
+      unit: 'jobs/s',
+      better: 'higher',
+    },
+    {
+      workload: 'drain',
+      metric: 'jobsPerSec',
+      label: `drain ${s.drain.jobs} jobs, 1 process`,
+      unit: 'jobs/s',
+      better: 'higher',
+    },
+    { workload: 'latency', metric: 'p50', label: 'latency idle p50', unit: 'ms', better: 'lower' },
+    { workload: 'latency', metric: 'p95', label: 'latency idle p95', unit: 'ms', better: 'lower' },
+    { workload: 'latency', metric: 'p99', label: 'latency idle p99', unit: 'ms', better: 'lower' },
+    {
+      workload: 'load',
+      metric: 'throughputPerSec',
+      label: `under ${s.load.rate}/s: throughput`,
+      unit: 'jobs/s',
+      better: 'higher',
+    },
+    {
+      workload: 'load',
+      metric: 'backlogEnd',
+      label: `under ${s.load.rate}/s: backlog at end`,
+      unit: 'jobs',
+      better: 'lower',
+    },
+    {
+      workload: 'load',
+      metric: 'p50',
+      label: `under ${s.load.rate}/s: latency p50`,
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      workload: 'load',
+      metric: 'p99',
+      label: `under ${s.load.rate}/s: latency p99`,
+      unit: 'ms',
+      better: 'lower',
+    },
+    ...points.map(
+      (p, k): Row => ({
+        workload: 'scale',
+        metric: `p${k}JobsPerSec`,
+        label: `drain, ${p.label}`,
+        unit: 'jobs/s',
+        better: 'higher',
+      }),
+    ),
+    {
+      workload: 'drain',
+      metric: 'peakRssMb',
+      label: 'memory: worker peak RSS (drain)',
+      unit: 'MB',
+      better: 'lower',
+    },
+    {
+      workload: 'drain',
+      metric: 'cpuMsPer1kJobs',
+      label: 'worker CPU per 1,000 jobs (drain)',
+      unit: 'ms',
+      better: 'lower',
+    },
+  ];
+}
+
+function value(result: BenchResult, workload: string, peer: string, metric: string): number | undefined {
+  const v = result.workloads[workload]?.peers[peer]?.median[metric];
+  return v === undefined || !Number.isFinite(v) ? undefined : v;
+}
+
+/** How many times better @queue is than the peer (above 1: @queue is better). */
+function advantage(row: Row, queue: number, peer: number): number {
+  return row.better === 'higher' ? queue / peer : peer / queue;
+}
+
+export function ratios(result: BenchResult): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const row of rows(result)) {
+    const q = value(result, row.workload, 'queue', row.metric);
+    if (q === undefined) continue;
+    for (const { name } of result.meta.peers) {
+      const p = value(result, row.workload, name, row.metric);
+      if (name === 'queue' || p === undefined) continue;
+      const key = `${row.workload}.${row.metric}`;
+      out[key] = { ...out[key], [name]: advantage(row, q, p) };
+    }
+  }
+  return out;
+}
+
+export interface TargetCheck {
+  target: string;
+  value: string;
+  /** null when a figure it needs is missing (peer skipped or workload not run). */
+  met: boolean | null;
+}
+
+export function targets(result: BenchResult): TargetCheck[] {
+  const v = (w: string, peer: string, m: string) => value(result, w, peer, m);
+  const pgPeers = result.meta.peers
+    .filter((p) => p.backend === 'postgres' && p.name !== 'queue')
+    .map((p) => p.name);
+  const best = (w: string, m: string) => {
+    const vals = pgPeers.map((p) => v(w, p, m)).filter((x): x is number => x !== undefined);
+    return vals.length ? Math.max(...vals) : undefined;
+  };
+  const check = (
+    target: string,
+    x: number | undefined,
+    ok: (x: number) => boolean,
+    show: (x: number) => string,
+  ): TargetCheck =>
+    x === undefined ? { target, value: 'n/a', met: null } : { target, value: show(x), met: ok(x) };
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined ? a / b : undefined;
+  const times = (x: number) => `${x.toFixed(2)}x`;
+  const rss = result.meta.peers
+    .filter((p) => p.name !== 'queue')
+    .map((p) => v('drain', p.name, 'peakRssMb'))
+    .filter((x): x is number => x !== undefined);
+  const loadP99 = v('load', 'queue', 'p99');
+  const keptUp = v('load', 'queue', 'keptUp');
+  return [
+    check(
+      'drain >= 2.5x graphile-worker',
+      ratio(v('drain', 'queue', 'jobsPerSec'), v('drain', 'graphile', 'jobsPerSec')),
+      (x) => x >= 2.5,
+      times,
+    ),
+    check(
+      'enqueue (16 producers) >= 5x best Postgres peer',
+      ratio(v('enqueue', 'queue', 'jobsPerSec'), best('enqueue', 'jobsPerSec')),
+      (x) => x >= 5,
+      times,
+    ),
+    check(
+      'bulk enqueue >= 2.5x best Postgres peer',
+      ratio(v('bulk', 'queue', 'jobsPerSec'), best('bulk', 'jobsPerSec')),
+      (x) => x >= 2.5,
+      times,
+    ),
+    check(
+      'idle latency p50 <= 2 ms',
+      v('latency', 'queue', 'p50'),
+      (x) => x <= 2,
+      (x) => `${x.toFixed(2)} ms`,
+    ),
+    check(
+      'idle latency p99 <= 10 ms',
+      v('latency', 'queue', 'p99'),
+      (x) => x <= 10,
+      (x) => `${x.toFixed(2)} ms`,
+    ),
+    check(
+      `p99 <= 50 ms under ${result.meta.sizes.load.rate} jobs/s, backlog not growing`,
+      loadP99 === undefined || keptUp === undefined ? undefined : loadP99,
+      (x) => x <= 50 && keptUp === 1,
+      (x) => `${x.toFixed(1)} ms, ${keptUp === 1 ? 'kept up' : 'backlog grew'}`,
+    ),
+    check(
+      `drain with ${result.meta.sizes.scale.points[1]?.label} within 20% of drain with ${result.meta.sizes.drain.jobs}`,
+      ratio(v('scale', 'queue', 'p1JobsPerSec'), v('drain', 'queue', 'jobsPerSec')),
+      (x) => x >= 0.8,
+      (x) => `${(x * 100).toFixed(0)}% of the drain rate`,
+    ),
+    check(
+      "worker peak RSS <= leanest peer's",
+      ratio(v('drain', 'queue', 'peakRssMb'), rss.length ? Math.min(...rss) : undefined),
+      (x) => x <= 1,
+      () => `${v('drain', 'queue', 'peakRssMb')?.toFixed(0)} MB vs ${Math.min(...rss).toFixed(0)} MB`,
+    ),
+  ];
+}
+
+function fmt(x: number | undefined, unit: string): string {
+  if (x === undefined) return '-';
+  if (unit === 'ms') return x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);
+  if (unit === 'MB') return x.toFixed(0);
+  return Math.round(x).toLocaleString('en-US');
+}
+
+/** The results as a fixed-width text table, then the targets. */
+export function formatTable(result: BenchResult): string {
+  const peers = result.meta.peers.map((p) => p.name);
+  const header = ['workload (median)', ...peers.map((p) => (p === 'queue' ? '@queue' : p))];
+  const body: string[][] = [];
+  for (const row of rows(result)) {
+    if (!result.workloads[row.workload]) continue;
+    const q = value(result, row.workload, 'queue', row.metric);
+    const cells = peers.map((peer) => {
+      const x = value(result, row.workload, peer, row.metric);
+      const slot = result.workloads[row.workload]?.peers[peer];
+      if (slot?.error) return 'error';
+      const capped =
+        row.workload === 'scale' && slot?.median[row.metric.replace('JobsPerSec', 'Capped')] === 1 ? '*' : '';
+      const base = `${fmt(x, row.unit)}${capped}`;
+      if (peer === 'queue' || q === undefined || x === undefined || x === 0) return base;
+      return `${base} (${advantage(row, q, x).toFixed(1)}x)`;
+    });
+    body.push([`${row.label} [${row.unit}]`, ...cells]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...body.map(line)];
+  out.push(
+    '',
+    '(Nx): how many times better @queue is than that peer (higher throughput, or lower latency/memory).',
+    '*: the scale point hit its time cap; the rate is over the jobs started within it.',
+    '',
+    'Targets (medians):',
+  );
+  for (const t of targets(result)) {
+    out.push(`  [${t.met === null ? ' n/a ' : t.met ? ' met ' : 'MISSED'}] ${t.target}: ${t.value}`);
+  }
+  out.push('', 'Settings:');
+  for (const p of result.meta.peers)
+    out.push(`  ${p.name.padEnd(12)} ${p.label}: ${p.settings}${p.durable ? '' : ' (not durable)'}`);
+  for (const s of result.meta.skipped) out.push(`  ${s.peer.padEnd(12)} skipped: ${s.reason}`);
+  const notes = Object.entries(result.workloads).flatMap(([w, r]) =>
+    Object.entries(r.peers).flatMap(([p, slot]) => [
+      ...(slot.error ? [`${w}/${p}: error: ${slot.error.split('\n')[0]}`] : []),
+      ...[...new Set(slot.notes)].map((n) => `${w}/${p}: ${n}`),
+    ]),
+  );
+  if (notes.length) out.push('', 'Notes:', ...notes.map((n) => `  ${n}`));
+  return out.join('\n');
+}
+
+/** The JSON written to disk: the raw results plus the derived ratios and target checks. */
+export function toJson(result: BenchResult): string {
+  return `${JSON.stringify({ ...result, ratios: ratios(result), targets: targets(result) }, null, 2)}\n`;
+}

@@ -1,0 +1,32 @@
+import { fill, timedDrain, type Workload } from './common.js';
+
+/**
+ * Jobs queued first, then one worker process started on them; timed until the peer
+ * reports every job done. The same run gives the memory workload its figures: the worker
+ * process's peak RSS (kernel high-water mark) and its CPU time.
+ */
+export const drainWorkload: Workload = {
+  name: 'drain',
+  title: 'drain, one worker process',
+  async run(ctx) {
+    const { jobs } = ctx.sizes.drain;
+    await ctx.client.reset();
+    await fill(ctx.client, jobs);
+    const out = await timedDrain(ctx, jobs, ctx.sizes.drainCapSeconds * 1000);
+    const done = out.complete ? jobs : out.started;
+    return {
+      metrics: {
+        jobsPerSec: (done / out.elapsedMs) * 1000,
+        ms: out.elapsedMs,
+        peakRssMb: out.child.maxRssKb / 1024,
+        idleRssMb: out.idleRssKb / 1024,
+        workerCpuMs: out.child.cpuMs,
+        cpuMsPer1kJobs: (out.child.cpuMs / Math.max(1, out.child.count)) * 1000,
+        duplicates: out.child.duplicates,
+      },
+      expected: jobs,
+      processed: out.complete ? out.child.count - out.child.duplicates : out.started,
+      notes: out.complete ? undefined : [`stopped at the ${ctx.sizes.drainCapSeconds} s cap`],
+    };
+  },
+};
