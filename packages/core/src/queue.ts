@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { InsertBatcher } from './batcher.js';
 import type { ConnectionConfig } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import {
@@ -129,6 +130,7 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
   private readonly notifier: Notifier;
   private readonly workers = new Set<Worker>();
   private readonly sql: { one: string; many: string; notify: string };
+  private readonly batcher: InsertBatcher;
 
   constructor(options: QueueOptions<M>) {
     super();
@@ -170,6 +172,12 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
       many: insertManySql(this.names),
       notify: notifySql(this.names),
     };
+    // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
+    const poolMax = (this.pool.options as { max?: number }).max ?? 10;
+    this.batcher = new InsertBatcher(
+      async (rows) => (await this.pool.query(this.sql.many, insertManyValues(rows))).rows,
+      Math.max(1, Math.floor(poolMax / 2)),
+    );
   }
 
   /** Creates or updates the queue's schema. Safe when many processes call it at once. */
@@ -192,9 +200,11 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     const row = await this.prepare(task, payload, options);
-    const db = options.client ?? this.pool;
-    const { rows } = await db.query(this.sql.one, insertOneValues(row));
-    const record = rows[0] as JobRecord & { delay_ms: number };
+    const record = options.client
+      ? ((await options.client.query(this.sql.one, insertOneValues(row))).rows[0] as JobRecord & {
+          delay_ms: number;
+        })
+      : await this.batcher.add(row);
     await this.announce(options.client, [record]);
     const job = toJob(record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
