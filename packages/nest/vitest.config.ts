@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  // Transform the tests as the package's build (tsup/esbuild) and tsx do: legacy decorators
+  // without emitted metadata. Vite's Oxc would otherwise emit it from tsconfig, and a missing
+  // @Inject() token would pass here yet fail in the built package.
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: false } },
+  test: {
+    name: 'nest',
+    include: ['test/**/*.test.ts'],
+  },
+});
