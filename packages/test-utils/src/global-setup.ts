@@ -4,12 +4,34 @@ import type { TestProject } from 'vitest/node';
 // Core's source by path, not as a package: core's own tests depend on this package.
 import { Queue } from '../../core/src/index.js';
 import './context.js';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Fault scenarios append their figures here (see packages/core/test/faults/figures.ts). */
+const FIGURES = fileURLToPath(new URL('../../../test-results/faults.jsonl', import.meta.url));
+
+function printFaultTable(): void {
+  if (!existsSync(FIGURES)) return;
+  const rows = readFileSync(FIGURES, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { scenario: number; name: string; figure: string; pass: boolean })
+    .sort((a, b) => a.scenario - b.scenario);
+  const w = Math.max(8, ...rows.map((r) => r.name.length));
+  const lines = rows.map(
+    (r) => `${String(r.scenario).padStart(2)}  ${r.name.padEnd(w)}  ${r.pass ? 'pass' : 'FAIL'}  ${r.figure}`,
+  );
+  process.stdout.write(
+    `\nFault scenarios\n #  ${'scenario'.padEnd(w)}  res   figure\n${lines.join('\n')}\n\n`,
+  );
+}
 
 /**
  * Runs once per `vitest run`: one Postgres for the whole run (DATABASE_URL when set,
  * otherwise an embedded one) and one migrated template database to clone per test file.
  */
 export default async function setup(project: TestProject) {
+  rmSync(FIGURES, { force: true });
   const server = await startPostgres({ unsafeFast: true });
   const template = `queue_template_${process.pid}`;
   const admin = new pg.Client(server.url);
@@ -25,6 +47,7 @@ export default async function setup(project: TestProject) {
   if (server.embedded) process.stdout.write(`[test] embedded Postgres at ${server.url}\n`);
   else process.stdout.write(`[test] Postgres from DATABASE_URL\n`);
   return async () => {
+    printFaultTable();
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => {});
     await admin.end();
     await server.stop();
