@@ -1,0 +1,83 @@
+import { consoleLogger, Queue, type TaskMap } from '@queue/core';
+import { CliError, DatabaseError, EXIT, UsageError } from './errors.js';
+
+export interface GlobalOptions {
+  databaseUrl?: string;
+  schema?: string;
+}
+
+/** The connection string from --database-url or DATABASE_URL, checked before any connection is tried. */
+export function connectionString(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
+  const value = opts.databaseUrl ?? env.DATABASE_URL;
+  if (!value) throw new UsageError('no database: set DATABASE_URL or pass --database-url postgres://user@host:5432/db');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DatabaseError('the connection string is not a URL: expected postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new DatabaseError(`the connection string must start with postgres:// or postgresql://, not ${url.protocol}//`);
+  }
+  return value;
+}
+
+/** Where we tried to connect, without the password. */
+function where(value: string): string {
+  const url = new URL(value);
+  return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`;
+}
+
+/** Opens a queue and checks the connection at once, so a bad one fails with a clear message before any work. */
+export async function openQueue<M extends TaskMap>(opts: GlobalOptions, env: NodeJS.ProcessEnv, tasks?: M): Promise<Queue<M>> {
+  const cs = connectionString(opts, env);
+  const queue = new Queue<M>({
+    connection: { connectionString: cs, connectionTimeoutMillis: 10_000, application_name: 'queue-cli' },
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    ...(tasks ? { tasks } : {}),
+    // Warnings and errors only, on stderr: stdout stays for the command's own output.
+    logger: consoleLogger('warn'),
+  });
+  try {
+    await queue.pool.query('SELECT 1');
+  } catch (error) {
+    await queue.close().catch(() => {});
+    throw toCliError(error, cs);
+  }
+  return queue;
+}
+
+/** Turns what Postgres, node-postgres and core throw into one-line errors with stable exit codes. */
+export function toCliError(error: unknown, cs?: string): Error {
+  if (error instanceof CliError) return error;
+  const e = error as { code?: string; message?: string };
+  const at = cs ? ` (${where(cs)})` : '';
+  switch (e?.code) {
+    case 'QUEUE_JOB_NOT_FOUND':
+      return new CliError(e.code, EXIT.NOT_FOUND, e.message ?? 'no such job');
+    case 'QUEUE_JOB_RUNNING':
+      return new CliError(e.code, EXIT.CONFLICT, e.message ?? 'the job is running');
+    case 'QUEUE_INVALID_OPTION':
+    case 'QUEUE_CONFIG':
+    case 'DASHBOARD_CONFIG':
+      return new UsageError(e.message ?? 'invalid option');
+    case 'ECONNREFUSED':
+      return new DatabaseError(`cannot connect to the database${at}: connection refused`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new DatabaseError(`cannot connect to the database${at}: host not found`);
+    case 'ETIMEDOUT':
+      return new DatabaseError(`cannot connect to the database${at}: timed out`);
+    case '28P01':
+    case '28000':
+      return new DatabaseError(`the database refused the login${at}: ${e.message}`);
+    case '3D000':
+      return new DatabaseError(`${e.message}${at}`);
+    case '42P01':
+    case '3F000':
+      return new DatabaseError(`the queue's tables are missing: run \`queue migrate\` first (${e.message})`);
+  }
+  if (/timeout/i.test(e?.message ?? '')) return new DatabaseError(`cannot connect to the database${at}: ${e.message}`);
+  if (typeof e?.code === 'string' && /^(08|57P|53)/.test(e.code)) return new DatabaseError(`database unavailable: ${e.message}`);
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,55 @@
+import { createRequire } from 'node:module';
+import { migrate, remove, retry, stats } from './commands/admin.js';
+import { dashboard } from './commands/dashboard.js';
+import { worker } from './commands/worker.js';
+import { type CliContext, processContext } from './context.js';
+import { CliError, EXIT } from './errors.js';
+import { HELP } from './help.js';
+
+type Command = (argv: string[], ctx: CliContext) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = { migrate, worker, stats, retry, delete: remove, dashboard };
+
+/**
+ * Runs one `queue` command line and resolves with its exit code; never rejects. Errors are
+ * reported on stderr in one line: `queue: <message>`.
+ */
+export async function run(argv: string[], ctx: CliContext = processContext()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    const topic = first === 'help' && rest[0] && HELP[rest[0]] ? rest[0] : 'main';
+    ctx.out(HELP[topic]!);
+    return first === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (first === '-v' || first === '--version') {
+    ctx.out(version());
+    return EXIT.OK;
+  }
+  const command = COMMANDS[first];
+  if (!command) {
+    ctx.err(`queue: unknown command ${JSON.stringify(first)}; commands are ${Object.keys(COMMANDS).join(', ')} (see 'queue --help')`);
+    return EXIT.USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    ctx.out(HELP[first]!);
+    return EXIT.OK;
+  }
+  try {
+    return await command(rest, ctx);
+  } catch (error) {
+    if (error instanceof CliError) {
+      ctx.err(`queue: ${error.message}`);
+      return error.exitCode;
+    }
+    ctx.err(`queue: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.ERROR;
+  }
+}
+
+function version(): string {
+  try {
+    return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
