@@ -14,18 +14,32 @@ export function parse(
   options: NonNullable<ParseArgsConfig['options']>,
 ): { values: Record<string, any>; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message.replace(/\. To specify .*$/s, '')} (see 'queue ${command} --help')`);
+    throw new UsageError(
+      `${(error as Error).message.replace(/\. To specify .*$/s, '')} (see 'queue ${command} --help')`,
+    );
   }
 }
 
 /** An integer flag within bounds, or a usage error naming the flag. */
-export function intFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+export function intFlag(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
@@ -33,7 +47,8 @@ export function intFlag(name: string, value: string | undefined, min: number, ma
 const ID = /^[1-9][0-9]{0,18}$/;
 
 export function jobIds(command: string, positionals: string[]): string[] {
-  if (positionals.length === 0) throw new UsageError(`give at least one job id (see 'queue ${command} --help')`);
+  if (positionals.length === 0)
+    throw new UsageError(`give at least one job id (see 'queue ${command} --help')`);
   for (const id of positionals) {
     if (!ID.test(id)) throw new UsageError(`a job id is a positive whole number, got ${JSON.stringify(id)}`);
   }

@@ -9,15 +9,20 @@ export interface GlobalOptions {
 /** The connection string from --database-url or DATABASE_URL, checked before any connection is tried. */
 export function connectionString(opts: GlobalOptions, env: NodeJS.ProcessEnv): string {
   const value = opts.databaseUrl ?? env.DATABASE_URL;
-  if (!value) throw new UsageError('no database: set DATABASE_URL or pass --database-url postgres://user@host:5432/db');
+  if (!value)
+    throw new UsageError('no database: set DATABASE_URL or pass --database-url postgres://user@host:5432/db');
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new DatabaseError('the connection string is not a URL: expected postgres://user:password@host:5432/database');
+    throw new DatabaseError(
+      'the connection string is not a URL: expected postgres://user:password@host:5432/database',
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new DatabaseError(`the connection string must start with postgres:// or postgresql://, not ${url.protocol}//`);
+    throw new DatabaseError(
+      `the connection string must start with postgres:// or postgresql://, not ${url.protocol}//`,
+    );
   }
   return value;
 }
@@ -29,7 +34,11 @@ function where(value: string): string {
 }
 
 /** Opens a queue and checks the connection at once, so a bad one fails with a clear message before any work. */
-export async function openQueue<M extends TaskMap>(opts: GlobalOptions, env: NodeJS.ProcessEnv, tasks?: M): Promise<Queue<M>> {
+export async function openQueue<M extends TaskMap>(
+  opts: GlobalOptions,
+  env: NodeJS.ProcessEnv,
+  tasks?: M,
+): Promise<Queue<M>> {
   const cs = connectionString(opts, env);
   const queue = new Queue<M>({
     connection: { connectionString: cs, connectionTimeoutMillis: 10_000, application_name: 'queue-cli' },
@@ -77,7 +86,9 @@ export function toCliError(error: unknown, cs?: string): Error {
     case '3F000':
       return new DatabaseError(`the queue's tables are missing: run \`queue migrate\` first (${e.message})`);
   }
-  if (/timeout/i.test(e?.message ?? '')) return new DatabaseError(`cannot connect to the database${at}: ${e.message}`);
-  if (typeof e?.code === 'string' && /^(08|57P|53)/.test(e.code)) return new DatabaseError(`database unavailable: ${e.message}`);
+  if (/timeout/i.test(e?.message ?? ''))
+    return new DatabaseError(`cannot connect to the database${at}: ${e.message}`);
+  if (typeof e?.code === 'string' && /^(08|57P|53)/.test(e.code))
+    return new DatabaseError(`database unavailable: ${e.message}`);
   return error instanceof Error ? error : new Error(String(error));
 }

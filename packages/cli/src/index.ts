@@ -1,3 +1,3 @@
-export { run } from './run.js';
 export type { CliContext } from './context.js';
-export { CliError, UsageError, DatabaseError, EXIT } from './errors.js';
+export { CliError, DatabaseError, EXIT, UsageError } from './errors.js';
+export { run } from './run.js';

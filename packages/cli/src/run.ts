@@ -27,7 +27,9 @@ export async function run(argv: string[], ctx: CliContext = processContext()): P
   }
   const command = COMMANDS[first];
   if (!command) {
-    ctx.err(`queue: unknown command ${JSON.stringify(first)}; commands are ${Object.keys(COMMANDS).join(', ')} (see 'queue --help')`);
+    ctx.err(
+      `queue: unknown command ${JSON.stringify(first)}; commands are ${Object.keys(COMMANDS).join(', ')} (see 'queue --help')`,
+    );
     return EXIT.USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -41,7 +43,9 @@ export async function run(argv: string[], ctx: CliContext = processContext()): P
       ctx.err(`queue: ${error.message}`);
       return error.exitCode;
     }
-    ctx.err(`queue: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    ctx.err(
+      `queue: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     return EXIT.ERROR;
   }
 }

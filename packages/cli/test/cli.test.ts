@@ -34,15 +34,19 @@ describe('queue --help', () => {
     const r = await queueCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: queue <command>/);
-    for (const c of ['migrate', 'worker <module>', 'stats', 'retry <id...>', 'delete <id...>', 'dashboard']) expect(r.stdout).toContain(c);
+    for (const c of ['migrate', 'worker <module>', 'stats', 'retry <id...>', 'delete <id...>', 'dashboard'])
+      expect(r.stdout).toContain(c);
     expect(r.stdout).toContain('Exit codes:');
   });
 
-  it.each(['migrate', 'worker', 'stats', 'retry', 'delete', 'dashboard'])('has help for %s', async (command) => {
-    const r = await queueCli([command, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^Usage: queue ${command}`));
-  });
+  it.each(['migrate', 'worker', 'stats', 'retry', 'delete', 'dashboard'])(
+    'has help for %s',
+    async (command) => {
+      const r = await queueCli([command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: queue ${command}`));
+    },
+  );
 
   it('exits 2 on a bad command line', async () => {
     expect((await queueCli([])).code).toBe(2);
@@ -74,7 +78,9 @@ describe('connection errors', () => {
     const refused = await queueCli(['stats'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope' });
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('connection refused');
-    const missing = await queueCli(['stats'], { DATABASE_URL: db.url.replace(/\/[^/]*$/, '/no_such_database_here') });
+    const missing = await queueCli(['stats'], {
+      DATABASE_URL: db.url.replace(/\/[^/]*$/, '/no_such_database_here'),
+    });
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('no_such_database_here');
   });
@@ -102,7 +108,14 @@ describe('queue migrate and stats', () => {
     expect(table.stdout).toMatch(/QUEUE\s+AVAILABLE\s+SCHEDULED\s+RUNNING\s+FAILED\s+PAUSED/);
     expect(table.stdout).toMatch(/stats-q\s+1\s+1\s+0\s+1\s+no/);
     const json = await queueCli(['stats', '--json'], env());
-    expect(JSON.parse(json.stdout)).toContainEqual({ queue: 'stats-q', available: 1, scheduled: 1, running: 0, failed: 1, paused: false });
+    expect(JSON.parse(json.stdout)).toContainEqual({
+      queue: 'stats-q',
+      available: 1,
+      scheduled: 1,
+      running: 0,
+      failed: 1,
+      paused: false,
+    });
     await db.query(`DELETE FROM queue.jobs WHERE queue = 'stats-q'`);
     expect(failed.id).toBeTruthy();
   });
@@ -165,14 +178,20 @@ describe('queue worker', () => {
         slow: async (payload) => { await new Promise((r) => setTimeout(r, payload.ms)); },
       };\n`,
     );
-    const w = startCli(['worker', module, '--concurrency', '2', '--queues', 'default,emails', '--poll-interval', '100'], env());
+    const w = startCli(
+      ['worker', module, '--concurrency', '2', '--queues', 'default,emails', '--poll-interval', '100'],
+      env(),
+    );
     await w.line(/worker started for tasks quick, slow/);
     await queue.enqueueMany([
       { task: 'quick', payload: {} },
       { task: 'quick', payload: {}, options: { queue: 'emails' } },
       { task: 'quick', payload: {} },
     ]);
-    await waitFor('the quick jobs done', async () => (await db.query('SELECT 1 FROM queue.jobs')).length === 0);
+    await waitFor(
+      'the quick jobs done',
+      async () => (await db.query('SELECT 1 FROM queue.jobs')).length === 0,
+    );
 
     const slow = await queue.enqueue('slow', { ms: 1500 });
     await waitFor('the slow job running', async () => (await queue.getJob(slow.id))?.state === 'running');
@@ -204,11 +223,17 @@ describe('queue dashboard', () => {
   });
 
   it('serves the dashboard with Basic auth and stops on SIGTERM', async () => {
-    const d = startCli(['dashboard', '--port', '0', '--base-path', '/ops'], { ...env(), QUEUE_DASHBOARD_USER: 'me', QUEUE_DASHBOARD_PASSWORD: 'pw' });
+    const d = startCli(['dashboard', '--port', '0', '--base-path', '/ops'], {
+      ...env(),
+      QUEUE_DASHBOARD_USER: 'me',
+      QUEUE_DASHBOARD_PASSWORD: 'pw',
+    });
     const [, url] = await d.line(/dashboard on (http:\/\/\S+)/);
     expect(url).toMatch(/\/ops\/$/);
     expect((await fetch(`${url}api/overview`)).status).toBe(401);
-    const ok = await fetch(`${url}api/overview`, { headers: { authorization: `Basic ${Buffer.from('me:pw').toString('base64')}` } });
+    const ok = await fetch(`${url}api/overview`, {
+      headers: { authorization: `Basic ${Buffer.from('me:pw').toString('base64')}` },
+    });
     expect(ok.status).toBe(200);
     d.child.kill('SIGTERM');
     expect((await d.exited).code).toBe(0);

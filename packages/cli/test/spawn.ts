@@ -22,7 +22,11 @@ const baseEnv = () => {
 /** Runs `queue <args>` to completion. */
 export function queueCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv(), ...env }, cwd, stdio: 'pipe' });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...baseEnv(), ...env },
+      cwd,
+      stdio: 'pipe',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -34,7 +38,11 @@ export function queueCli(args: string[], env: Record<string, string> = {}, cwd?:
 
 /** Starts a long-running `queue <args>` (worker, dashboard); `line(re)` waits for matching output. */
 export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string) {
-  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { env: { ...baseEnv(), ...env }, cwd, stdio: 'pipe' });
+  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], {
+    env: { ...baseEnv(), ...env },
+    cwd,
+    stdio: 'pipe',
+  });
   let stdout = '';
   let stderr = '';
   const waiters: (() => void)[] = [];

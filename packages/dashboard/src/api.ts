@@ -23,11 +23,17 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       method: 'GET',
       route: '/api/session',
       handler: ({ req, access }) => {
-        const secure = req.headers['x-forwarded-proto'] === 'https' || /^https:/i.test(String(req.headers.origin ?? ''));
+        const secure =
+          req.headers['x-forwarded-proto'] === 'https' || /^https:/i.test(String(req.headers.origin ?? ''));
         const { token, setCookie } = csrf.issue(req, secure);
         return json(
           200,
-          { csrfToken: token, readOnly: access === 'read-only', title: options.title, refreshInterval: options.refreshInterval },
+          {
+            csrfToken: token,
+            readOnly: access === 'read-only',
+            title: options.title,
+            refreshInterval: options.refreshInterval,
+          },
           setCookie ? { 'set-cookie': setCookie } : {},
         );
       },
@@ -37,7 +43,10 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       route: '/api/overview',
       handler: async () => {
         const jobs = await running.list();
-        const [c, throughput] = await Promise.all([counts.get(jobs), loadThroughput(queue, THROUGHPUT_MINUTES)]);
+        const [c, throughput] = await Promise.all([
+          counts.get(jobs),
+          loadThroughput(queue, THROUGHPUT_MINUTES),
+        ]);
         return json(200, { now: new Date(), ...c, throughput });
       },
     },
@@ -49,7 +58,8 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
     {
       method: 'GET',
       route: '/api/jobs',
-      handler: async ({ req }) => json(200, { now: new Date(), ...(await listJobs(queue, parseListQuery(req.query))) }),
+      handler: async ({ req }) =>
+        json(200, { now: new Date(), ...(await listJobs(queue, parseListQuery(req.query))) }),
     },
     {
       method: 'GET',
@@ -60,7 +70,9 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
         return json(200, {
           now: new Date(),
           job,
-          running: run ? { pid: run.pid, since: run.since, sinceApprox: run.sinceApprox, worker: run.worker } : null,
+          running: run
+            ? { pid: run.pid, since: run.since, sinceApprox: run.sinceApprox, worker: run.worker }
+            : null,
         });
       },
     },
@@ -130,10 +142,12 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
 /** `{ queue?, task? }` for retry-all; anything else is a 400 rather than a silent "retry everything". */
 function filterBody(body: unknown): { queue?: string; task?: string } {
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('body must be a JSON object');
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequestError('body must be a JSON object');
   const out: { queue?: string; task?: string } = {};
   for (const [key, value] of Object.entries(body)) {
-    if (key !== 'queue' && key !== 'task') throw new BadRequestError(`unknown field ${JSON.stringify(key)}: expected queue and/or task`);
+    if (key !== 'queue' && key !== 'task')
+      throw new BadRequestError(`unknown field ${JSON.stringify(key)}: expected queue and/or task`);
     if (value === null || value === undefined || value === '') continue;
     if (typeof value !== 'string' || value.length > 128) {
       throw new BadRequestError(`${key} must be a string of at most 128 characters`);

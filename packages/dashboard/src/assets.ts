@@ -27,7 +27,7 @@ function assetDir(): string {
     if (existsSync(`${dir}app.js`)) return dir;
   }
   throw new DashboardConfigError(
-    'the dashboard\'s browser files are missing (dist/assets/app.js): build @queue/dashboard first',
+    "the dashboard's browser files are missing (dist/assets/app.js): build @queue/dashboard first",
   );
 }
 

@@ -1,7 +1,16 @@
 import { apiRoutes } from './api.js';
 import { Assets } from './assets.js';
 import { DashboardError, NotFoundError, ReadOnlyError } from './errors.js';
-import { asset, type DashboardRequest, type DashboardResponse, html, json, notModified, redirect, header } from './http.js';
+import {
+  asset,
+  type DashboardRequest,
+  type DashboardResponse,
+  header,
+  html,
+  json,
+  notModified,
+  redirect,
+} from './http.js';
 import { type DashboardOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { matchRoute, type Route } from './router.js';
 import { authenticate, BASIC_REALM } from './security/auth.js';
@@ -46,7 +55,9 @@ export class Dashboard {
       const match = matchRoute(this.routes, method, req.path);
       if (!match) throw new NotFoundError(`no such page: ${req.path}`);
       if ('allowed' in match) {
-        return json(405, error('DASHBOARD_METHOD', `use ${match.allowed.join(' or ')}`), { allow: match.allowed.join(', ') });
+        return json(405, error('DASHBOARD_METHOD', `use ${match.allowed.join(' or ')}`), {
+          allow: match.allowed.join(', '),
+        });
       }
       if (match.route.action) {
         this.csrf.verify(req);
@@ -69,16 +80,27 @@ export class Dashboard {
       return json(CORE_STATUS[code], error(code, (e as Error).message));
     }
     // Anything else is a bug or an outage: log the details, show the browser only the gist.
-    this.options.queue.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'dashboard request failed');
+    this.options.queue.logger.error(
+      { err: e instanceof Error ? e.message : String(e) },
+      'dashboard request failed',
+    );
     const outage = typeof code === 'string' && /^(08|57P|53)/.test(code);
-    return json(outage ? 503 : 500, error(outage ? 'DASHBOARD_DATABASE' : 'DASHBOARD_INTERNAL', outage
-      ? 'the database is unavailable'
-      : 'internal error: see the server log'));
+    return json(
+      outage ? 503 : 500,
+      error(
+        outage ? 'DASHBOARD_DATABASE' : 'DASHBOARD_INTERNAL',
+        outage ? 'the database is unavailable' : 'internal error: see the server log',
+      ),
+    );
   }
 
   private pageRoutes(): Route[] {
     return [
-      { method: 'GET', route: '/', handler: () => html(shellHtml(this.options.title, this.assets.version())) },
+      {
+        method: 'GET',
+        route: '/',
+        handler: () => html(shellHtml(this.options.title, this.assets.version())),
+      },
       {
         method: 'GET',
         route: '/assets/:file',

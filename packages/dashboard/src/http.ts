@@ -46,7 +46,11 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function json(status: number, body: unknown, extra: Record<string, string | string[]> = {}): DashboardResponse {
+export function json(
+  status: number,
+  body: unknown,
+  extra: Record<string, string | string[]> = {},
+): DashboardResponse {
   return {
     status,
     headers: {

@@ -47,14 +47,23 @@ export async function readBody(req: IncomingMessage & { body?: unknown }): Promi
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new DashboardError('DASHBOARD_BODY_TOO_LARGE', 413, `body is larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new DashboardError(
+        'DASHBOARD_BODY_TOO_LARGE',
+        413,
+        `body is larger than ${MAX_BODY_BYTES} bytes`,
+      );
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   const type = String(req.headers['content-type'] ?? '');
   if (!/^application\/json\b/i.test(type)) {
-    throw new DashboardError('DASHBOARD_UNSUPPORTED_MEDIA_TYPE', 415, 'action bodies must be application/json');
+    throw new DashboardError(
+      'DASHBOARD_UNSUPPORTED_MEDIA_TYPE',
+      415,
+      'action bodies must be application/json',
+    );
   }
   return parseJson(text);
 }
@@ -106,7 +115,8 @@ export async function handleNode(
       e instanceof DashboardError
         ? json(e.status, { error: { code: e.code, message: e.message } })
         : json(500, { error: { code: 'DASHBOARD_INTERNAL', message: 'internal error: see the server log' } });
-    if (!(e instanceof DashboardError)) dashboard.options.queue.logger.error({ err: String(e) }, 'dashboard request failed');
+    if (!(e instanceof DashboardError))
+      dashboard.options.queue.logger.error({ err: String(e) }, 'dashboard request failed');
   }
   if (!res.headersSent) writeResponse(res, req.method, response);
 }

@@ -52,7 +52,9 @@ export function resolveOptions(options: DashboardOptions<any>): ResolvedOptions 
     throw new DashboardConfigError('`queue` must be a Queue from @queue/core');
   }
   if (options.auth !== undefined && typeof options.auth !== 'function') {
-    throw new DashboardConfigError('`auth` must be a function of the request returning true, false or "read-only"');
+    throw new DashboardConfigError(
+      '`auth` must be a function of the request returning true, false or "read-only"',
+    );
   }
   const basic = options.basicAuth;
   if (basic !== undefined) {
@@ -60,19 +62,28 @@ export function resolveOptions(options: DashboardOptions<any>): ResolvedOptions 
       throw new DashboardConfigError('`basicAuth` must be { username: string, password: string }');
     }
     if (basic.username.includes(':') || basic.username === '' || basic.password === '') {
-      throw new DashboardConfigError('`basicAuth` needs a non-empty username without ":" and a non-empty password');
+      throw new DashboardConfigError(
+        '`basicAuth` needs a non-empty username without ":" and a non-empty password',
+      );
     }
   }
-  const ways = [options.auth !== undefined, basic !== undefined, options.unsafeNoAuth === true].filter(Boolean);
+  const ways = [options.auth !== undefined, basic !== undefined, options.unsafeNoAuth === true].filter(
+    Boolean,
+  );
   if (ways.length > 1) {
     throw new DashboardConfigError('give only one of `auth`, `basicAuth` and `unsafeNoAuth`');
   }
-  if (options.csrfSecret !== undefined && (typeof options.csrfSecret !== 'string' || options.csrfSecret.length < 16)) {
+  if (
+    options.csrfSecret !== undefined &&
+    (typeof options.csrfSecret !== 'string' || options.csrfSecret.length < 16)
+  ) {
     throw new DashboardConfigError('`csrfSecret` must be a string of at least 16 characters');
   }
   const refresh = options.refreshInterval ?? 2000;
   if (!Number.isInteger(refresh) || refresh < 250 || refresh > 600_000) {
-    throw new DashboardConfigError(`\`refreshInterval\` must be an integer from 250 to 600000 ms, got ${String(refresh)}`);
+    throw new DashboardConfigError(
+      `\`refreshInterval\` must be an integer from 250 to 600000 ms, got ${String(refresh)}`,
+    );
   }
   const title = options.title ?? 'Queue';
   if (typeof title !== 'string' || title.length === 0 || title.length > 100) {

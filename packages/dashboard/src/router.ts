@@ -1,5 +1,5 @@
-import type { Access } from './security/auth.js';
 import type { DashboardRequest, DashboardResponse } from './http.js';
+import type { Access } from './security/auth.js';
 
 export interface RouteContext {
   req: DashboardRequest;

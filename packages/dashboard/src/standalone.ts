@@ -56,12 +56,15 @@ export interface StandaloneServer {
 /** Runs the dashboard on its own HTTP server. */
 export async function startDashboardServer(options: StandaloneOptions): Promise<StandaloneServer> {
   const { connectionString, schema, port = 3000, host = '127.0.0.1', basePath, ...rest } = options;
-  if (!options.queue && !connectionString) throw new DashboardConfigError('give `queue` or `connectionString`');
-  if (options.queue && connectionString) throw new DashboardConfigError('give `queue` or `connectionString`, not both');
+  if (!options.queue && !connectionString)
+    throw new DashboardConfigError('give `queue` or `connectionString`');
+  if (options.queue && connectionString)
+    throw new DashboardConfigError('give `queue` or `connectionString`, not both');
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new DashboardConfigError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   }
-  const queue = options.queue ?? new Queue({ connectionString: connectionString!, ...(schema ? { schema } : {}) });
+  const queue =
+    options.queue ?? new Queue({ connectionString: connectionString!, ...(schema ? { schema } : {}) });
   const owned = !options.queue;
   let listener: ReturnType<typeof dashboardListener>;
   try {

@@ -48,13 +48,21 @@ describe('dashboard in a browser', () => {
   it('shows counts change as jobs run', async () => {
     const { page } = browser;
     // A little history for the chart.
-    const done = waitFor('20 quick jobs done', async () => (await queue.countJobs()).every((q) => q.available === 0));
-    await queue.enqueueMany(Array.from({ length: 20 }, () => ({ task: 'quick' as const, payload: undefined })));
+    const done = waitFor('20 quick jobs done', async () =>
+      (await queue.countJobs()).every((q) => q.available === 0),
+    );
+    await queue.enqueueMany(
+      Array.from({ length: 20 }, () => ({ task: 'quick' as const, payload: undefined })),
+    );
     await done;
     await page.goto(server.url);
     await waitForText(page, '[data-testid="completed-hour"]', '20 completed');
 
-    const started = Promise.all([1, 2, 3].map((n) => nextEvent<{ job: Job }>(worker, 'started', (e) => (e.job.payload as any)?.key === `k${n}`)));
+    const started = Promise.all(
+      [1, 2, 3].map((n) =>
+        nextEvent<{ job: Job }>(worker, 'started', (e) => (e.job.payload as any)?.key === `k${n}`),
+      ),
+    );
     await queue.enqueueMany([1, 2, 3].map((n) => ({ task: 'gated' as const, payload: { key: `k${n}` } })));
     await started;
     await waitForText(page, row('default', 'running'), '3');
@@ -79,7 +87,11 @@ describe('dashboard in a browser', () => {
   it('retries a failed job and shows it complete', async () => {
     const { page } = browser;
     const failed = nextEvent<{ job: Job }>(worker, 'failed');
-    const job = await queue.enqueue('flaky', { to: 'ada@example.com', subject: 'Welcome' }, { maxAttempts: 1 });
+    const job = await queue.enqueue(
+      'flaky',
+      { to: 'ada@example.com', subject: 'Welcome' },
+      { maxAttempts: 1 },
+    );
     await failed;
     await page.goto(`${server.url}#/failed`);
     await page.locator(`tr[data-job="${job.id}"]`).waitFor();
@@ -103,7 +115,10 @@ describe('dashboard in a browser', () => {
   it('pauses a queue so that workers stop claiming from it, and resumes it', async () => {
     const { page } = browser;
     await queue.enqueue('quick', undefined, { queue: 'emails' });
-    await waitFor('emails drained', async () => (await queue.countJobs()).find((q) => q.queue === 'emails')?.available === 0);
+    await waitFor(
+      'emails drained',
+      async () => (await queue.countJobs()).find((q) => q.queue === 'emails')?.available === 0,
+    );
     await page.goto(server.url);
     await page.click('tr[data-queue="emails"] [data-testid="pause"]');
     await page.locator('tr[data-queue="emails"] [data-state="paused"]').waitFor();
@@ -130,7 +145,11 @@ describe('dashboard in a browser', () => {
     const { page } = browser;
     await queue.pauseQueue('default');
     const evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
-    const job = await queue.enqueue('quick', { name: evil, '<b>key</b>': 'javascript:alert(1)' }, { delay: 60_000 });
+    const job = await queue.enqueue(
+      'quick',
+      { name: evil, '<b>key</b>': 'javascript:alert(1)' },
+      { delay: 60_000 },
+    );
     await page.goto(`${server.url}#/jobs/${job.id}`);
     await page.locator('[data-testid="payload"]').waitFor();
     expect(await page.textContent('[data-testid="payload"]')).toContain(evil.replaceAll('"', '\\"'));

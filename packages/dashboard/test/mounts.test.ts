@@ -137,7 +137,11 @@ describe.each(Object.keys(mounts) as (keyof typeof mounts)[])('%s mount', (name)
     expect(JSON.parse(text).job.payload.html).toBe(XSS);
     const list = await c.get('api/jobs?state=failed');
     expect(await list.text()).not.toContain('<');
-    for (const path of ['api/jobs/%3Cscript%3E', '%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'api/jobs?queue=%3Cb%3E&state=%3Cb%3E']) {
+    for (const path of [
+      'api/jobs/%3Cscript%3E',
+      '%3Cscript%3Ealert(1)%3C%2Fscript%3E',
+      'api/jobs?queue=%3Cb%3E&state=%3Cb%3E',
+    ]) {
       const bad = await c.get(path);
       expect(bad.status, path).toBeGreaterThanOrEqual(400);
       expect(bad.headers.get('content-type')).toMatch(/^application\/json/);

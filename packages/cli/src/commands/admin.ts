@@ -8,7 +8,8 @@ const globals = (v: Values) => ({ databaseUrl: v['database-url'], schema: v.sche
 
 export async function migrate(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parse('migrate', argv, {});
-  if (positionals.length > 0) throw new UsageError(`migrate takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0)
+    throw new UsageError(`migrate takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const queue = await openQueue(globals(values), ctx.env);
   try {
     const applied = await queue.migrate().catch((e) => Promise.reject(toCliError(e)));
@@ -21,7 +22,8 @@ export async function migrate(argv: string[], ctx: CliContext): Promise<number> 
 
 export async function stats(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parse('stats', argv, { json: { type: 'boolean' } });
-  if (positionals.length > 0) throw new UsageError(`stats takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0)
+    throw new UsageError(`stats takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const queue = await openQueue(globals(values), ctx.env);
   try {
     const counts = await queue.countJobs().catch((e) => Promise.reject(toCliError(e)));
@@ -30,13 +32,16 @@ export async function stats(argv: string[], ctx: CliContext): Promise<number> {
       return EXIT.OK;
     }
     const header = ['QUEUE', 'AVAILABLE', 'SCHEDULED', 'RUNNING', 'FAILED', 'PAUSED'];
-    const rows = counts.map((c) => [c.queue, c.available, c.scheduled, c.running, c.failed, c.paused ? 'yes' : 'no'].map(String));
+    const rows = counts.map((c) =>
+      [c.queue, c.available, c.scheduled, c.running, c.failed, c.paused ? 'yes' : 'no'].map(String),
+    );
     if (rows.length === 0) {
       ctx.out('no jobs and no queues yet');
       return EXIT.OK;
     }
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     ctx.out([line(header), ...rows.map(line)].join('\n'));
     return EXIT.OK;
   } finally {
@@ -50,13 +55,17 @@ export async function retry(argv: string[], ctx: CliContext): Promise<number> {
     queue: { type: 'string' },
     task: { type: 'string' },
   });
-  if (!values.failed && (values.queue || values.task)) throw new UsageError('--queue and --task go with --failed');
+  if (!values.failed && (values.queue || values.task))
+    throw new UsageError('--queue and --task go with --failed');
   if (values.failed && positionals.length > 0) throw new UsageError('give job ids or --failed, not both');
   const ids = values.failed ? [] : jobIds('retry', positionals);
   const queue = await openQueue(globals(values), ctx.env);
   try {
     if (values.failed) {
-      const filter = { ...(values.queue ? { queue: values.queue } : {}), ...(values.task ? { task: values.task } : {}) };
+      const filter = {
+        ...(values.queue ? { queue: values.queue } : {}),
+        ...(values.task ? { task: values.task } : {}),
+      };
       const n = await queue.retryFailed(filter).catch((e) => Promise.reject(toCliError(e)));
       ctx.out(`retried ${n} failed job${n === 1 ? '' : 's'}`);
       return EXIT.OK;

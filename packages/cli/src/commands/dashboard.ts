@@ -13,7 +13,8 @@ export async function dashboard(argv: string[], ctx: CliContext): Promise<number
     'read-only': { type: 'boolean' },
     'no-auth': { type: 'boolean' },
   });
-  if (positionals.length > 0) throw new UsageError(`dashboard takes no arguments, got ${JSON.stringify(positionals[0])}`);
+  if (positionals.length > 0)
+    throw new UsageError(`dashboard takes no arguments, got ${JSON.stringify(positionals[0])}`);
   const port = intFlag('port', values.port, 0, 65535) ?? 3000;
   const username = ctx.env.QUEUE_DASHBOARD_USER;
   const password = ctx.env.QUEUE_DASHBOARD_PASSWORD;
@@ -35,13 +36,16 @@ export async function dashboard(argv: string[], ctx: CliContext): Promise<number
       ...(values.host ? { host: values.host } : {}),
       ...(values['base-path'] ? { basePath: values['base-path'] } : {}),
       readOnly: values['read-only'] === true,
-      ...(values['no-auth'] ? { unsafeNoAuth: true } : { basicAuth: { username: username!, password: password! } }),
+      ...(values['no-auth']
+        ? { unsafeNoAuth: true }
+        : { basicAuth: { username: username!, password: password! } }),
     });
   } catch (error) {
     stopped.cancel();
     await queue.close();
     const e = error as { code?: string; message?: string };
-    if (e.code === 'EADDRINUSE') throw new CliError('CLI_PORT_IN_USE', EXIT.ERROR, `port ${port} is already in use`);
+    if (e.code === 'EADDRINUSE')
+      throw new CliError('CLI_PORT_IN_USE', EXIT.ERROR, `port ${port} is already in use`);
     throw toCliError(error);
   }
   ctx.out(`dashboard on ${server.url}${values['no-auth'] ? ' (no authentication: local use only)' : ''}`);

@@ -15,7 +15,9 @@ export async function worker(argv: string[], ctx: CliContext): Promise<number> {
     'shutdown-timeout': { type: 'string' },
   });
   if (positionals.length !== 1) {
-    throw new UsageError("give the module that exports your tasks: queue worker ./dist/tasks.js (see 'queue worker --help')");
+    throw new UsageError(
+      "give the module that exports your tasks: queue worker ./dist/tasks.js (see 'queue worker --help')",
+    );
   }
   const concurrency = intFlag('concurrency', values.concurrency, 1, 10_000);
   const queues = values.queues === undefined ? undefined : parseQueues(values.queues);
@@ -23,7 +25,11 @@ export async function worker(argv: string[], ctx: CliContext): Promise<number> {
   const shutdownTimeout = intFlag('shutdown-timeout', values['shutdown-timeout'], 0, 3_600_000);
   const tasks = await loadTasks(positionals[0]!, ctx.cwd);
 
-  const queue = await openQueue({ databaseUrl: values['database-url'], schema: values.schema }, ctx.env, tasks);
+  const queue = await openQueue(
+    { databaseUrl: values['database-url'], schema: values.schema },
+    ctx.env,
+    tasks,
+  );
   const w = queue.worker({
     ...(concurrency !== undefined ? { concurrency } : {}),
     ...(queues !== undefined ? { queues } : {}),
@@ -32,7 +38,11 @@ export async function worker(argv: string[], ctx: CliContext): Promise<number> {
     // Core stops on the first SIGTERM/SIGINT and aborts running jobs on a second.
     handleSignals: true,
   });
-  w.on('failed', ({ job, error }) => ctx.err(`queue: job ${job.id} (${job.task}) failed for good: ${(error as Error)?.message ?? String(error)}`));
+  w.on('failed', ({ job, error }) =>
+    ctx.err(
+      `queue: job ${job.id} (${job.task}) failed for good: ${(error as Error)?.message ?? String(error)}`,
+    ),
+  );
   w.on('error', (error) => ctx.err(`queue: worker: ${error.message}`));
   const stopped = untilSignal(); // listening before start, so no signal slips between the two
   try {
@@ -44,7 +54,9 @@ export async function worker(argv: string[], ctx: CliContext): Promise<number> {
   }
   ctx.out(`worker started for tasks ${Object.keys(tasks).join(', ')}; stop with SIGTERM or Ctrl-C`);
   const signal = await stopped.promise;
-  ctx.err(`queue: ${signal}: stopping, waiting for ${w.activeCount} running job${w.activeCount === 1 ? '' : 's'}`);
+  ctx.err(
+    `queue: ${signal}: stopping, waiting for ${w.activeCount} running job${w.activeCount === 1 ? '' : 's'}`,
+  );
   await w.stop();
   await queue.close();
   stopped.cancel();
@@ -54,14 +66,18 @@ export async function worker(argv: string[], ctx: CliContext): Promise<number> {
 
 /** 'a,b' or 'a:2,b:8' → ['a','b'] or { a: 2, b: 8 }. */
 export function parseQueues(value: string): string[] | Record<string, number> {
-  const parts = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (parts.length === 0) throw new UsageError('--queues needs at least one queue name');
   if (!parts.some((p) => p.includes(':'))) return parts;
   const out: Record<string, number> = {};
   for (const part of parts) {
     const [name, n] = part.split(':');
     const concurrency = intFlag(`queues (${name})`, n ?? '', 1, 10_000);
-    if (!name || concurrency === undefined) throw new UsageError(`--queues entries are name or name:concurrency, got ${JSON.stringify(part)}`);
+    if (!name || concurrency === undefined)
+      throw new UsageError(`--queues entries are name or name:concurrency, got ${JSON.stringify(part)}`);
     out[name] = concurrency;
   }
   return out;
@@ -75,18 +91,33 @@ export async function loadTasks(specifier: string, cwd: string): Promise<TaskMap
     mod = await import(pathToFileURL(path).href);
   } catch (error) {
     const e = error as { code?: string; message?: string; url?: string };
-    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_UNKNOWN_FILE_EXTENSION') && String(e.message).includes(path)) {
-      throw new UsageError(`cannot load the task module ${path}: ${e.code === 'ERR_MODULE_NOT_FOUND' ? 'no such file' : e.message}`);
+    if (
+      (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_UNKNOWN_FILE_EXTENSION') &&
+      String(e.message).includes(path)
+    ) {
+      throw new UsageError(
+        `cannot load the task module ${path}: ${e.code === 'ERR_MODULE_NOT_FOUND' ? 'no such file' : e.message}`,
+      );
     }
-    throw new CliError('CLI_TASK_MODULE', EXIT.ERROR, `the task module ${path} failed to load: ${e.message ?? String(error)}`);
+    throw new CliError(
+      'CLI_TASK_MODULE',
+      EXIT.ERROR,
+      `the task module ${path} failed to load: ${e.message ?? String(error)}`,
+    );
   }
-  const candidate = (mod.tasks ?? (mod.default as { tasks?: unknown } | undefined)?.tasks ?? mod.default) as unknown;
+  const candidate = (mod.tasks ??
+    (mod.default as { tasks?: unknown } | undefined)?.tasks ??
+    mod.default) as unknown;
   if (!candidate || typeof candidate !== 'object' || Object.keys(candidate).length === 0) {
-    throw new UsageError(`${path} exports no task map: export default { taskName: handler, ... } or export const tasks = { ... }`);
+    throw new UsageError(
+      `${path} exports no task map: export default { taskName: handler, ... } or export const tasks = { ... }`,
+    );
   }
   for (const [name, def] of Object.entries(candidate)) {
-    const ok = typeof def === 'function' || (def && typeof (def as { handler?: unknown }).handler === 'function');
-    if (!ok) throw new UsageError(`task ${JSON.stringify(name)} in ${path} is neither a function nor { handler }`);
+    const ok =
+      typeof def === 'function' || (def && typeof (def as { handler?: unknown }).handler === 'function');
+    if (!ok)
+      throw new UsageError(`task ${JSON.stringify(name)} in ${path} is neither a function nor { handler }`);
   }
   return candidate as TaskMap;
 }

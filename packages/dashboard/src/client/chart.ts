@@ -16,10 +16,19 @@ const PAD = { top: 12, right: 8, bottom: 22, left: 40 };
  * Completed jobs and failed attempts per minute over the last `minutes`, as stacked bars
  * in an SVG built node by node. Minutes without a bucket are zero.
  */
-export function throughputChart(buckets: Bucket[], minutes: number, serverNow: number, queue: string | null): HTMLElement {
+export function throughputChart(
+  buckets: Bucket[],
+  minutes: number,
+  serverNow: number,
+  queue: string | null,
+): HTMLElement {
   const end = Math.floor(serverNow / 60_000) * 60_000;
   const start = end - (minutes - 1) * 60_000;
-  const series = Array.from({ length: minutes }, (_, i) => ({ at: start + i * 60_000, completed: 0, failed: 0 }));
+  const series = Array.from({ length: minutes }, (_, i) => ({
+    at: start + i * 60_000,
+    completed: 0,
+    failed: 0,
+  }));
   for (const b of buckets) {
     if (queue && b.queue !== queue) continue;
     const i = Math.round((new Date(b.minute).getTime() - start) / 60_000);
@@ -35,7 +44,12 @@ export function throughputChart(buckets: Bucket[], minutes: number, serverNow: n
   const barW = plotW / minutes;
   const y = (v: number) => PAD.top + plotH - (v / top) * plotH;
 
-  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'Jobs per minute' });
+  const svg = s('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    class: 'chart',
+    role: 'img',
+    'aria-label': 'Jobs per minute',
+  });
   for (const v of [0, top / 2, top]) {
     svg.append(
       s('line', { x1: PAD.left, x2: W - PAD.right, y1: y(v), y2: y(v), class: 'grid' }),
@@ -51,15 +65,38 @@ export function throughputChart(buckets: Bucket[], minutes: number, serverNow: n
       g.append(s('rect', { x, width: w, y: y(p.completed), height: y(0) - y(p.completed), class: 'bar-ok' }));
     }
     if (p.failed > 0) {
-      g.append(s('rect', { x, width: w, y: y(p.completed + p.failed), height: y(p.completed) - y(p.completed + p.failed), class: 'bar-fail' }));
+      g.append(
+        s('rect', {
+          x,
+          width: w,
+          y: y(p.completed + p.failed),
+          height: y(p.completed) - y(p.completed + p.failed),
+          class: 'bar-fail',
+        }),
+      );
     }
     // An invisible full-height target so the tooltip works on empty minutes too.
     g.append(s('rect', { x, width: w, y: PAD.top, height: plotH, class: 'bar-hit' }));
     svg.append(g);
   });
-  const labels: [number, string][] = [[0, `-${minutes}m`], [Math.floor(minutes / 2), `-${Math.ceil(minutes / 2)}m`], [minutes - 1, 'now']];
+  const labels: [number, string][] = [
+    [0, `-${minutes}m`],
+    [Math.floor(minutes / 2), `-${Math.ceil(minutes / 2)}m`],
+    [minutes - 1, 'now'],
+  ];
   for (const [i, text] of labels) {
-    svg.append(s('text', { x: PAD.left + i * barW + barW / 2, y: H - 6, class: 'axis', 'text-anchor': i === 0 ? 'start' : i === minutes - 1 ? 'end' : 'middle' }, text));
+    svg.append(
+      s(
+        'text',
+        {
+          x: PAD.left + i * barW + barW / 2,
+          y: H - 6,
+          class: 'axis',
+          'text-anchor': i === 0 ? 'start' : i === minutes - 1 ? 'end' : 'middle',
+        },
+        text,
+      ),
+    );
   }
   const completed = series.reduce((a, p) => a + p.completed, 0);
   const failed = series.reduce((a, p) => a + p.failed, 0);
@@ -69,8 +106,10 @@ export function throughputChart(buckets: Bucket[], minutes: number, serverNow: n
     h(
       'div',
       { class: 'legend' },
-      h('span', { class: 'dot dot-ok' }), h('span', { 'data-testid': 'completed-hour' }, `${num(completed)} completed`),
-      h('span', { class: 'dot dot-fail' }), h('span', { 'data-testid': 'failed-hour' }, `${num(failed)} failed attempts`),
+      h('span', { class: 'dot dot-ok' }),
+      h('span', { 'data-testid': 'completed-hour' }, `${num(completed)} completed`),
+      h('span', { class: 'dot dot-fail' }),
+      h('span', { 'data-testid': 'failed-hour' }, `${num(failed)} failed attempt${failed === 1 ? '' : 's'}`),
     ),
     svg,
   );

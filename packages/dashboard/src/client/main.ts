@@ -27,12 +27,24 @@ function pageFor(ctx: PageContext): Page {
 
 function layout(session: Session) {
   const status = h('span', { class: 'live', 'data-testid': 'live' }, 'live');
-  const nav = h('nav', { class: 'nav' }, ...NAV.map(([href, label, id]) => h('a', { href, 'data-nav': id }, label)));
+  const nav = h(
+    'nav',
+    { class: 'nav' },
+    ...NAV.map(([href, label, id]) => h('a', { href, 'data-nav': id }, label)),
+  );
   const main = h('main', { class: 'main' });
-  const header = h('header', { class: 'top' },
+  const header = h(
+    'header',
+    { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), session.title),
     nav,
-    h('div', { class: 'top-right' }, session.readOnly ? h('span', { class: 'badge badge-readonly' }, 'read-only') : null, status));
+    h(
+      'div',
+      { class: 'top-right' },
+      session.readOnly ? h('span', { class: 'badge badge-readonly' }, 'read-only') : null,
+      status,
+    ),
+  );
   fill(document.getElementById('app')!, header, main);
   return { main, nav, status };
 }
@@ -41,11 +53,20 @@ function show(session: Session, frame: ReturnType<typeof layout>) {
   poller?.stop();
   const raw = location.hash.replace(/^#/, '') || '/';
   const [path = '/', query = ''] = raw.split('?');
-  const segments = path.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-  const ctx: PageContext = { session, params: new URLSearchParams(query), segments, refresh: () => poller?.now() ?? Promise.resolve() };
+  const segments = path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => decodeURIComponent(s));
+  const ctx: PageContext = {
+    session,
+    params: new URLSearchParams(query),
+    segments,
+    refresh: () => poller?.now() ?? Promise.resolve(),
+  };
   const page = pageFor(ctx);
-  const active = segments[0] === 'jobs' && segments[1] ? '' : segments[0] ?? 'overview';
-  for (const a of frame.nav.querySelectorAll('a')) a.classList.toggle('active', a.getAttribute('data-nav') === (active || 'x'));
+  const active = segments[0] === 'jobs' && segments[1] ? '' : (segments[0] ?? 'overview');
+  for (const a of frame.nav.querySelectorAll('a'))
+    a.classList.toggle('active', a.getAttribute('data-nav') === (active || 'x'));
   document.title = `${page.title} · ${session.title}`;
   fill(frame.main, page.el);
   poller = new Poller(page.load, session.refreshInterval, (ok, message) => {
@@ -63,7 +84,15 @@ async function boot() {
     session = await loadSession();
   } catch (e) {
     const denied = e instanceof ApiError && e.status === 401;
-    fill(app, h('div', { class: 'boot' }, h('h1', null, denied ? 'Not authorized' : 'Cannot load the dashboard'), h('p', null, (e as Error).message)));
+    fill(
+      app,
+      h(
+        'div',
+        { class: 'boot' },
+        h('h1', null, denied ? 'Not authorized' : 'Cannot load the dashboard'),
+        h('p', null, (e as Error).message),
+      ),
+    );
     return;
   }
   const frame = layout(session);

@@ -32,11 +32,15 @@ export function actionButton(
   run: () => Promise<void>,
   opts: { confirm?: string; kind?: 'primary' | 'danger' | 'plain'; testId?: string } = {},
 ): HTMLButtonElement {
-  const button = h('button', {
-    type: 'button',
-    class: `btn btn-${opts.kind ?? 'plain'}`,
-    'data-testid': opts.testId,
-  }, label);
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: `btn btn-${opts.kind ?? 'plain'}`,
+      'data-testid': opts.testId,
+    },
+    label,
+  );
   let armed: number | undefined;
   button.addEventListener('click', async () => {
     if (opts.confirm && armed === undefined) {

@@ -1,6 +1,6 @@
 import type { Queue } from '@queue/core';
-import { baseCountsSql, pausedSql } from './sql.js';
 import type { RunningJob } from './running.js';
+import { baseCountsSql, pausedSql } from './sql.js';
 
 export interface QueueCounts {
   queue: string;
@@ -46,7 +46,10 @@ export class CountCache {
   ) {}
 
   async get(running: RunningJob[]): Promise<Counts> {
-    const [base, paused] = await Promise.all([this.current(), this.queue.pool.query(pausedSql(this.queue.names))]);
+    const [base, paused] = await Promise.all([
+      this.current(),
+      this.queue.pool.query(pausedSql(this.queue.names)),
+    ]);
     const byQueue = new Map<string, QueueCounts>();
     const entry = (queue: string): QueueCounts => {
       let c = byQueue.get(queue);
@@ -56,7 +59,8 @@ export class CountCache {
       }
       return c;
     };
-    for (const [queue, row] of base.rows) Object.assign(entry(queue), { scheduled: row.scheduled, failed: row.failed });
+    for (const [queue, row] of base.rows)
+      Object.assign(entry(queue), { scheduled: row.scheduled, failed: row.failed });
     for (const job of running) entry(job.queue).running += 1;
     for (const [queue, row] of base.rows) {
       // Running jobs are due jobs; with a cached base the difference can dip below zero.

@@ -48,16 +48,27 @@ export function parseId(value: string | null | undefined, what = 'job id'): stri
 export function parseListQuery(q: URLSearchParams): ListQuery {
   const state = (q.get('state') || 'all') as StateFilter;
   if (!Object.hasOwn(STATE_FILTERS, state)) {
-    throw new BadRequestError(`state must be one of ${Object.keys(STATE_FILTERS).join(', ')}, got ${JSON.stringify(state)}`);
+    throw new BadRequestError(
+      `state must be one of ${Object.keys(STATE_FILTERS).join(', ')}, got ${JSON.stringify(state)}`,
+    );
   }
   const before = q.get('before') ? parseId(q.get('before'), 'before') : null;
   const after = q.get('after') ? parseId(q.get('after'), 'after') : null;
   if (before && after) throw new BadRequestError('give `before` or `after`, not both');
   const limit = q.get('limit') ? Number(q.get('limit')) : 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
-    throw new BadRequestError(`limit must be an integer from 1 to 200, got ${JSON.stringify(q.get('limit'))}`);
+    throw new BadRequestError(
+      `limit must be an integer from 1 to 200, got ${JSON.stringify(q.get('limit'))}`,
+    );
   }
-  return { state, queue: name(q.get('queue'), 'queue'), task: name(q.get('task'), 'task'), before, after, limit };
+  return {
+    state,
+    queue: name(q.get('queue'), 'queue'),
+    task: name(q.get('task'), 'task'),
+    before,
+    after,
+    limit,
+  };
 }
 
 function name(value: string | null, what: string): string | null {
@@ -108,7 +119,11 @@ function toSummary(r: any): JobSummary {
 
 export async function getJob(queue: Queue<any>, id: string): Promise<Job & { state: JobState }> {
   const job = await queue.getJob(id);
-  if (!job) throw new NotFoundError(`no job with id ${id}: it may have completed or been deleted`, 'QUEUE_JOB_NOT_FOUND');
+  if (!job)
+    throw new NotFoundError(
+      `no job with id ${id}: it may have completed or been deleted`,
+      'QUEUE_JOB_NOT_FOUND',
+    );
   return job;
 }
 
@@ -118,9 +133,15 @@ export async function runNow(queue: Queue<any>, id: string): Promise<{ queue: st
   if (!rows[0]) {
     const job = await getJob(queue, id);
     if (job.state === 'running') {
-      throw new ConflictError('QUEUE_JOB_RUNNING', `job ${id} is running on a worker; try again when it has finished`);
+      throw new ConflictError(
+        'QUEUE_JOB_RUNNING',
+        `job ${id} is running on a worker; try again when it has finished`,
+      );
     }
-    throw new ConflictError('DASHBOARD_NOT_SCHEDULED', `job ${id} is ${job.state}, not scheduled: only a scheduled job can be run now`);
+    throw new ConflictError(
+      'DASHBOARD_NOT_SCHEDULED',
+      `job ${id} is ${job.state}, not scheduled: only a scheduled job can be run now`,
+    );
   }
   await queue.pool.query(wakeSql(queue.names), [rows[0].queue]);
   return { queue: rows[0].queue };

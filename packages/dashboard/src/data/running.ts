@@ -57,7 +57,11 @@ export class RunningTracker {
         createdAt: r.created_at,
         payloadPreview: r.payload_preview,
         pid: r.pid,
-        worker: { applicationName: r.application_name, clientAddr: r.client_addr, connectedAt: r.backend_start },
+        worker: {
+          applicationName: r.application_name,
+          clientAddr: r.client_addr,
+          connectedAt: r.backend_start,
+        },
         since: new Date(entry.since),
         sinceApprox: entry.approx,
       };

@@ -26,6 +26,11 @@ export async function loadThroughput(queue: Queue<any>, minutes: number): Promis
   return {
     minutes,
     supported: true,
-    buckets: buckets.map((b) => ({ minute: b.minute, queue: b.queue, completed: b.completed, failed: b.failed })),
+    buckets: buckets.map((b) => ({
+      minute: b.minute,
+      queue: b.queue,
+      completed: b.completed,
+      failed: b.failed,
+    })),
   };
 }

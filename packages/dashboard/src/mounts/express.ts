@@ -21,5 +21,5 @@ export function queueDashboard(options: ExpressDashboardOptions): Router {
   return router;
 }
 
-export { Dashboard };
 export type { DashboardOptions };
+export { Dashboard };

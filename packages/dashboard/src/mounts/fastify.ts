@@ -10,7 +10,11 @@ export type FastifyDashboardOptions = DashboardOptions<FastifyRequest>;
 
 const plugin: FastifyPluginAsync<FastifyDashboardOptions> = async (instance, options) => {
   // Fastify hands plugins their options merged with `prefix` and friends; keep ours only.
-  const { prefix: _prefix, logLevel: _logLevel, ...rest } = options as FastifyDashboardOptions & Record<string, unknown>;
+  const {
+    prefix: _prefix,
+    logLevel: _logLevel,
+    ...rest
+  } = options as FastifyDashboardOptions & Record<string, unknown>;
   const dashboard = new Dashboard(rest as FastifyDashboardOptions);
   const mount = instance.prefix;
 
@@ -50,5 +54,5 @@ const plugin: FastifyPluginAsync<FastifyDashboardOptions> = async (instance, opt
 export const queueDashboard = fp(plugin, { name: '@queue/dashboard', fastify: '5.x', encapsulate: true });
 
 export default queueDashboard;
-export { Dashboard };
 export type { DashboardOptions };
+export { Dashboard };

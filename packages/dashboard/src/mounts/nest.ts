@@ -44,7 +44,9 @@ export class QueueDashboardModule implements NestModule {
     const mount = checkPath(path);
     return {
       module: QueueDashboardModule,
-      providers: [{ provide: DASHBOARD, useFactory: (): Mounted => ({ path: mount, dashboard: new Dashboard(rest) }) }],
+      providers: [
+        { provide: DASHBOARD, useFactory: (): Mounted => ({ path: mount, dashboard: new Dashboard(rest) }) },
+      ],
     };
   }
 
@@ -68,7 +70,11 @@ export class QueueDashboardModule implements NestModule {
 
   configure(consumer: MiddlewareConsumer): void {
     const { path, dashboard } = this.mounted;
-    const middleware = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void) => {
+    const middleware = (
+      req: IncomingMessage & { originalUrl?: string },
+      res: ServerResponse,
+      next: () => void,
+    ) => {
       // Express rewrites req.url inside a mounted middleware; originalUrl keeps what the client sent.
       const pathname = pathnameOf(req.originalUrl ?? req.url);
       const relative = pathBelow(pathname, path, true);
@@ -78,16 +84,22 @@ export class QueueDashboardModule implements NestModule {
     const route = path.slice(1);
     consumer
       .apply(middleware)
-      .forRoutes({ path: route, method: RequestMethod.ALL }, { path: `${route}/{*rest}`, method: RequestMethod.ALL });
+      .forRoutes(
+        { path: route, method: RequestMethod.ALL },
+        { path: `${route}/{*rest}`, method: RequestMethod.ALL },
+      );
   }
 }
 
 function checkPath(path: unknown): string {
   if (typeof path !== 'string' || path.trim() === '' || /[*{}():?]/.test(path)) {
-    throw new DashboardConfigError(`path must be a plain path such as 'admin/queue', got ${JSON.stringify(path)}`);
+    throw new DashboardConfigError(
+      `path must be a plain path such as 'admin/queue', got ${JSON.stringify(path)}`,
+    );
   }
   const mount = normalizeMount(path);
-  if (mount === '') throw new DashboardConfigError('path must not be the root: give a path such as \'admin/queue\'');
+  if (mount === '')
+    throw new DashboardConfigError("path must not be the root: give a path such as 'admin/queue'");
   return mount;
 }
 
@@ -95,5 +107,5 @@ function checkPath(path: unknown): string {
 Inject(DASHBOARD)(QueueDashboardModule, undefined as unknown as string, 0);
 Module({})(QueueDashboardModule);
 
-export { Dashboard };
 export type { DashboardOptions };
+export { Dashboard };

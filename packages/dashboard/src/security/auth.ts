@@ -27,7 +27,9 @@ export async function authenticate(req: DashboardRequest, options: ResolvedOptio
       result = await options.auth(req.raw);
     } catch (error) {
       // A throwing hook must not open the door; its message stays in the server's logs.
-      throw new UnauthorizedError(`authentication failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw new UnauthorizedError(
+        `authentication failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (result === true) return cap('read-write');
     if (result === 'read-only') return 'read-only';

@@ -17,7 +17,9 @@ export class Csrf {
   private readonly key: Buffer;
 
   constructor(secret: string | undefined) {
-    this.key = secret ? createHash('sha256').update(`queue-dashboard-csrf:${secret}`).digest() : randomBytes(32);
+    this.key = secret
+      ? createHash('sha256').update(`queue-dashboard-csrf:${secret}`).digest()
+      : randomBytes(32);
   }
 
   /** The token for this browser, and a Set-Cookie header when it has no nonce yet. */
@@ -35,7 +37,8 @@ export class Csrf {
   verify(req: DashboardRequest): void {
     // Browsers that send Fetch Metadata tell us outright when a request was made by another site.
     const site = header(req, 'sec-fetch-site');
-    if (site && site !== 'same-origin') throw new CsrfError(`cross-site request refused (sec-fetch-site: ${site})`);
+    if (site && site !== 'same-origin')
+      throw new CsrfError(`cross-site request refused (sec-fetch-site: ${site})`);
     const nonce = cookie(req, CSRF_COOKIE);
     const token = header(req, CSRF_HEADER);
     if (!nonce || !NONCE.test(nonce)) throw new CsrfError('missing CSRF cookie: reload the dashboard');

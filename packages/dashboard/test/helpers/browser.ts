@@ -6,7 +6,9 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
 
 /** Debian's chromium, headless, with a fresh profile. */
-export async function openBrowser(options: { httpCredentials?: { username: string; password: string } } = {}) {
+export async function openBrowser(
+  options: { httpCredentials?: { username: string; password: string } } = {},
+) {
   const profile = mkdtempSync(join(tmpdir(), 'queue-dashboard-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -36,7 +38,8 @@ export async function openBrowser(options: { httpCredentials?: { username: strin
     page,
     /** Uncaught page errors and dialogs seen so far (an XSS would open one). */
     errors,
-    screenshot: (name: string, p: Page = page) => p.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true }),
+    screenshot: (name: string, p: Page = page) =>
+      p.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true }),
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -45,7 +48,12 @@ export async function openBrowser(options: { httpCredentials?: { username: strin
 }
 
 /** Waits until the element's text (trimmed) equals `text`, as the page updates itself. */
-export async function waitForText(page: Page, selector: string, text: string, timeout = 20_000): Promise<void> {
+export async function waitForText(
+  page: Page,
+  selector: string,
+  text: string,
+  timeout = 20_000,
+): Promise<void> {
   await page.waitForFunction(
     ([sel, want]) => document.querySelector(sel!)?.textContent?.trim() === want,
     [selector, text] as const,

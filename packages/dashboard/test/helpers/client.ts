@@ -9,7 +9,10 @@ export class DashboardClient {
   ) {}
 
   async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(this.url + path, { headers: { ...this.headers, cookie: this.cookie, ...headers }, redirect: 'manual' });
+    return fetch(this.url + path, {
+      headers: { ...this.headers, cookie: this.cookie, ...headers },
+      redirect: 'manual',
+    });
   }
 
   /** Fetches a CSRF token (and its cookie) as the page does on load. */

@@ -2,7 +2,13 @@ import type { Queue } from '@queue/core';
 import type { TestDatabase } from '@queue/test-utils';
 
 /** A job failed for good, as a worker leaves it after its last attempt (set directly, to keep tests fast). */
-export async function failedJob(queue: Queue<any>, db: TestDatabase, task: string, payload: unknown, queueName = 'default') {
+export async function failedJob(
+  queue: Queue<any>,
+  db: TestDatabase,
+  task: string,
+  payload: unknown,
+  queueName = 'default',
+) {
   const job = await queue.enqueue(task, payload, { queue: queueName, maxAttempts: 1 });
   await db.query(
     `UPDATE queue.jobs SET attempts = 1, failed_at = now(),

@@ -1,4 +1,4 @@
-import { act, ApiError, getJson } from '../api.js';
+import { ApiError, act, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
 import { absolute, duration, pretty, relative } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
@@ -27,7 +27,12 @@ interface JobDetail {
     failedAt: string | null;
     createdAt: string;
   };
-  running: { pid: number; since: string; sinceApprox: boolean; worker: { applicationName: string | null } } | null;
+  running: {
+    pid: number;
+    since: string;
+    sinceApprox: boolean;
+    worker: { applicationName: string | null };
+  } | null;
 }
 
 /** One job: its payload, attempts, every error with its stack, timestamps, and what can be done to it. */
@@ -46,10 +51,20 @@ export function jobPage(ctx: PageContext, id: string): Page {
       if (!(e instanceof ApiError) || e.status !== 404) throw e;
       last = '';
       fill(head, h('h1', null, `Job #${id}`));
-      fill(body, card(null, h('p', { class: 'gone', 'data-testid': 'job-gone' }, seen
-        ? 'This job has left the queue: it completed (completed jobs are removed) or was deleted.'
-        : 'No job with this id: it may have completed or been deleted.'),
-        h('a', { class: 'btn', href: route('/jobs') }, 'All jobs')));
+      fill(
+        body,
+        card(
+          null,
+          h(
+            'p',
+            { class: 'gone', 'data-testid': 'job-gone' },
+            seen
+              ? 'This job has left the queue: it completed (completed jobs are removed) or was deleted.'
+              : 'No job with this id: it may have completed or been deleted.',
+          ),
+          h('a', { class: 'btn', href: route('/jobs') }, 'All jobs'),
+        ),
+      );
       return;
     }
     seen = true;
@@ -81,30 +96,59 @@ export function jobPage(ctx: PageContext, id: string): Page {
     const actions = h('div', { class: 'actions' });
     if (!ctx.session.readOnly && job.state !== 'running') {
       if (job.state === 'scheduled') {
-        actions.append(actionButton('Run now', async () => {
-          await act('POST', `api/jobs/${job.id}/run-now`);
-          toast(`Job #${job.id} is due now`);
-          await ctx.refresh();
-        }, { kind: 'primary', testId: 'run-now' }));
+        actions.append(
+          actionButton(
+            'Run now',
+            async () => {
+              await act('POST', `api/jobs/${job.id}/run-now`);
+              toast(`Job #${job.id} is due now`);
+              await ctx.refresh();
+            },
+            { kind: 'primary', testId: 'run-now' },
+          ),
+        );
       }
       if (job.state === 'failed' || job.state === 'scheduled') {
-        actions.append(actionButton('Retry', async () => {
-          await act('POST', `api/jobs/${job.id}/retry`);
-          toast(`Job #${job.id} retried`);
-          await ctx.refresh();
-        }, { kind: job.state === 'failed' ? 'primary' : 'plain', testId: 'retry' }));
+        actions.append(
+          actionButton(
+            'Retry',
+            async () => {
+              await act('POST', `api/jobs/${job.id}/retry`);
+              toast(`Job #${job.id} retried`);
+              await ctx.refresh();
+            },
+            { kind: job.state === 'failed' ? 'primary' : 'plain', testId: 'retry' },
+          ),
+        );
       }
-      actions.append(actionButton('Delete', async () => {
-        await act('DELETE', `api/jobs/${job.id}`);
-        toast(`Job #${job.id} deleted`);
-        location.hash = route('/jobs');
-      }, { kind: 'danger', confirm: 'Delete for good?', testId: 'delete' }));
+      actions.append(
+        actionButton(
+          'Delete',
+          async () => {
+            await act('DELETE', `api/jobs/${job.id}`);
+            toast(`Job #${job.id} deleted`);
+            location.hash = route('/jobs');
+          },
+          { kind: 'danger', confirm: 'Delete for good?', testId: 'delete' },
+        ),
+      );
     }
-    fill(head,
-      h('div', null,
+    fill(
+      head,
+      h(
+        'div',
+        null,
         h('h1', null, `Job #${job.id} `, badge(job.state)),
-        h('p', { class: 'muted' }, h('span', { class: 'mono' }, job.task), ' on ', h('a', { href: route('/jobs', { queue: job.queue }) }, job.queue))),
-      actions);
+        h(
+          'p',
+          { class: 'muted' },
+          h('span', { class: 'mono' }, job.task),
+          ' on ',
+          h('a', { href: route('/jobs', { queue: job.queue }) }, job.queue),
+        ),
+      ),
+      actions,
+    );
     const facts: [string, Node | string][] = [
       ['Queue', job.queue],
       ['Task', job.task],
@@ -112,25 +156,51 @@ export function jobPage(ctx: PageContext, id: string): Page {
       ['Attempts', `${job.attempts} of ${job.maxAttempts}`],
       ['Created', time(job.createdAt, now)],
     ];
-    if (job.state !== 'failed') facts.push([job.state === 'scheduled' ? 'Runs' : 'Due', time(job.runAt, now)]);
+    if (job.state !== 'failed')
+      facts.push([job.state === 'scheduled' ? 'Runs' : 'Due', time(job.runAt, now)]);
     if (job.failedAt) facts.push(['Failed', time(job.failedAt, now)]);
-    if (data.running) facts.push(['Running for', h('span', { 'data-testid': 'running-for' }, runningFor(data))]);
+    if (data.running)
+      facts.push(['Running for', h('span', { 'data-testid': 'running-for' }, runningFor(data))]);
     const errors = [...job.errors].reverse();
-    fill(body,
-      card('Details', h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]))),
+    fill(
+      body,
+      card(
+        'Details',
+        h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
+      ),
       card('Payload', h('pre', { class: 'code', 'data-testid': 'payload' }, pretty(job.payload))),
-      card(`Errors (${job.errors.length})`,
+      card(
+        `Errors (${job.errors.length})`,
         errors.length === 0
           ? h('p', { class: 'muted' }, 'No attempt has failed.')
-          : h('ol', { class: 'errors', 'data-testid': 'errors' }, ...errors.map((e, i) => {
-              const k = `${e.attempt}/${e.at}`;
-              return h('li', { class: 'error' },
-                h('div', { class: 'error-head' }, h('strong', null, `Attempt ${e.attempt}`), h('span', { class: 'muted', title: absolute(e.at) }, relative(e.at, now))),
-                h('p', { class: 'error-text' }, e.message),
-                e.stack
-                  ? h('details', { 'data-key': k, open: open.has(k) || (firstRender && i === 0) }, h('summary', null, 'Stack trace'), h('pre', { class: 'code' }, e.stack))
-                  : null);
-            }))));
+          : h(
+              'ol',
+              { class: 'errors', 'data-testid': 'errors' },
+              ...errors.map((e, i) => {
+                const k = `${e.attempt}/${e.at}`;
+                return h(
+                  'li',
+                  { class: 'error' },
+                  h(
+                    'div',
+                    { class: 'error-head' },
+                    h('strong', null, `Attempt ${e.attempt}`),
+                    h('span', { class: 'muted', title: absolute(e.at) }, relative(e.at, now)),
+                  ),
+                  h('p', { class: 'error-text' }, e.message),
+                  e.stack
+                    ? h(
+                        'details',
+                        { 'data-key': k, open: open.has(k) || (firstRender && i === 0) },
+                        h('summary', null, 'Stack trace'),
+                        h('pre', { class: 'code' }, e.stack),
+                      )
+                    : null,
+                );
+              }),
+            ),
+      ),
+    );
   }
 
   return { title: `Job #${id}`, el, load };

@@ -45,8 +45,15 @@ export function overviewPage(ctx: PageContext): Page {
           h(
             'thead',
             null,
-            h('tr', null, h('th', null, 'Queue'), ...STATES.map((st) => h('th', { class: 'num' }, st)),
-              h('th', { class: 'num' }, 'done / h'), h('th', { class: 'num' }, 'failed / h'), h('th', { class: 'actions' }, '')),
+            h(
+              'tr',
+              null,
+              h('th', null, 'Queue'),
+              ...STATES.map((st) => h('th', { class: 'num' }, st)),
+              h('th', { class: 'num' }, 'done / h'),
+              h('th', { class: 'num' }, 'failed / h'),
+              h('th', { class: 'actions' }, ''),
+            ),
           ),
           rows,
         ),
@@ -60,17 +67,36 @@ export function overviewPage(ctx: PageContext): Page {
     const data = await getJson<Overview>('api/overview');
     const key = JSON.stringify({ ...data, now: undefined });
     const now = new Date(data.now).getTime();
-    fill(note, data.countMs >= 50
-      ? `Available, scheduled and failed counted ${duration(now - new Date(data.countedAt).getTime())} ago (a count takes ${num(data.countMs)} ms, so it is cached); running jobs are live.`
-      : '');
+    fill(
+      note,
+      data.countMs >= 50
+        ? `Available, scheduled and failed counted ${duration(now - new Date(data.countedAt).getTime())} ago (a count takes ${num(data.countMs)} ms, so it is cached); running jobs are live.`
+        : '',
+    );
     if (key === last) return;
     last = key;
     const sum = (k: (typeof STATES)[number]) => data.queues.reduce((a, q) => a + q[k], 0);
-    fill(totals, ...STATES.map((st) => h('a', { class: `stat stat-${st}`, href: route(st === 'running' ? '/running' : '/jobs', st === 'running' ? {} : { state: st }), 'data-testid': `total-${st}` },
-      h('span', { class: 'stat-value' }, num(sum(st))), h('span', { class: 'stat-label' }, st))));
-    fill(chart, data.throughput.supported
-      ? throughputChart(data.throughput.buckets, data.throughput.minutes, now, null)
-      : h('p', { class: 'note' }, 'This version of @queue/core keeps no per-minute statistics.'));
+    fill(
+      totals,
+      ...STATES.map((st) =>
+        h(
+          'a',
+          {
+            class: `stat stat-${st}`,
+            href: route(st === 'running' ? '/running' : '/jobs', st === 'running' ? {} : { state: st }),
+            'data-testid': `total-${st}`,
+          },
+          h('span', { class: 'stat-value' }, num(sum(st))),
+          h('span', { class: 'stat-label' }, st),
+        ),
+      ),
+    );
+    fill(
+      chart,
+      data.throughput.supported
+        ? throughputChart(data.throughput.buckets, data.throughput.minutes, now, null)
+        : h('p', { class: 'note' }, 'This version of @queue/core keeps no per-minute statistics.'),
+    );
     const perQueue = new Map<string, { completed: number; failed: number }>();
     for (const b of data.throughput.buckets) {
       const t = perQueue.get(b.queue) ?? { completed: 0, failed: 0 };
@@ -80,18 +106,49 @@ export function overviewPage(ctx: PageContext): Page {
     }
     const names = [...new Set([...data.queues.map((q) => q.queue), ...perQueue.keys()])].sort();
     const byName = new Map(data.queues.map((q) => [q.queue, q]));
-    fill(rows, names.length === 0 ? empty('No queues yet: enqueue a job and it shows up here.', 8) : names.map((name) => {
-      const q = byName.get(name) ?? { queue: name, available: 0, scheduled: 0, running: 0, failed: 0, paused: false };
-      const t = perQueue.get(name) ?? { completed: 0, failed: 0 };
-      return h('tr', { 'data-queue': name },
-        h('td', null, h('a', { href: route('/jobs', { queue: name }), class: 'queue-name' }, name), ' ', q.paused ? badge('paused') : null),
-        ...STATES.map((st) => h('td', { class: `num cell-${st}${q[st] === 0 ? ' zero' : ''}`, 'data-testid': `${st}` },
-          h('a', { href: st === 'running' ? route('/running') : route('/jobs', { state: st, queue: name }) }, num(q[st])))),
-        h('td', { class: 'num muted' }, num(t.completed)),
-        h('td', { class: 'num muted' }, num(t.failed)),
-        h('td', { class: 'actions' }, ctx.session.readOnly ? null : queueActions(ctx, q)),
-      );
-    }));
+    fill(
+      rows,
+      names.length === 0
+        ? empty('No queues yet: enqueue a job and it shows up here.', 8)
+        : names.map((name) => {
+            const q = byName.get(name) ?? {
+              queue: name,
+              available: 0,
+              scheduled: 0,
+              running: 0,
+              failed: 0,
+              paused: false,
+            };
+            const t = perQueue.get(name) ?? { completed: 0, failed: 0 };
+            return h(
+              'tr',
+              { 'data-queue': name },
+              h(
+                'td',
+                null,
+                h('a', { href: route('/jobs', { queue: name }), class: 'queue-name' }, name),
+                ' ',
+                q.paused ? badge('paused') : null,
+              ),
+              ...STATES.map((st) =>
+                h(
+                  'td',
+                  { class: `num cell-${st}${q[st] === 0 ? ' zero' : ''}`, 'data-testid': `${st}` },
+                  h(
+                    'a',
+                    {
+                      href: st === 'running' ? route('/running') : route('/jobs', { state: st, queue: name }),
+                    },
+                    num(q[st]),
+                  ),
+                ),
+              ),
+              h('td', { class: 'num muted' }, num(t.completed)),
+              h('td', { class: 'num muted' }, num(t.failed)),
+              h('td', { class: 'actions' }, ctx.session.readOnly ? null : queueActions(ctx, q)),
+            );
+          }),
+    );
   }
 
   return { title: 'Overview', el, load };
@@ -101,23 +158,37 @@ function queueActions(ctx: PageContext, q: QueueRow): HTMLElement[] {
   const path = `api/queues/${encodeURIComponent(q.queue)}`;
   const buttons = [
     q.paused
-      ? actionButton('Resume', async () => {
-          await act('POST', `${path}/resume`);
-          toast(`Queue ${q.queue} resumed`);
-          await ctx.refresh();
-        }, { kind: 'primary', testId: 'resume' })
-      : actionButton('Pause', async () => {
-          await act('POST', `${path}/pause`);
-          toast(`Queue ${q.queue} paused: workers stop claiming from it`);
-          await ctx.refresh();
-        }, { testId: 'pause' }),
+      ? actionButton(
+          'Resume',
+          async () => {
+            await act('POST', `${path}/resume`);
+            toast(`Queue ${q.queue} resumed`);
+            await ctx.refresh();
+          },
+          { kind: 'primary', testId: 'resume' },
+        )
+      : actionButton(
+          'Pause',
+          async () => {
+            await act('POST', `${path}/pause`);
+            toast(`Queue ${q.queue} paused: workers stop claiming from it`);
+            await ctx.refresh();
+          },
+          { testId: 'pause' },
+        ),
   ];
   if (q.failed > 0) {
-    buttons.push(actionButton('Retry failed', async () => {
-      const { retried } = await act<{ retried: number }>('POST', 'api/retry-failed', { queue: q.queue });
-      toast(`${num(retried)} failed job${retried === 1 ? '' : 's'} in ${q.queue} retried`);
-      await ctx.refresh();
-    }, { confirm: `Retry ${num(q.failed)}?`, testId: 'retry-queue' }));
+    buttons.push(
+      actionButton(
+        'Retry failed',
+        async () => {
+          const { retried } = await act<{ retried: number }>('POST', 'api/retry-failed', { queue: q.queue });
+          toast(`${num(retried)} failed job${retried === 1 ? '' : 's'} in ${q.queue} retried`);
+          await ctx.refresh();
+        },
+        { confirm: `Retry ${num(q.failed)}?`, testId: 'retry-queue' },
+      ),
+    );
   }
   return buttons;
 }

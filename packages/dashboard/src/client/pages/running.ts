@@ -20,28 +20,72 @@ interface RunningJob {
 /** Jobs whose advisory lock a worker holds right now, with how long each has run. */
 export function runningPage(): Page {
   const rows = h('tbody');
-  const el = h('div', { class: 'page' },
-    card('Running now',
-      h('div', { class: 'table-wrap' },
-        h('table', { class: 'table', 'data-testid': 'running' },
-          h('thead', null, h('tr', null, h('th', null, 'ID'), h('th', null, 'Task'), h('th', null, 'Queue'), h('th', { class: 'num' }, 'Attempt'),
-            h('th', { class: 'num' }, 'Running for'), h('th', null, 'Worker'), h('th', null, 'Payload'))),
-          rows)),
-      h('p', { class: 'note' }, 'A job is running while a worker session holds its lock. Times count from when the dashboard first saw it; "≥" marks jobs already running before that.')));
+  const el = h(
+    'div',
+    { class: 'page' },
+    card(
+      'Running now',
+      h(
+        'div',
+        { class: 'table-wrap' },
+        h(
+          'table',
+          { class: 'table', 'data-testid': 'running' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              h('th', null, 'ID'),
+              h('th', null, 'Task'),
+              h('th', null, 'Queue'),
+              h('th', { class: 'num' }, 'Attempt'),
+              h('th', { class: 'num' }, 'Running for'),
+              h('th', null, 'Worker'),
+              h('th', null, 'Payload'),
+            ),
+          ),
+          rows,
+        ),
+      ),
+      h(
+        'p',
+        { class: 'note' },
+        'A job is running while a worker session holds its lock. Times count from when the dashboard first saw it; "≥" marks jobs already running before that.',
+      ),
+    ),
+  );
 
   async function load() {
     const data = await getJson<{ now: string; jobs: RunningJob[] }>('api/running');
     const now = new Date(data.now).getTime();
-    fill(rows, data.jobs.length === 0 ? empty('Nothing is running.', 7) : data.jobs.map((j) =>
-      h('tr', { 'data-job': j.id },
-        h('td', null, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
-        h('td', { class: 'mono' }, j.task),
-        h('td', null, j.queue),
-        h('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
-        h('td', { class: 'num', title: `since ${absolute(j.since)}` }, `${j.sinceApprox ? '≥ ' : ''}${duration(now - new Date(j.since).getTime())}`),
-        h('td', { class: 'muted' }, `pid ${j.pid}${j.worker.applicationName ? ` · ${j.worker.applicationName}` : ''}${j.worker.clientAddr ? ` · ${j.worker.clientAddr}` : ''}`),
-        h('td', { class: 'clip mono muted' }, j.payloadPreview),
-      )));
+    fill(
+      rows,
+      data.jobs.length === 0
+        ? empty('Nothing is running.', 7)
+        : data.jobs.map((j) =>
+            h(
+              'tr',
+              { 'data-job': j.id },
+              h('td', null, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
+              h('td', { class: 'mono' }, j.task),
+              h('td', null, j.queue),
+              h('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
+              h(
+                'td',
+                { class: 'num', title: `since ${absolute(j.since)}` },
+                `${j.sinceApprox ? '≥ ' : ''}${duration(now - new Date(j.since).getTime())}`,
+              ),
+              h(
+                'td',
+                { class: 'muted' },
+                `pid ${j.pid}${j.worker.applicationName ? ` · ${j.worker.applicationName}` : ''}${j.worker.clientAddr ? ` · ${j.worker.clientAddr}` : ''}`,
+              ),
+              h('td', { class: 'clip mono muted' }, j.payloadPreview),
+            ),
+          ),
+    );
   }
 
   return { title: 'Running', el, load };
