@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { type ConnectionConfig, sessionClient } from './connection.js';
+import {
+  type ConnectionConfig,
+  destroyConnection,
+  SESSION_KEEPALIVE_SQL,
+  sessionClient,
+  timedQuery,
+} from './connection.js';
+import { SessionNotPinnedError } from './errors.js';
 import { nextDueSql } from './sql/claim.js';
 import { cycleSql } from './sql/cycle.js';
 import { pruneStatsSql, releaseSql } from './sql/finish.js';
@@ -62,12 +69,16 @@ export class Claimer {
   generation = 0;
   /** Names this worker's statistics rows. */
   readonly workerId = randomBytes(6).toString('hex');
-  private readonly sql: { cycle: string; release: string; nextDue: string; prune: string };
+  private readonly sql: { cycle: string; release: string; nextDue: string; prune: string; session: string };
   private tail: Promise<unknown> = Promise.resolve();
+  /** The backend this session must stay on, and the marker lock that proves it is ours alone. */
+  private backend: number | undefined;
+  private readonly marker = 1 + Math.floor(Math.random() * 0x7ffffffe);
 
   constructor(
     private readonly config: ConnectionConfig,
-    names: Names,
+    private readonly names: Names,
+    private readonly queryTimeout: number,
     private readonly onLost: (error: Error) => void,
   ) {
     this.sql = {
@@ -75,6 +86,9 @@ export class Claimer {
       release: releaseSql(names),
       nextDue: nextDueSql(names),
       prune: pruneStatsSql(names),
+      session: `SELECT pg_backend_pid() AS pid, coalesce(array_agg(l.objid::int8), '{}') AS markers
+        FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+          AND l.classid = $1::int4::oid AND l.objid <> 0 AND l.pid = pg_backend_pid()`,
     };
   }
 
@@ -99,6 +113,16 @@ export class Claimer {
     client.on('end', () => lost());
     try {
       await client.connect();
+      await client.query(SESSION_KEEPALIVE_SQL);
+      // A marker lock in the two-int4 form (never a job's key), taken in one transaction and
+      // checked in the next: behind a transaction-mode pooler the next transaction may run
+      // on another backend, or share this one with other clients.
+      const { rows } = await client.query('SELECT pg_backend_pid() AS pid, pg_advisory_lock($1, $2)', [
+        this.names.lockNamespace,
+        this.marker,
+      ]);
+      this.backend = rows[0].pid;
+      await this.checkSession(client);
     } catch (error) {
       await client.end().catch(() => {});
       throw error;
@@ -106,6 +130,43 @@ export class Claimer {
     live = true;
     this.client = client;
     this.generation++;
+  }
+
+  /** Throws SessionNotPinnedError unless this connection still has its backend to itself. */
+  private async checkSession(client: pg.Client): Promise<void> {
+    const { rows } = await timedQuery(
+      client,
+      { name: 'queue_session', text: this.sql.session, values: [this.names.lockNamespace] },
+      this.queryTimeout,
+    );
+    const { pid, markers } = rows[0] as { pid: number; markers: string[] };
+    if (pid !== this.backend) {
+      throw new SessionNotPinnedError(
+        `its backend changed from pid ${this.backend} to ${pid} between transactions`,
+      );
+    }
+    if (markers.length !== 1 || Number(markers[0]) !== this.marker) {
+      throw new SessionNotPinnedError(
+        `its backend ${pid} is shared with ${markers.length - 1} other worker session(s)`,
+      );
+    }
+  }
+
+  /**
+   * Re-checks, on the live session, that it is still ours alone. On failure the session is
+   * dropped like a lost connection (running jobs are aborted), and the error is returned.
+   */
+  async verifySession(): Promise<SessionNotPinnedError | undefined> {
+    const c = this.client;
+    if (!c) return undefined;
+    try {
+      await this.serialize(() => this.checkSession(c));
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof SessionNotPinnedError)) return undefined; // a lost connection is handled already
+      destroyConnection(c, error);
+      return error;
+    }
   }
 
   /** Closes the session; Postgres releases any lock still held. */
@@ -124,10 +185,14 @@ export class Claimer {
     // Bound to the session current now: a statement queued before a reconnect must never
     // run on the new session, which does not hold the old session's locks.
     const c = this.client;
-    const run = () => {
+    return this.serialize(() => {
       if (!c || this.client !== c) return Promise.reject(new Error('claimer session is gone'));
-      return c.query({ name: `queue_${name}`, text: this.sql[name], values });
-    };
+      // A statement that outlives queryTimeout means a dead or half-open connection.
+      return timedQuery(c, { name: `queue_${name}`, text: this.sql[name], values }, this.queryTimeout);
+    });
+  }
+
+  private serialize<T>(run: () => Promise<T>): Promise<T> {
     const result = this.tail.then(run, run);
     this.tail = result.catch(() => {});
     return result;
@@ -165,6 +230,13 @@ export class Claimer {
         scan,
         claim?.want ?? 0,
       ]);
+      if (rows[0] && rows[0].backend_pid !== this.backend && this.client) {
+        const error = new SessionNotPinnedError(
+          `its statements ran on backend ${rows[0].backend_pid}, not ${this.backend}`,
+        );
+        destroyConnection(this.client, error);
+        throw error;
+      }
       failed ??= (rows[0]?.failed_rows ?? []) as FailedRow[];
       if (!claim) return { failed, claim: null };
       const out: ClaimResult = { jobs: [], exhausted: [], stale: [], complete: true };

@@ -47,3 +47,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * Ends a connection from our side at once, as if the network had dropped it. Used when a
+ * statement outlives its timeout: on a half-open connection no reply will ever come, and
+ * TCP alone would take hours to notice.
+ */
+export function destroyConnection(client: pg.Client, reason: Error): void {
+  const stream = (client as unknown as { connection?: { stream?: { destroy(e?: Error): void } } }).connection
+    ?.stream;
+  stream?.destroy(reason);
+}
+
+/** Runs a query; if no answer comes within `ms`, destroys the connection (which rejects the query). */
+export function timedQuery(client: pg.Client, query: pg.QueryConfig, ms: number): Promise<pg.QueryResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const result = client.query(query);
+  timer = setTimeout(() => {
+    destroyConnection(client, new Error(`no answer from Postgres within ${ms} ms; connection presumed dead`));
+  }, ms);
+  return result.finally(() => clearTimeout(timer));
+}
+
+/**
+ * Session settings for the worker's long-lived connections: Postgres probes an idle client
+ * after 10 s and gives up after 3 unanswered probes 5 s apart, so a worker that vanished
+ * behind a half-open connection loses its locks in about 25 s, not the OS default of hours.
+ */
+export const SESSION_KEEPALIVE_SQL = `SELECT set_config('tcp_keepalives_idle', '10', false),
+  set_config('tcp_keepalives_interval', '5', false), set_config('tcp_keepalives_count', '3', false)`;

@@ -108,3 +108,18 @@ function pathKey(p: unknown): string {
   if (p && typeof p === 'object' && 'key' in p) return String((p as { key: unknown }).key);
   return String(p);
 }
+
+/**
+ * The worker's locking connection does not keep one Postgres session to itself, as behind
+ * PgBouncer in transaction mode: session advisory locks would not protect its jobs.
+ */
+export class SessionNotPinnedError extends QueueError {
+  constructor(detail: string) {
+    super(
+      'QUEUE_SESSION_NOT_PINNED',
+      `the worker's connection does not keep a Postgres session of its own (${detail}); ` +
+        'is it going through a pooler in transaction mode? Connect workers directly to Postgres ' +
+        'or through a session-mode pooler; enqueueing may go through any pooler.',
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { type ConnectionConfig, reconnectDelay, sessionClient, sleep } from './connection.js';
+import { type ConnectionConfig, reconnectDelay, sessionClient, sleep, timedQuery } from './connection.js';
 import type { Logger } from './logger.js';
 import type { Names } from './sql/names.js';
 
@@ -24,12 +24,14 @@ export class Listener {
   private stopping = new AbortController();
   private running: Promise<void> | undefined;
   private failures = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
     private readonly names: Names,
     private readonly events: ListenerEvents,
     private readonly logger: Logger,
+    private readonly timing: { heartbeatInterval: number; queryTimeout: number },
   ) {}
 
   /** Resolves once the first LISTEN is in place (or rejects if the first connect fails). */
@@ -42,6 +44,7 @@ export class Listener {
   /** Ends the connection and any pending reconnect. Safe twice, and before start(). */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.heartbeat);
     const c = this.client;
     this.client = undefined;
     await c?.end().catch(() => {});
@@ -87,6 +90,14 @@ export class Listener {
     }
     this.client = client;
     this.failures = 0;
+    // An idle LISTEN connection sends nothing, so a half-open one would wait forever: ask
+    // something now and then, and drop the connection if no answer comes in time.
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (this.client !== client) return;
+      timedQuery(client, { text: 'SELECT 1' }, this.timing.queryTimeout).catch(() => {});
+    }, this.timing.heartbeatInterval);
+    this.heartbeat.unref();
     this.events.onListening();
   }
 

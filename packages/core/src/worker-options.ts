@@ -20,6 +20,13 @@ export interface WorkerOptions {
   shutdownTimeout?: number;
   /** Milliseconds stop() waits after aborting, for handlers to return. Default 5,000. */
   abortGrace?: number;
+  /**
+   * Milliseconds a worker statement may take before its connection is presumed dead
+   * (half-open) and dropped; its jobs' handlers are then aborted. Default 30,000.
+   */
+  queryTimeout?: number;
+  /** Milliseconds between checks that the idle LISTEN connection still answers. Default 10,000. */
+  heartbeatInterval?: number;
   /** Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once). Default false. */
   handleSignals?: boolean;
   logger?: Logger;
@@ -54,5 +61,7 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
     shutdownTimeout: checkInt('shutdownTimeout', options.shutdownTimeout ?? 30_000, 0, MAX_TIMER_MS),
     abortGrace: checkInt('abortGrace', options.abortGrace ?? 5_000, 0, MAX_TIMER_MS),
     handleSignals: options.handleSignals ?? false,
+    queryTimeout: checkInt('queryTimeout', options.queryTimeout ?? 30_000, 10, MAX_TIMER_MS),
+    heartbeatInterval: checkInt('heartbeatInterval', options.heartbeatInterval ?? 10_000, 10, MAX_TIMER_MS),
   };
 }

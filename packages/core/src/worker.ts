@@ -2,7 +2,7 @@ import { retryDelay } from './backoff.js';
 import { Claimer, type ClaimResult, type Failure, type FinishBatch } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
-import { LockLostError, WorkerStoppingError } from './errors.js';
+import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { MAX_TIMER_MS } from './options.js';
@@ -55,6 +55,9 @@ interface Outcome {
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
+/** How often the worker re-checks that its locking session is still its own. */
+const SESSION_CHECK_MS = 5_000;
+
 /**
  * Claims jobs from its queues and runs them, never holding more jobs than it has free
  * slots. One session connection holds the job locks (the claimer), another listens for
@@ -77,6 +80,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private nextQueue = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private sessionTimer: NodeJS.Timeout | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueAt = Number.POSITIVE_INFINITY;
   private reconnecting: Promise<void> | undefined;
@@ -103,12 +107,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     for (const [name, concurrency] of this.opts.queues) {
       this.queues.set(name, { name, concurrency, running: 0, dirty: true, wakes: 0, tasks: known });
     }
-    this.claimer = new Claimer(config, names, (e) => this.onLockLost(e));
+    this.claimer = new Claimer(config, names, this.opts.queryTimeout, (e) => this.onLockLost(e));
     this.listener = new Listener(
       config,
       names,
       { onWake: (w) => this.onWake(w), onListening: () => this.wakeAll() },
       logger,
+      { heartbeatInterval: this.opts.heartbeatInterval, queryTimeout: this.opts.queryTimeout },
     );
   }
 
@@ -130,6 +135,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.pollTimer.unref();
     this.pruneTimer = setInterval(() => void this.claimer.pruneStats().catch(() => {}), 3_600_000);
     this.pruneTimer.unref();
+    this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
+    this.sessionTimer.unref();
     void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) this.installSignalHandlers();
     this.wakeAll();
@@ -162,6 +169,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.state = 'stopping';
     clearInterval(this.pollTimer);
     clearInterval(this.pruneTimer);
+    clearInterval(this.sessionTimer);
     clearTimeout(this.dueTimer);
     this.stopSignal.abort();
     if (!wasStarted) {
@@ -405,12 +413,20 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
   }
 
+  /** A pooler may start sharing or swapping the session at any time: look again now and then. */
+  private async verifySession(): Promise<void> {
+    const error = await this.claimer.verifySession();
+    if (error) this.logger.error({ err: error.message, code: error.code }, 'worker session is not its own');
+  }
+
   // ---- connection loss ------------------------------------------------------------------
 
   private onLockLost(error: Error): void {
     if (this.state === 'stopped') return;
     this.logger.error({ err: error.message }, 'claimer connection lost; aborting running jobs');
-    if (this.listenerCount('error') > 0) this.emit('error', new LockLostError(error));
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error instanceof SessionNotPinnedError ? error : new LockLostError(error));
+    }
     for (const r of this.running.values()) r.controller.abort(new LockLostError(error));
     // Results not yet written belong to locks that no longer exist.
     for (const o of this.outcomes) this.held.delete(o.running.job.id);

@@ -14,7 +14,7 @@ import type { Names } from './names.js';
  */
 export function cycleSql(n: Names): string {
   return `WITH ${finishCtes(n)}, ${claimCtes(n, 12)}
-    SELECT sc.scanned, l.id::text AS locked_id, c.*,
+    SELECT sc.scanned, l.id::text AS locked_id, c.*, pg_backend_pid() AS backend_pid,
       ${unlockAfter(n, ['done', 'failed'])} AS unlocked,
       (SELECT coalesce(json_agg(failed), '[]') FROM failed) AS failed_rows
     FROM (SELECT count(*)::int AS scanned FROM candidates) sc
