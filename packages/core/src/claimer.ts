@@ -136,7 +136,8 @@ export class Claimer {
   private async checkSession(client: pg.Client): Promise<void> {
     const { rows } = await timedQuery(
       client,
-      { name: 'queue_session', text: this.sql.session, values: [this.names.lockNamespace] },
+      // Unnamed: behind a pooler, a named statement could already exist on a shared backend.
+      { text: this.sql.session, values: [this.names.lockNamespace] },
       this.queryTimeout,
     );
     const { pid, markers } = rows[0] as { pid: number; markers: string[] };
