@@ -1,0 +1,43 @@
+import { Inject } from '@nestjs/common';
+import type { JobContext } from '@queue/core';
+import { type DemoTasks, demoTasks, type UserRef } from '@queue/demo-kit';
+import { Processor, Task } from '@queue/nest';
+import type pg from 'pg';
+import { DEMO_CONFIG, type DemoConfig } from './config.js';
+import { PG_POOL } from './database.js';
+
+/**
+ * The two guaranteed jobs of a signup, as Nest providers: @Processor() classes whose @Task()
+ * methods run on the instances Nest creates, with their dependencies injected. What each job
+ * does is demo-kit's, shared by all demo apps; the options match demo-kit's too.
+ */
+function sharedTasks(pool: pg.Pool, config: DemoConfig): DemoTasks {
+  return demoTasks(pool, { crmFailureRate: config.crmFailureRate });
+}
+
+@Processor('emails')
+export class EmailProcessor {
+  private readonly tasks: DemoTasks;
+  constructor(@Inject(PG_POOL) pool: pg.Pool, @Inject(DEMO_CONFIG) config: DemoConfig) {
+    this.tasks = sharedTasks(pool, config);
+  }
+
+  @Task('sendWelcomeEmail')
+  sendWelcomeEmail(payload: UserRef, ctx: JobContext<UserRef>) {
+    return this.tasks.sendWelcomeEmail.handler(payload, ctx);
+  }
+}
+
+@Processor('crm')
+export class CrmProcessor {
+  private readonly tasks: DemoTasks;
+  constructor(@Inject(PG_POOL) pool: pg.Pool, @Inject(DEMO_CONFIG) config: DemoConfig) {
+    this.tasks = sharedTasks(pool, config);
+  }
+
+  /** The CRM is flaky: up to 5 attempts, retried after 200 ms, 400 ms… (at most 2 s). */
+  @Task('syncCrm', { maxAttempts: 5, backoff: { baseDelay: 200, maxDelay: 2000 } })
+  syncCrm(payload: UserRef, ctx: JobContext<UserRef>) {
+    return this.tasks.syncCrm.handler(payload, ctx);
+  }
+}
