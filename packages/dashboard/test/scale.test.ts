@@ -45,18 +45,37 @@ afterAll(async () => {
 describe(`with ${JOBS.toLocaleString('en')} jobs`, () => {
   it('counts once, then serves the overview from the cache', async () => {
     await timed('core countJobs() (for comparison)', () => queue.countJobs());
-    const first = await timed('GET api/overview, cold (counts)', async () => (await c.get('api/overview')).json() as Promise<any>);
-    const total = first.queues.reduce((a: number, q: any) => a + q.available + q.scheduled + q.running + q.failed, 0);
+    const first = await timed(
+      'GET api/overview, cold (counts)',
+      async () => (await c.get('api/overview')).json() as Promise<any>,
+    );
+    const total = first.queues.reduce(
+      (a: number, q: any) => a + q.available + q.scheduled + q.running + q.failed,
+      0,
+    );
     expect(total).toBe(JOBS);
-    expect(first.queues.find((q: any) => q.queue === 'default')).toMatchObject({ available: 200_000, scheduled: 40_000, failed: 10_000 });
+    expect(first.queues.find((q: any) => q.queue === 'default')).toMatchObject({
+      available: 200_000,
+      scheduled: 40_000,
+      failed: 10_000,
+    });
     process.stdout.write(`[scale] count duration reported by the dashboard: ${first.countMs} ms\n`);
-    const second = await timed('GET api/overview, warm (cached counts)', async () => (await c.get('api/overview')).json() as Promise<any>);
+    const second = await timed(
+      'GET api/overview, warm (cached counts)',
+      async () => (await c.get('api/overview')).json() as Promise<any>,
+    );
     if (first.countMs >= 50) expect(second.countedAt).toBe(first.countedAt);
-    else expect(new Date(second.countedAt).getTime()).toBeGreaterThanOrEqual(new Date(first.countedAt).getTime());
+    else
+      expect(new Date(second.countedAt).getTime()).toBeGreaterThanOrEqual(
+        new Date(first.countedAt).getTime(),
+      );
   });
 
   it('pages through jobs newest first with keyset cursors', async () => {
-    const page1 = await timed('GET api/jobs (newest 50)', async () => (await c.get('api/jobs')).json() as Promise<any>);
+    const page1 = await timed(
+      'GET api/jobs (newest 50)',
+      async () => (await c.get('api/jobs')).json() as Promise<any>,
+    );
     expect(page1.jobs).toHaveLength(50);
     expect(page1.jobs[0].id).toBe(String(JOBS));
     expect(page1.newer).toBeNull();
@@ -64,10 +83,17 @@ describe(`with ${JOBS.toLocaleString('en')} jobs`, () => {
     expect(page2.jobs[0].id).toBe(String(JOBS - 50));
     const back = (await (await c.get(`api/jobs?after=${page2.newer}`)).json()) as any;
     expect(back.jobs.map((j: any) => j.id)).toEqual(page1.jobs.map((j: any) => j.id));
-    const failed = await timed('GET api/jobs?state=failed', async () => (await c.get('api/jobs?state=failed')).json() as Promise<any>);
+    const failed = await timed(
+      'GET api/jobs?state=failed',
+      async () => (await c.get('api/jobs?state=failed')).json() as Promise<any>,
+    );
     expect(failed.jobs.every((j: any) => j.state === 'failed' && j.lastError === 'boom')).toBe(true);
-    await timed('GET api/jobs?state=scheduled&queue=reports&task=sync', () => c.get('api/jobs?state=scheduled&queue=reports&task=sync'));
-    await timed('GET api/jobs?state=failed&queue=emails (no match: worst case)', () => c.get('api/jobs?state=failed&queue=emails'));
+    await timed('GET api/jobs?state=scheduled&queue=reports&task=sync', () =>
+      c.get('api/jobs?state=scheduled&queue=reports&task=sync'),
+    );
+    await timed('GET api/jobs?state=failed&queue=emails (no match: worst case)', () =>
+      c.get('api/jobs?state=failed&queue=emails'),
+    );
     await timed('GET api/running', () => c.get('api/running'));
     await timed('GET api/jobs/500000', () => c.get('api/jobs/500000'));
   });
