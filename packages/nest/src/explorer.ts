@@ -60,7 +60,7 @@ export function exploreTasks(
         ...options,
         handler: (payload: unknown, ctx: JobContext) => wrapper.instance[method](payload, ctx),
       };
-      add(name, definition, `${type.name}.${method}`);
+      add(name, definition, `${type.name}.${method} (in ${wrapper.host?.name ?? 'a module'})`);
     }
   }
   return { tasks, processors };

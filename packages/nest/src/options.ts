@@ -4,10 +4,10 @@ import type { QueueOptions, WorkerOptions } from '@queue/core';
 export interface QueueModuleOptions extends QueueOptions {
   /**
    * Worker options (concurrency, queues, pollInterval, shutdownTimeout…), or `false` for an
-   * app that only enqueues (a web process, with workers elsewhere). Default: a worker with
-   * core's defaults. Leave `handleSignals` off: Nest's `enableShutdownHooks()` owns the signals.
+   * app that only enqueues (a web process, with workers elsewhere). Default `true`: a worker
+   * with core's defaults. Leave `handleSignals` off: Nest's `enableShutdownHooks()` owns the signals.
    */
-  worker?: WorkerOptions | false;
+  worker?: WorkerOptions | boolean;
   /** Run the queue's migrations when the module initialises, before any worker starts. Default false. */
   migrate?: boolean;
 }

@@ -35,7 +35,7 @@ function createWorker(options: QueueModuleOptions, queue: Queue, registry: TaskR
     );
   }
   // Created now (it connects only on start()) so it can be injected with @InjectWorker().
-  return queue.worker(options.worker ?? {});
+  return queue.worker(typeof options.worker === 'object' ? options.worker : {});
 }
 
 /**

@@ -50,7 +50,7 @@ describe('misconfigured processors get a named error with a code', () => {
     const error = await bootError([A, B]);
     expect(error).toBeInstanceOf(DuplicateTaskError);
     expect(error).toMatchObject({ code: 'QUEUE_NEST_DUPLICATE_TASK', task: 'send' });
-    expect(error.message).toMatch(/by A\.send and by B\.other/);
+    expect(error.message).toMatch(/by A\.send \(in AppModule\) and by B\.other \(in AppModule\)/);
   });
 
   it('a task name in both `tasks` and a processor', async () => {
@@ -61,7 +61,7 @@ describe('misconfigured processors get a named error with a code', () => {
     }
     const error = await bootError([A], { send: () => {} });
     expect(error).toMatchObject({ name: 'DuplicateTaskError', code: 'QUEUE_NEST_DUPLICATE_TASK' });
-    expect(error.message).toMatch(/by the `tasks` option and by A\.send/);
+    expect(error.message).toMatch(/by the `tasks` option and by A\.send \(in AppModule\)/);
   });
 
   it('@Task() on a property or a static method, at class definition', () => {

@@ -153,7 +153,7 @@ describe('forRootAsync', () => {
         QueueModule.forRootAsync({
           imports: [ConfigModule],
           inject: [CONFIG],
-          useFactory: async (config: { url: string }) => ({ connectionString: config.url }),
+          useFactory: async (config: { url: string }) => ({ connectionString: config.url, worker: true }),
         }),
         MailModule,
       ],

@@ -1,0 +1,61 @@
+import type { DynamicModule } from '@nestjs/common';
+import type { Queue, Tasks } from '@queue/core';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  InjectQueue,
+  Processor,
+  QueueModule,
+  type QueueModuleOptions,
+  type QueueOptionsFactory,
+  Task,
+} from '../src/index.js';
+
+// Compile-time checks: `tsc -p packages/nest` fails if any @ts-expect-error below stops being an error.
+describe('types', () => {
+  it('forRoot and forRootAsync take the module options and return a dynamic module', () => {
+    expectTypeOf(
+      QueueModule.forRoot({ connectionString: 'postgres://x', worker: { concurrency: 2 } }),
+    ).toEqualTypeOf<DynamicModule>();
+    QueueModule.forRoot({ connectionString: 'postgres://x', worker: false, migrate: true });
+    // @ts-expect-error: concurrency is a number
+    QueueModule.forRoot({ connectionString: 'postgres://x', worker: { concurrency: 'many' } });
+    QueueModule.forRootAsync({ inject: ['URL'], useFactory: (url: string) => ({ connectionString: url }) });
+    // @ts-expect-error: the factory must return module options
+    QueueModule.forRootAsync({ useFactory: () => ({ connectionString: 42 }) });
+    class Config implements QueueOptionsFactory {
+      createQueueOptions(): QueueModuleOptions {
+        return { connectionString: 'postgres://x' };
+      }
+    }
+    QueueModule.forRootAsync({ useClass: Config });
+    class NotAFactory {}
+    // @ts-expect-error: useClass must implement createQueueOptions()
+    QueueModule.forRootAsync({ useClass: NotAFactory });
+  });
+
+  it('decorators fit where they belong, and a typed queue checks task names and payloads', () => {
+    @Processor('emails')
+    class Emails {
+      constructor(@InjectQueue() readonly queue: Queue<Tasks<{ send: { to: string } }>>) {}
+
+      @Task('send', { maxAttempts: 3, timeout: 1000 })
+      async send(_payload: { to: string }) {}
+
+      async enqueue() {
+        await this.queue.enqueue('send', { to: 'a@example.com' });
+        // @ts-expect-error: unknown task name
+        await this.queue.enqueue('sned', { to: 'a@example.com' });
+      }
+    }
+    expectTypeOf<Emails['send']>().toBeFunction();
+    // Never called: at run time the decorator would throw (errors.test.ts covers that).
+    const _onAProperty = () => {
+      class Wrong {
+        // @ts-expect-error: @Task() decorates methods only
+        @Task('notAMethod')
+        notAMethod = 1;
+      }
+      return Wrong;
+    };
+  });
+});
