@@ -7,5 +7,8 @@ export default defineProject({
   test: {
     name: 'demo-nest',
     include: ['test/**/*.test.ts'],
+    // Real Nest apps, child processes and Postgres on a shared 2-core machine: room above the 5 s default.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });
