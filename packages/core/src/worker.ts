@@ -85,6 +85,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private dueAt = Number.POSITIVE_INFINITY;
   private reconnecting: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   /** Aborted by a second SIGTERM/SIGINT: stop waiting for running jobs. */
   private readonly abortWaits = new AbortController();
   /** Aborted when stop() begins: ends reconnect back-offs. */
@@ -121,15 +122,20 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
-    try {
+    this.starting = (async () => {
       await this.claimer.connect();
       await this.listener.start();
+    })();
+    try {
+      await this.starting;
     } catch (error) {
       this.state = 'stopped';
       await this.listener.stop();
       await this.claimer.close();
       throw error;
     }
+    // stop() was called while we connected: it has closed everything; stay stopped.
+    if (this.state !== 'starting') return;
     this.state = 'running';
     this.pollTimer = setInterval(() => this.wakeAll(), this.opts.pollInterval);
     this.pollTimer.unref();
@@ -176,6 +182,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.state = 'stopped';
       return;
     }
+    // Let a start() in progress finish connecting, so that its connections are closed below.
+    await this.starting?.catch(() => {});
     await this.listener.stop();
     await this.driving;
     const settled = () => Promise.all([...this.running.values()].map((r) => r.done));

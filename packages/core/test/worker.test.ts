@@ -336,3 +336,19 @@ describe('stop()', () => {
     await w2.stop();
   });
 });
+
+describe('stop() during start()', () => {
+  it('leaves no connection of the worker open', async () => {
+    const queue = makeQueue({ tasks: { t: async () => {} } });
+    const worker = queue.worker();
+    const starting = worker.start();
+    await worker.stop();
+    await starting;
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = $1 AND application_name IN ('queue-claimer', 'queue-listener')`,
+      [db.name],
+    );
+    expect(n).toBe(0);
+  });
+});
