@@ -41,18 +41,18 @@ export const FULL: Sizes = {
 };
 
 export const SMOKE: Sizes = {
-  enqueue: { jobs: 400, producers: 16 },
+  enqueue: { jobs: 320, producers: 16 },
   bulk: { jobs: 3_000, batch: 1_000 },
-  drain: { jobs: 3_000 },
-  latency: { jobs: 60, spacingMs: 5 },
-  load: { rate: 1_000, seconds: 2, tickMs: 5 },
+  drain: { jobs: 2_000 },
+  latency: { jobs: 50, spacingMs: 5 },
+  load: { rate: 1_000, seconds: 1, tickMs: 5 },
   scale: {
     points: [
-      { label: '5k queued', available: 5_000, scheduled: 0, failed: 0 },
-      { label: '20k queued', available: 20_000, scheduled: 0, failed: 0 },
-      { label: '5k queued + 5k scheduled + 1k failed', available: 5_000, scheduled: 5_000, failed: 1_000 },
+      { label: '2k queued', available: 2_000, scheduled: 0, failed: 0 },
+      { label: '10k queued', available: 10_000, scheduled: 0, failed: 0 },
+      { label: '2k queued + 2k scheduled + 200 failed', available: 2_000, scheduled: 2_000, failed: 200 },
     ],
-    capSeconds: 5,
+    capSeconds: 2,
   },
-  drainCapSeconds: 30,
+  drainCapSeconds: 20,
 };

@@ -5,6 +5,14 @@ import { type JobPayload, type Peer, PRODUCER_POOL, TASK } from './types.js';
 const SCHEMA = 'graphile_worker';
 const quiet = new Logger(() => () => {});
 
+/** A pool with the error handlers graphile-worker asks for (it warns without them). */
+function makePool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
 /**
  * The configuration graphile-worker's own performance page uses for its figures
  * (https://worker.graphile.org/docs/performance): batching on both ends.
@@ -32,8 +40,7 @@ export const graphilePeer: Peer = {
   },
 
   async client(target) {
-    const pool = new pg.Pool({ connectionString: target.databaseUrl, max: PRODUCER_POOL });
-    pool.on('error', () => {});
+    const pool = makePool(target.databaseUrl, PRODUCER_POOL);
     const utils = await makeWorkerUtils({ pgPool: pool, logger: quiet });
     return {
       async enqueueOne(payload) {
@@ -76,8 +83,7 @@ export const graphilePeer: Peer = {
   },
 
   async prepareWorker(target, onJob) {
-    const pool = new pg.Pool({ connectionString: target.databaseUrl, max: PRESET.worker.maxPoolSize });
-    pool.on('error', () => {});
+    const pool = makePool(target.databaseUrl, PRESET.worker.maxPoolSize);
     // Open one connection now so that start() is not charged for the first connect.
     (await pool.connect()).release();
     let runner: Awaited<ReturnType<typeof run>> | undefined;

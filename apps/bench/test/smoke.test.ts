@@ -1,0 +1,76 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, inject, it } from 'vitest';
+import { formatTable, toJson } from '../src/report.js';
+import { runBench } from '../src/runner.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Server URL from the root global setup (packages/test-utils). */
+    databaseUrl: string;
+  }
+}
+
+const WORKLOADS = ['enqueue', 'bulk', 'drain', 'latency', 'load', 'scale'];
+
+it('runs the smoke benchmark on @queue: every workload, every job, a table and JSON', async () => {
+  const result = await runBench({ databaseUrl: inject('databaseUrl'), smoke: true, peers: ['queue'] });
+  const dir = await mkdtemp(join(tmpdir(), 'bench-'));
+  try {
+    // The JSON as written to disk must parse back.
+    await writeFile(join(dir, 'out.json'), toJson(result));
+    const json = JSON.parse(await readFile(join(dir, 'out.json'), 'utf8'));
+
+    expect(json.meta.mode).toBe('smoke');
+    expect(json.meta.postgres.settings.synchronous_commit).toBe('on');
+    expect(json.meta.peers.map((p: { name: string }) => p.name)).toEqual(['queue']);
+    expect(Object.keys(json.workloads)).toEqual(WORKLOADS);
+    for (const name of WORKLOADS) {
+      const slot = json.workloads[name].peers.queue;
+      expect(slot.error, `${name}: ${slot.error}`).toBeUndefined();
+      expect(slot.rounds).toHaveLength(1);
+      for (const run of slot.rounds) {
+        expect(run.expected, name).toBeGreaterThan(0);
+        expect(run.processed, `${name}: every job processed`).toBe(run.expected);
+      }
+      expect(slot.allProcessed, name).toBe(true);
+    }
+    const m = (w: string) => json.workloads[w].peers.queue.median;
+    expect(m('enqueue').jobsPerSec).toBeGreaterThan(0);
+    expect(m('bulk').jobsPerSec).toBeGreaterThan(0);
+    expect(m('drain').jobsPerSec).toBeGreaterThan(0);
+    expect(m('drain').peakRssMb).toBeGreaterThan(10);
+    expect(m('drain').duplicates).toBe(0);
+    for (const key of ['p50', 'p95', 'p99']) expect(m('latency')[key]).toBeGreaterThan(0);
+    expect(m('load').p99).toBeGreaterThan(0);
+    expect(m('scale').p1JobsPerSec).toBeGreaterThan(0);
+    expect(json.targets).toHaveLength(8);
+    for (const t of json.targets)
+      expect(t).toEqual({
+        target: expect.any(String),
+        value: expect.any(String),
+        met: expect.toBeOneOf([true, false, null]),
+      });
+
+    const table = formatTable(result);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^workload \(median\)\s+\| @queue$/);
+    for (const row of [
+      'enqueue, 16 producers',
+      'bulk enqueue',
+      'drain 2000 jobs',
+      'latency idle p99',
+      '/s: latency p99',
+      'memory: worker peak RSS',
+    ]) {
+      expect(
+        lines.some((l) => l.includes(row) && /\|\s+[\d,.]+$/.test(l)),
+        row,
+      ).toBe(true);
+    }
+    expect(table).toContain('Targets (medians):');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
