@@ -42,7 +42,7 @@ export class InsertBatcher {
           (records) => {
             // Ids are assigned in input order; RETURNING promises no order.
             records.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-            batch.forEach((w, i) => w.resolve(records[i]!));
+            for (const [i, w] of batch.entries()) w.resolve(records[i]!);
           },
           (error) => {
             for (const w of batch) w.reject(error);

@@ -2,7 +2,7 @@ import { nextEvent, useTestDatabase, waitFor } from '@queue/test-utils';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { Job, Worker } from '../../src/index.js';
-import { queueFactory, startWorker } from '../helpers.js';
+import { queueFactory } from '../helpers.js';
 import { recordFigure } from './figures.js';
 
 const db = useTestDatabase();
