@@ -4,5 +4,9 @@ export default defineProject({
   test: {
     name: 'express',
     include: ['test/**/*.test.ts'],
+    // Projects do not inherit the root config's timeouts. Real servers, child processes and
+    // Postgres on a shared 2-core machine need room above the 5 s default.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

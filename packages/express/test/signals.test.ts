@@ -54,7 +54,7 @@ const refused = (child: ChildProcess, baseUrl: string) =>
 const events = async (value: string) =>
   (await db.query(`SELECT event FROM events WHERE value = $1 ORDER BY event`, [value])).map((r) => r.event);
 
-describe('signals', { timeout: 30_000 }, () => {
+describe('signals', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal}: stops taking requests, lets the running job finish, closes, then ends by the signal`, async () => {
       const app = await startApp();
