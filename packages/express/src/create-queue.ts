@@ -95,6 +95,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     const listen = app.listen;
     const self = this;
     app.listen = function (this: Application, ...args: unknown[]) {
+      if (self.closing) throw new QueueClosedError();
       const server = (listen as (...a: unknown[]) => Server).apply(this, args);
       self.attach(server);
       return server;
@@ -112,8 +113,10 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
    */
   attach(server: Server): this {
     if (this.attachedTo === server) return this;
-    if (this.attachedTo)
+    if (this.attachedTo) {
       throw new AlreadyAttachedError('this queue already follows a server; it can follow only one');
+    }
+    if (this.closing) throw new QueueClosedError();
     if (!server || typeof server.once !== 'function' || typeof server.close !== 'function') {
       throw new ConfigError('attach(server): expected a node:http (or https) Server');
     }

@@ -22,7 +22,7 @@ export class MissingPoolError extends QueueError {
   }
 }
 
-/** `ready()` of a queue that was closed before its server ever listened. */
+/** The queue was closed before its server listened: from `ready()`, `attach` and `app.listen`. */
 export class QueueClosedError extends QueueError {
   constructor() {
     super('QUEUE_EXPRESS_CLOSED', 'the queue was closed before its server started listening');

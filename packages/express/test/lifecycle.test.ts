@@ -156,10 +156,12 @@ for (const [label, express] of expressVersions) {
       expect(errors).toContain('the queue worker could not start; closing the server');
     });
 
-    it('closed before listening: ready() rejects with QueueClosedError', async () => {
-      const { jobs } = make();
+    it('closed before listening: ready(), attach and app.listen reject with QueueClosedError', async () => {
+      const { app, jobs } = make();
       await jobs.close();
       await expect(jobs.ready()).rejects.toBeInstanceOf(QueueClosedError);
+      expect(() => jobs.attach(createServer(app))).toThrow(QueueClosedError);
+      expect(() => app.listen(0)).toThrow(QueueClosedError);
     });
 
     it('rejects misuse with named errors', () => {
