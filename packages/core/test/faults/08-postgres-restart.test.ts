@@ -48,7 +48,7 @@ describe('fault 8: Postgres restarted under load', () => {
     let repeatedEffects = 0;
     const makeWorkerQueue = (name: string) => {
       const logger = captureLogger();
-      const queue: Queue = new Queue({
+      const queue: Queue<any> = new Queue({
         connectionString: url,
         logger,
         tasks: {
