@@ -78,6 +78,17 @@ export class JobRunningError extends QueueError {
   }
 }
 
+/** The job is in a state the call does not apply to (e.g. runNow on a failed job). */
+export class JobStateError extends QueueError {
+  readonly jobId: string;
+  readonly state: string;
+  constructor(jobId: string, state: string, hint: string) {
+    super('QUEUE_JOB_STATE', `job ${jobId} is ${state}; ${hint}`);
+    this.jobId = jobId;
+    this.state = state;
+  }
+}
+
 /** The reason a handler's signal is aborted when the job runs past its timeout. */
 export class JobTimeoutError extends QueueError {
   constructor(task: string, timeoutMs: number) {

@@ -7,6 +7,7 @@ import {
   InvalidOptionError,
   JobNotFoundError,
   JobRunningError,
+  JobStateError,
   UnknownTaskError,
 } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -29,6 +30,8 @@ import {
   listJobsSql,
   retryFailedSql,
   retryJobSql,
+  runNowSql,
+  runningJobsSql,
   setPausedSql,
 } from './sql/admin.js';
 import {
@@ -90,8 +93,12 @@ export interface ListJobsOptions {
   state?: JobState;
   queue?: string;
   task?: string;
-  /** Keyset pagination: only jobs with a larger id. */
+  /** 'asc' (oldest first, the default) or 'desc' (newest first). */
+  order?: 'asc' | 'desc';
+  /** Keyset pagination with order 'asc': only jobs with a larger id. */
   after?: string;
+  /** Keyset pagination with order 'desc': only jobs with a smaller id. */
+  before?: string;
   /** Default 50, at most 1,000. */
   limit?: number;
 }
@@ -292,14 +299,54 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
       throw new InvalidOptionError('limit', `must be an integer from 1 to 1000, got ${show(limit)}`);
     }
+    const desc = options.order === 'desc';
+    if (options.order !== undefined && options.order !== 'asc' && !desc) {
+      throw new InvalidOptionError('order', `must be 'asc' or 'desc', got ${show(options.order)}`);
+    }
+    if (options.state !== undefined && !STATES.includes(options.state)) {
+      throw new InvalidOptionError(
+        'state',
+        `must be one of ${STATES.join(', ')}, got ${show(options.state)}`,
+      );
+    }
+    const cursor = desc ? options.before : options.after;
+    if ((desc ? options.after : options.before) !== undefined) {
+      throw new InvalidOptionError(
+        desc ? 'after' : 'before',
+        `does not go with order '${desc ? 'desc' : 'asc'}'`,
+      );
+    }
     const { rows } = await this.pool.query(listJobsSql(this.names), [
       options.state ?? null,
       options.queue ?? null,
       options.task ?? null,
-      options.after === undefined ? null : jobId(options.after),
+      cursor === undefined ? null : jobId(cursor),
       limit,
+      desc,
     ]);
     return rows.map((r) => ({ ...toJob(r), state: r.state }));
+  }
+
+  /** Running jobs (their lock is held), longest-running first, with the worker's backend pid. */
+  async runningJobs(
+    options: { limit?: number } = {},
+  ): Promise<(Job & { pid: number; runningMs: number | null })[]> {
+    const limit = checkInt('limit', options.limit ?? 100, 1, 10_000);
+    const { rows } = await this.pool.query(runningJobsSql(this.names), [limit]);
+    return rows.map((r) => ({
+      ...toJob(r),
+      pid: r.pid,
+      runningMs: r.running_ms === null ? null : Number(r.running_ms),
+    }));
+  }
+
+  /** Makes a scheduled or retrying job due now, keeping its attempts, and wakes workers. */
+  async runNow(id: string | bigint): Promise<Job> {
+    const key = jobId(id);
+    const { rows } = await this.pool.query(runNowSql(this.names), [key]);
+    if (!rows[0]) throw await this.whyNot(key, 'runNow');
+    this.notifier.nudge(rows[0].queue, 0);
+    return toJob(rows[0]);
   }
 
   async countJobs(): Promise<QueueCounts[]> {
@@ -352,9 +399,12 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     this.notifier.nudge(queue, 0);
   }
 
-  private async whyNot(id: string): Promise<Error> {
+  /** Why a single-job change matched no row: gone, failed (for runNow), or running. */
+  private async whyNot(id: string, op?: 'runNow'): Promise<Error> {
     const { rows } = await this.pool.query(jobExistsSql(this.names), [id]);
-    return rows.length > 0 ? new JobRunningError(id) : new JobNotFoundError(id);
+    if (rows.length === 0) return new JobNotFoundError(id);
+    if (op === 'runNow' && rows[0].failed) return new JobStateError(id, 'failed', 'retry it with retryJob()');
+    return new JobRunningError(id);
   }
 
   /** Stops this queue's workers, sends pending notifications and closes the pool if it made it. */
@@ -364,6 +414,8 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     if (this.ownsPool) await this.pool.end();
   }
 }
+
+const STATES: readonly JobState[] = ['available', 'scheduled', 'running', 'failed'];
 
 function jobId(id: unknown): string {
   if (typeof id === 'bigint' && id > 0n) return id.toString();

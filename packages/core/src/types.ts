@@ -31,6 +31,8 @@ export interface Job<Payload = unknown, Task extends string = string> {
   errors: JobError[];
   failedAt: Date | null;
   createdAt: Date;
+  /** When the current or last attempt started (database clock); null before the first. */
+  startedAt: Date | null;
 }
 
 export interface JobContext<Payload = unknown> {

@@ -129,3 +129,54 @@ describe('admin API', () => {
     ]);
   });
 });
+
+describe('admin API: pages, running jobs, run now', () => {
+  it('pages oldest-first and newest-first by id, and filters by state', async () => {
+    const queue = makeQueue({ tasks: { t: async () => {} } });
+    const jobs = await queue.enqueueMany(
+      Array.from({ length: 5 }, (_, i) => ({ task: 't' as const, payload: i })),
+    );
+    const ids = jobs.map((j) => j.id);
+    const asc1 = await queue.listJobs({ limit: 2 });
+    const asc2 = await queue.listJobs({ limit: 2, after: asc1[1]!.id });
+    expect([...asc1, ...asc2].map((j) => j.id)).toEqual(ids.slice(0, 4));
+    const desc1 = await queue.listJobs({ order: 'desc', limit: 2 });
+    const desc2 = await queue.listJobs({ order: 'desc', limit: 2, before: desc1[1]!.id });
+    expect([...desc1, ...desc2].map((j) => j.id)).toEqual([...ids].reverse().slice(0, 4));
+    await expect(queue.listJobs({ order: 'desc', after: ids[0] })).rejects.toThrow(
+      /after: does not go with order 'desc'/,
+    );
+    await expect(queue.listJobs({ state: 'done' as never })).rejects.toThrow(/state: must be one of/);
+  });
+
+  it('lists running jobs with their worker pid and start time', async () => {
+    const release = gate();
+    const queue = makeQueue({ tasks: { hold: async () => release.opened } });
+    const worker = await startWorker(queue);
+    const started = nextEvent<{ job: Job }>(worker, 'started');
+    const job = await queue.enqueue('hold', null);
+    await started;
+    const running = await queue.runningJobs();
+    expect(running.map((j) => j.id)).toEqual([job.id]);
+    expect(running[0]!.pid).toBe(worker.backendPids.claimer);
+    expect(running[0]!.startedAt).toBeInstanceOf(Date);
+    expect(running[0]!.runningMs).toBeGreaterThanOrEqual(0);
+    release.open();
+    await nextEvent(worker, 'completed');
+    expect(await queue.runningJobs()).toEqual([]);
+    await worker.stop();
+  });
+
+  it('runNow makes a scheduled job due at once and keeps its attempts; refuses a failed one', async () => {
+    const queue = makeQueue({ tasks: { t: async () => {} } });
+    const later = await queue.enqueue('t', null, { delay: 3_600_000 });
+    await db.query(`UPDATE queue.jobs SET attempts = 2 WHERE id = $1`, [later.id]);
+    const now = await queue.runNow(later.id);
+    expect(now.attempts).toBe(2);
+    expect((await queue.getJob(later.id))?.state).toBe('available');
+    await db.query(`UPDATE queue.jobs SET failed_at = now() WHERE id = $1`, [later.id]);
+    const error = await queue.runNow(later.id).catch((e) => e);
+    expect(error.code).toBe('QUEUE_JOB_STATE');
+    expect(error.message).toMatch(/is failed; retry it with retryJob/);
+  });
+});

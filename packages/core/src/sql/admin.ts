@@ -24,22 +24,42 @@ export function getJobSql(n: Names): string {
     WHERE j.id = $1::bigint`;
 }
 
-/** $1 state or null, $2 queue or null, $3 task or null, $4 id to start after (keyset) or null, $5 limit. */
+/**
+ * $1 state or null, $2 queue or null, $3 task or null, $4 keyset cursor or null, $5 limit,
+ * $6 true for newest first (then the cursor means "ids below"). Ordered by the primary key,
+ * so a page costs an index range scan, not a sort of the table.
+ */
 export function listJobsSql(n: Names): string {
-  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
-    SELECT * FROM (
-      SELECT ${JOB_COLUMNS('j')}, ${STATE} AS state
-      FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
-      WHERE ($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.task = $3)
-        AND ($4::bigint IS NULL OR j.id > $4::bigint)
+  const where = `($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.task = $3)
         AND CASE $1::text
           WHEN 'failed' THEN j.failed_at IS NOT NULL
-          WHEN 'scheduled' THEN j.failed_at IS NULL AND j.run_at > now()
-          WHEN 'available' THEN j.failed_at IS NULL AND j.run_at <= now()
+          WHEN 'scheduled' THEN j.failed_at IS NULL AND j.run_at > now() AND r.id IS NULL
+          WHEN 'available' THEN j.failed_at IS NULL AND j.run_at <= now() AND r.id IS NULL
           WHEN 'running' THEN j.failed_at IS NULL AND r.id IS NOT NULL
-          ELSE true END
-    ) x WHERE $1::text IS NULL OR x.state = $1
-    ORDER BY x.id::bigint LIMIT $5`;
+          ELSE true END`;
+  const page = (dir: 'ASC' | 'DESC', cmp: '>' | '<') => `
+    SELECT ${JOB_COLUMNS('j')}, ${STATE} AS state
+    FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
+    WHERE ($4::bigint IS NULL OR j.id ${cmp} $4::bigint) AND ${where}
+    ORDER BY j.id ${dir} LIMIT $5`;
+  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
+    SELECT * FROM (${page('ASC', '>')}) asc_page WHERE NOT $6::bool
+    UNION ALL
+    SELECT * FROM (${page('DESC', '<')}) desc_page WHERE $6::bool`;
+}
+
+/** Jobs whose lock a worker holds, with the worker's backend pid and how long they have run. */
+export function runningJobsSql(n: Names): string {
+  return `SELECT ${JOB_COLUMNS('j')}, r.pid, extract(epoch FROM now() - j.started_at) * 1000 AS running_ms
+    FROM (${lockedIdsSql(n)}) r JOIN ${n.q}.jobs j ON j.id = r.id
+    ORDER BY j.started_at NULLS LAST, j.id LIMIT $1`;
+}
+
+/** Makes a scheduled (or retrying) job due now, keeping its attempts; not a running or failed one. */
+export function runNowSql(n: Names): string {
+  return `UPDATE ${n.q}.jobs SET run_at = now()
+    WHERE id = $1::bigint AND failed_at IS NULL AND pg_try_advisory_xact_lock(${n.lockKey('id')})
+    RETURNING ${JOB_COLUMNS(n.q + '.jobs')}`;
 }
 
 export function countJobsSql(n: Names): string {
@@ -81,7 +101,7 @@ export function deleteJobSql(n: Names): string {
 }
 
 export function jobExistsSql(n: Names): string {
-  return `SELECT 1 FROM ${n.q}.jobs WHERE id = $1::bigint`;
+  return `SELECT failed_at IS NOT NULL AS failed FROM ${n.q}.jobs WHERE id = $1::bigint`;
 }
 
 /** Failed jobs only, so none is locked; $1 queue or null, $2 task or null. */

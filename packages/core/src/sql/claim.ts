@@ -50,6 +50,7 @@ export function claimCtes(n: Names, p: number): string {
     ), claimed AS (
       UPDATE ${n.q}.jobs j SET
         attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
+        started_at = now(),
         failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
         errors = CASE
           WHEN j.attempts > 0 AND (j.errors -> -1 ->> 'attempt')::int IS DISTINCT FROM j.attempts

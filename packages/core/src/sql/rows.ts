@@ -3,7 +3,8 @@ import type { Job, JobError } from '../types.js';
 /** The columns every statement returning jobs selects, `id` as text so it never becomes a lossy number. */
 export const JOB_COLUMNS = (alias: string) =>
   `${alias}.id::text AS id, ${alias}.task, ${alias}.queue, ${alias}.payload, ${alias}.priority, ${alias}.run_at,
-   ${alias}.attempts, ${alias}.max_attempts, ${alias}.errors, ${alias}.failed_at, ${alias}.created_at`;
+   ${alias}.attempts, ${alias}.max_attempts, ${alias}.errors, ${alias}.failed_at, ${alias}.created_at,
+   ${alias}.started_at`;
 
 export interface JobRecord {
   id: string;
@@ -17,6 +18,7 @@ export interface JobRecord {
   errors: JobError[];
   failed_at: Date | null;
   created_at: Date;
+  started_at: Date | null;
 }
 
 export function toJob<P = unknown>(r: JobRecord): Job<P> {
@@ -32,5 +34,6 @@ export function toJob<P = unknown>(r: JobRecord): Job<P> {
     errors: r.errors,
     failedAt: r.failed_at,
     createdAt: r.created_at,
+    startedAt: r.started_at,
   };
 }
