@@ -1,19 +1,7 @@
 import { silentLogger } from '@queue/core';
 import { runAdapterContract } from '@queue/test-utils';
-import pg from 'pg';
 import { createQueue, transaction } from '../src/index.js';
 import { expressVersions, listen, route } from './helpers.js';
-
-// Workaround for a race in the contract suite (reported): its own pool has no 'error'
-// listener, and pool.end() resolves before the idle sockets have closed, so when the test
-// database is then dropped WITH (FORCE) a dying idle client emits 'error' on that pool and the
-// run fails with an uncaught "terminating connection due to administrator command" (about
-// 2 runs in 5 here). A pool that is ending has nothing left to say: listen and drop it.
-const end = pg.Pool.prototype.end as (this: pg.Pool, ...args: unknown[]) => Promise<void>;
-pg.Pool.prototype.end = function (this: pg.Pool, ...args: unknown[]) {
-  this.on('error', () => {});
-  return end.apply(this, args);
-} as pg.Pool['end'];
 
 for (const [label, express] of expressVersions) {
   runAdapterContract({
