@@ -46,9 +46,13 @@ describe('fault 8: Postgres restarted under load', () => {
     let runs = 0;
     let concurrentDoubleRuns = 0;
     let repeatedEffects = 0;
+    // The handlers' own writes go through a pool of their own, as an application's would.
+    const effectsPool = new pg.Pool({ connectionString: url, max: 8 });
+    effectsPool.on('error', () => {});
+    closers.push(() => effectsPool.end());
     const makeWorkerQueue = (name: string) => {
       const logger = captureLogger();
-      const queue: Queue<any> = new Queue({
+      const queue = new Queue({
         connectionString: url,
         logger,
         tasks: {
@@ -61,7 +65,7 @@ describe('fault 8: Postgres restarted under load', () => {
               runs++;
               try {
                 await sleep(20, signal);
-                const { rowCount } = await queue.pool.query(
+                const { rowCount } = await effectsPool.query(
                   'INSERT INTO effects (job_id) VALUES ($1) ON CONFLICT DO NOTHING',
                   [job.id],
                 );
