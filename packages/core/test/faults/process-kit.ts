@@ -26,14 +26,17 @@ export interface FixtureEvent {
   attempts?: number;
   delayMs?: number;
   error?: string;
+  /** When the test process read it (performance.now()); set by `events()`. */
+  at?: number;
 }
 
 export interface Spawned {
   child: ChildProcess;
   pid: number;
   exited: Promise<Exit>;
-  /** Every stdout line so far. */
+  /** Every stdout line so far, and when it arrived (performance.now()). */
   lines: string[];
+  times: number[];
   /** The first line, printed already or to come, that passes `match`. */
   line(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   /** Worker events the fixture printed so far. */
@@ -91,6 +94,7 @@ export async function spawnFixture(name: string, options: SpawnOptions = {}): Pr
     }),
   );
   const lines: string[] = [];
+  const times: number[] = [];
   const bus = new EventEmitter();
   bus.setMaxListeners(0);
   let partial = '';
@@ -102,6 +106,7 @@ export async function spawnFixture(name: string, options: SpawnOptions = {}): Pr
       const l = partial.slice(0, nl);
       partial = partial.slice(nl + 1);
       lines.push(l);
+      times.push(performance.now());
       bus.emit('line', l);
       nl = partial.indexOf('\n');
     }
@@ -143,8 +148,13 @@ export async function spawnFixture(name: string, options: SpawnOptions = {}): Pr
     pid: child.pid!,
     exited,
     lines,
+    times,
     line,
-    events: () => lines.map(parse).filter((e): e is FixtureEvent => e !== undefined),
+    events: () =>
+      lines.flatMap((l, i) => {
+        const e = parse(l);
+        return e ? [{ ...e, at: times[i]! }] : [];
+      }),
     event: async (match, what, timeoutMs) => {
       const l = await line(
         (x) => {
