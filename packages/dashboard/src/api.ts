@@ -1,7 +1,7 @@
 import type { Queue } from '@queue/core';
 import { CountCache } from './data/counts.js';
-import { getJob, listJobs, parseId, parseListQuery, runNow } from './data/jobs.js';
-import { RunningTracker } from './data/running.js';
+import { getJob, listJobs, parseId, parseListQuery } from './data/jobs.js';
+import { runningJobs } from './data/running.js';
 import { loadThroughput } from './data/throughput.js';
 import { BadRequestError } from './errors.js';
 import { json } from './http.js';
@@ -14,7 +14,6 @@ const THROUGHPUT_MINUTES = 60;
 /** The JSON API the browser app calls. Reads are GETs; every change is a POST or DELETE action. */
 export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
   const queue: Queue<any> = options.queue;
-  const running = new RunningTracker(queue);
   const counts = new CountCache(queue, options.refreshInterval);
   const changed = () => counts.invalidate();
 
@@ -42,7 +41,7 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       method: 'GET',
       route: '/api/overview',
       handler: async () => {
-        const jobs = await running.list();
+        const jobs = await runningJobs(queue);
         const [c, throughput] = await Promise.all([
           counts.get(jobs),
           loadThroughput(queue, THROUGHPUT_MINUTES),
@@ -53,7 +52,7 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
     {
       method: 'GET',
       route: '/api/running',
-      handler: async () => json(200, { now: new Date(), jobs: await running.list() }),
+      handler: async () => json(200, { now: new Date(), jobs: await runningJobs(queue) }),
     },
     {
       method: 'GET',
@@ -66,12 +65,13 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       route: '/api/jobs/:id',
       handler: async ({ params }) => {
         const job = await getJob(queue, parseId(params.id));
-        const run = job.state === 'running' ? (await running.list()).find((r) => r.id === job.id) : undefined;
+        const run =
+          job.state === 'running' ? (await runningJobs(queue)).find((r) => r.id === job.id) : undefined;
         return json(200, {
           now: new Date(),
           job,
           running: run
-            ? { pid: run.pid, since: run.since, sinceApprox: run.sinceApprox, worker: run.worker }
+            ? { pid: run.pid, startedAt: run.startedAt, runningMs: run.runningMs, worker: run.worker }
             : null,
         });
       },
@@ -91,10 +91,10 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       route: '/api/jobs/:id/run-now',
       action: true,
       handler: async ({ params }) => {
-        const id = parseId(params.id);
-        await runNow(queue, id);
+        // Core keeps the attempts and wakes the workers; a failed job is QUEUE_JOB_STATE (409).
+        const job = await queue.runNow(parseId(params.id));
         changed();
-        return json(200, { id });
+        return json(200, { job });
       },
     },
     {

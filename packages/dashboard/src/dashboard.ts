@@ -21,6 +21,7 @@ import { shellHtml } from './shell.js';
 const CORE_STATUS: Record<string, number> = {
   QUEUE_JOB_NOT_FOUND: 404,
   QUEUE_JOB_RUNNING: 409,
+  QUEUE_JOB_STATE: 409,
   QUEUE_INVALID_OPTION: 400,
   QUEUE_CONFIG: 400,
 };
@@ -44,14 +45,15 @@ export class Dashboard {
 
   async handle(req: DashboardRequest): Promise<DashboardResponse> {
     const method = req.method.toUpperCase() === 'HEAD' ? 'GET' : req.method.toUpperCase();
-    // `/admin/queue` must become `/admin/queue/`, or the page's relative URLs would miss the mount.
-    if (req.path === '/' && method === 'GET' && !req.originalPath.endsWith('/')) {
-      const last = req.originalPath.split('/').filter(Boolean).at(-1) ?? '';
-      const search = req.query.toString();
-      return redirect(`${last ? encodeURIComponent(decodeSafe(last)) : '.'}/${search ? `?${search}` : ''}`);
-    }
     try {
+      // First, so that every URL under the mount, the bare one too, answers 401 to strangers.
       const access = await authenticate(req, this.options);
+      // `/admin/queue` must become `/admin/queue/`, or the page's relative URLs would miss the mount.
+      if (req.path === '/' && method === 'GET' && !req.originalPath.endsWith('/')) {
+        const last = req.originalPath.split('/').filter(Boolean).at(-1) ?? '';
+        const search = req.query.toString();
+        return redirect(`${last ? encodeURIComponent(decodeSafe(last)) : '.'}/${search ? `?${search}` : ''}`);
+      }
       const match = matchRoute(this.routes, method, req.path);
       if (!match) throw new NotFoundError(`no such page: ${req.path}`);
       if ('allowed' in match) {

@@ -1,11 +1,5 @@
 import { type Job, Queue, silentLogger, type Worker } from '@queue/core';
-import {
-  expectNoAdvisoryLocks,
-  heldAdvisoryLocks,
-  nextEvent,
-  useTestDatabase,
-  waitFor,
-} from '@queue/test-utils';
+import { expectNoAdvisoryLocks, nextEvent, useTestDatabase, waitFor } from '@queue/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StandaloneServer, startDashboardServer } from '../src/index.js';
 import { openBrowser, waitForText } from './helpers/browser.js';
@@ -71,7 +65,11 @@ describe('dashboard in a browser', () => {
       ),
     );
     await queue.enqueueMany([1, 2, 3].map((n) => ({ task: 'gated' as const, payload: { key: `k${n}` } })));
-    await started;
+    const [first] = await started;
+    // As if k1's attempt had started 90 s ago: the running page must count from that start.
+    await db.query(`UPDATE queue.jobs SET started_at = now() - interval '90 seconds' WHERE id = $1`, [
+      first!.job.id,
+    ]);
     await waitForText(page, row('default', 'running'), '3');
     await waitForText(page, '[data-testid="total-running"] .stat-value', '3');
     await browser.screenshot('overview-running');
@@ -79,6 +77,12 @@ describe('dashboard in a browser', () => {
     await page.click('a[data-nav="running"]');
     await page.locator('table[data-testid="running"] tbody tr[data-job]').nth(2).waitFor();
     expect(await page.locator('table[data-testid="running"] tbody tr[data-job]').count()).toBe(3);
+    // Each attempt's own start time (core's startedAt), not when the dashboard first saw it.
+    const runningFor = (id: string) =>
+      page.textContent(`table[data-testid="running"] tr[data-job="${id}"] [data-testid="running-for"]`);
+    const ids = (await started).map((e) => e.job.id);
+    expect(await runningFor(ids[0]!)).toMatch(/^1m 3\ds$/);
+    for (const id of ids.slice(1)) expect(await runningFor(id)).toMatch(/^\d\.\ds$/);
     await browser.screenshot('running');
 
     const completed = nextEvent(worker, 'completed', (e: any) => e.job.payload?.key === 'k3');

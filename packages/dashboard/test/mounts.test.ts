@@ -72,6 +72,11 @@ describe.each(Object.keys(mounts) as (keyof typeof mounts)[])('%s mount', (name)
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     expect((await new DashboardClient(url, basic('ops', 'wrong')).get('api/overview')).status).toBe(401);
     expect((await new DashboardClient(url, basic('ops', 's3cret')).get('api/overview')).status).toBe(200);
+    // The bare mount path too: strangers get a 401, not a redirect into the dashboard.
+    const bare = url.replace(/\/$/, '');
+    expect((await fetch(bare, { redirect: 'manual' })).status).toBe(401);
+    const redirected = await fetch(bare, { redirect: 'manual', headers: basic('ops', 's3cret') });
+    expect(redirected.status).toBe(302);
   });
 
   it("lets the app's auth hook decide, including read-only access", async () => {

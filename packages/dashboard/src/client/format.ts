@@ -16,6 +16,12 @@ export function duration(ms: number): string {
   return d < 365 ? `${d}d ${h % 24}h` : `${Math.floor(d / 365)}y ${d % 365}d`;
 }
 
+/** How long something has run: tenths of a second below 10 s ("0.4s"), then as duration(). */
+export function elapsed(ms: number): string {
+  if (ms < 10_000) return `${(Math.max(0, Math.floor(ms / 100)) / 10).toFixed(1)}s`;
+  return duration(ms);
+}
+
 /** "3m ago" / "in 5m", relative to the server's clock as of the last response. */
 export function relative(iso: string | null | undefined, serverNow: number): string {
   if (!iso) return '—';

@@ -1,6 +1,11 @@
 import type { Job, JobState, Queue } from '@queue/core';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
-import { listSql, runNowSql, STATE_FILTERS, type StateFilter, wakeSql } from './sql.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import { clip, ERROR_PREVIEW, preview } from './preview.js';
+
+/** The list's state filter: one of core's job states, or every job. */
+export type StateFilter = JobState | 'all';
+
+export const STATE_FILTERS: readonly StateFilter[] = ['all', 'available', 'scheduled', 'running', 'failed'];
 
 export interface JobSummary {
   id: string;
@@ -13,6 +18,8 @@ export interface JobSummary {
   maxAttempts: number;
   failedAt: Date | null;
   createdAt: Date;
+  /** When the current or last attempt started; null before the first. */
+  startedAt: Date | null;
   payloadPreview: string;
   lastError: string | null;
   errorCount: number;
@@ -47,9 +54,9 @@ export function parseId(value: string | null | undefined, what = 'job id'): stri
 
 export function parseListQuery(q: URLSearchParams): ListQuery {
   const state = (q.get('state') || 'all') as StateFilter;
-  if (!Object.hasOwn(STATE_FILTERS, state)) {
+  if (!STATE_FILTERS.includes(state)) {
     throw new BadRequestError(
-      `state must be one of ${Object.keys(STATE_FILTERS).join(', ')}, got ${JSON.stringify(state)}`,
+      `state must be one of ${STATE_FILTERS.join(', ')}, got ${JSON.stringify(state)}`,
     );
   }
   const before = q.get('before') ? parseId(q.get('before'), 'before') : null;
@@ -77,16 +84,23 @@ function name(value: string | null, what: string): string | null {
   return value;
 }
 
-/** One page of jobs, newest first, by keyset on the id: bounded work at any table size. */
+/**
+ * One page of jobs, newest first, from core's listJobs: keyset on the primary key, so a page
+ * is an index range scan at any table size. One more row than the page is asked for, to know
+ * whether there is a next page. Payloads and errors are cut to a preview before they go out.
+ */
 export async function listJobs(queue: Queue<any>, query: ListQuery): Promise<JobPage> {
   const direction = query.after ? 'newer' : 'older';
-  const cursor = query.after ?? query.before;
-  const { rows } = await queue.pool.query(listSql(queue.names, query.state, direction), [
-    query.queue,
-    query.task,
-    cursor,
-    query.limit + 1,
-  ]);
+  const filter = {
+    ...(query.state === 'all' ? {} : { state: query.state }),
+    ...(query.queue === null ? {} : { queue: query.queue }),
+    ...(query.task === null ? {} : { task: query.task }),
+    limit: query.limit + 1,
+  };
+  const rows =
+    direction === 'older'
+      ? await queue.listJobs({ ...filter, order: 'desc', ...(query.before ? { before: query.before } : {}) })
+      : await queue.listJobs({ ...filter, order: 'asc', after: query.after! });
   const more = rows.length > query.limit;
   const page = rows.slice(0, query.limit).map(toSummary);
   if (direction === 'newer') page.reverse();
@@ -99,21 +113,23 @@ export async function listJobs(queue: Queue<any>, query: ListQuery): Promise<Job
   return { jobs: page, older: last, newer: more ? first : null };
 }
 
-function toSummary(r: any): JobSummary {
+function toSummary(job: Job & { state: JobState }): JobSummary {
+  const lastError = job.errors.at(-1)?.message;
   return {
-    id: r.id,
-    queue: r.queue,
-    task: r.task,
-    state: r.state,
-    priority: r.priority,
-    runAt: r.run_at,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    failedAt: r.failed_at,
-    createdAt: r.created_at,
-    payloadPreview: r.payload_preview,
-    lastError: r.last_error,
-    errorCount: r.error_count,
+    id: job.id,
+    queue: job.queue,
+    task: job.task,
+    state: job.state,
+    priority: job.priority,
+    runAt: job.runAt,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    failedAt: job.failedAt,
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    payloadPreview: preview(job.payload),
+    lastError: lastError === undefined ? null : clip(String(lastError), ERROR_PREVIEW),
+    errorCount: job.errors.length,
   };
 }
 
@@ -125,24 +141,4 @@ export async function getJob(queue: Queue<any>, id: string): Promise<Job & { sta
       'QUEUE_JOB_NOT_FOUND',
     );
   return job;
-}
-
-/** Makes a scheduled job due now and wakes the workers of its queue; its attempts are kept. */
-export async function runNow(queue: Queue<any>, id: string): Promise<{ queue: string }> {
-  const { rows } = await queue.pool.query(runNowSql(queue.names), [id]);
-  if (!rows[0]) {
-    const job = await getJob(queue, id);
-    if (job.state === 'running') {
-      throw new ConflictError(
-        'QUEUE_JOB_RUNNING',
-        `job ${id} is running on a worker; try again when it has finished`,
-      );
-    }
-    throw new ConflictError(
-      'DASHBOARD_NOT_SCHEDULED',
-      `job ${id} is ${job.state}, not scheduled: only a scheduled job can be run now`,
-    );
-  }
-  await queue.pool.query(wakeSql(queue.names), [rows[0].queue]);
-  return { queue: rows[0].queue };
 }

@@ -1,5 +1,6 @@
 import type { Queue } from '@queue/core';
-import { runningSql } from './sql.js';
+import { preview } from './preview.js';
+import { workersSql } from './sql.js';
 
 export interface RunningJob {
   id: string;
@@ -14,61 +15,50 @@ export interface RunningJob {
   /** Backend pid of the worker session holding the job's lock. */
   pid: number;
   worker: { applicationName: string | null; clientAddr: string | null; connectedAt: Date | null };
-  /** When the dashboard first saw this attempt running. */
-  since: Date;
-  /**
-   * True when `since` is only a bound: the attempt was already running at the first look,
-   * or nobody looked for a while before it was seen. Shown as "≥ 3m".
-   */
-  sinceApprox: boolean;
+  /** When the current attempt started (database clock); null for a job claimed before core recorded it. */
+  startedAt: Date | null;
+  /** How long the current attempt has run, by the database clock; null when `startedAt` is. */
+  runningMs: number | null;
 }
 
-/** Gaps between looks shorter than this still give a start time worth showing as exact. */
-const EXACT_WITHIN_MS = 5_000;
+/**
+ * More than any cluster runs at once: every running job is listed, so the overview can count
+ * them per queue. Core's cap; a running job is one a worker's concurrency slot holds.
+ */
+const LIMIT = 10_000;
 
 /**
- * Core stores no start time for an attempt (a running job is just a held advisory lock),
- * so the dashboard remembers when it first saw each attempt's lock. Keyed by job, attempt
- * and worker pid, so a retried or re-claimed job starts a new clock.
+ * The running jobs, longest-running first, from core's `runningJobs()` (the lock table joined
+ * by primary key, with each attempt's start time), plus each worker session's name and
+ * address so the page can say which process runs what.
  */
-export class RunningTracker {
-  private seen = new Map<string, { since: number; approx: boolean }>();
-  private lastLook: number | undefined;
-
-  constructor(private readonly queue: Queue<any>) {}
-
-  async list(): Promise<RunningJob[]> {
-    const { rows } = await this.queue.pool.query(runningSql(this.queue.names));
-    const now = Date.now();
-    const approx = this.lastLook === undefined || now - this.lastLook > EXACT_WITHIN_MS;
-    const next = new Map<string, { since: number; approx: boolean }>();
-    const jobs = rows.map((r): RunningJob => {
-      const key = `${r.id}/${r.attempts}/${r.pid}`;
-      const entry = this.seen.get(key) ?? { since: now, approx };
-      next.set(key, entry);
-      return {
-        id: r.id,
-        queue: r.queue,
-        task: r.task,
-        priority: r.priority,
-        attempts: r.attempts,
-        maxAttempts: r.max_attempts,
-        runAt: r.run_at,
-        createdAt: r.created_at,
-        payloadPreview: r.payload_preview,
-        pid: r.pid,
-        worker: {
-          applicationName: r.application_name,
-          clientAddr: r.client_addr,
-          connectedAt: r.backend_start,
-        },
-        since: new Date(entry.since),
-        sinceApprox: entry.approx,
-      };
-    });
-    // Only attempts still running are kept, so the map never outgrows the workers' concurrency.
-    this.seen = next;
-    this.lastLook = now;
-    return jobs;
-  }
+export async function runningJobs(queue: Queue<any>): Promise<RunningJob[]> {
+  // A job failing for good holds its lock until the worker's next flush: it is failed, not running.
+  const jobs = (await queue.runningJobs({ limit: LIMIT })).filter((j) => j.failedAt === null);
+  if (jobs.length === 0) return [];
+  const pids = [...new Set(jobs.map((j) => j.pid))];
+  const { rows } = await queue.pool.query(workersSql(), [pids]);
+  const workers = new Map(rows.map((r) => [r.pid, r]));
+  return jobs.map((j): RunningJob => {
+    const w = workers.get(j.pid);
+    return {
+      id: j.id,
+      queue: j.queue,
+      task: j.task,
+      priority: j.priority,
+      attempts: j.attempts,
+      maxAttempts: j.maxAttempts,
+      runAt: j.runAt,
+      createdAt: j.createdAt,
+      payloadPreview: preview(j.payload),
+      pid: j.pid,
+      worker: {
+        applicationName: w?.application_name || null,
+        clientAddr: w?.client_addr ?? null,
+        connectedAt: w?.backend_start ?? null,
+      },
+      startedAt: j.startedAt,
+      runningMs: j.runningMs === null ? null : Math.max(0, Math.round(j.runningMs)),
+    };
+  });
 }

@@ -1,6 +1,6 @@
 import { ApiError, act, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
-import { absolute, duration, pretty, relative } from '../format.js';
+import { absolute, elapsed, pretty, relative } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
 import { actionButton, badge, card, toast } from '../ui.js';
 
@@ -26,11 +26,14 @@ interface JobDetail {
     errors: JobError[];
     failedAt: string | null;
     createdAt: string;
+    /** Start of the current or last attempt; null before the first. */
+    startedAt: string | null;
   };
   running: {
     pid: number;
-    since: string;
-    sinceApprox: boolean;
+    startedAt: string | null;
+    /** How long the attempt has run, by the database clock. */
+    runningMs: number | null;
     worker: { applicationName: string | null };
   } | null;
 }
@@ -68,7 +71,12 @@ export function jobPage(ctx: PageContext, id: string): Page {
       return;
     }
     seen = true;
-    const key = JSON.stringify({ ...data, now: undefined });
+    // The running time changes on every response; it alone is updated in place, not re-rendered.
+    const key = JSON.stringify({
+      ...data,
+      now: undefined,
+      running: data.running && { ...data.running, runningMs: undefined },
+    });
     if (key === last) {
       if (data.running) updateRunningFor(data);
       return;
@@ -87,7 +95,7 @@ export function jobPage(ctx: PageContext, id: string): Page {
 
   function runningFor(data: JobDetail): string {
     const r = data.running!;
-    return `${r.sinceApprox ? '≥ ' : ''}${duration(new Date(data.now).getTime() - new Date(r.since).getTime())} (pid ${r.pid})`;
+    return `${r.runningMs === null ? '—' : elapsed(r.runningMs)} (pid ${r.pid})`;
   }
 
   function render(data: JobDetail, open: Set<string | null>, firstRender: boolean) {
@@ -158,6 +166,11 @@ export function jobPage(ctx: PageContext, id: string): Page {
     ];
     if (job.state !== 'failed')
       facts.push([job.state === 'scheduled' ? 'Runs' : 'Due', time(job.runAt, now)]);
+    if (job.startedAt)
+      facts.push([
+        job.state === 'running' ? 'Attempt started' : 'Last attempt started',
+        time(job.startedAt, now),
+      ]);
     if (job.failedAt) facts.push(['Failed', time(job.failedAt, now)]);
     if (data.running)
       facts.push(['Running for', h('span', { 'data-testid': 'running-for' }, runningFor(data))]);

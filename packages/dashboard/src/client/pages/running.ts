@@ -1,6 +1,6 @@
 import { getJson } from '../api.js';
 import { fill, h } from '../dom.js';
-import { absolute, duration } from '../format.js';
+import { absolute, elapsed } from '../format.js';
 import { type Page, route } from '../page.js';
 import { card, empty } from '../ui.js';
 
@@ -13,8 +13,10 @@ interface RunningJob {
   payloadPreview: string;
   pid: number;
   worker: { applicationName: string | null; clientAddr: string | null };
-  since: string;
-  sinceApprox: boolean;
+  /** Start of the current attempt (database clock); null for a job claimed before core recorded it. */
+  startedAt: string | null;
+  /** How long the attempt has run, by the database clock. */
+  runningMs: number | null;
 }
 
 /** Jobs whose advisory lock a worker holds right now, with how long each has run. */
@@ -52,14 +54,13 @@ export function runningPage(): Page {
       h(
         'p',
         { class: 'note' },
-        'A job is running while a worker session holds its lock. Times count from when the dashboard first saw it; "≥" marks jobs already running before that.',
+        'A job is running while a worker session holds its lock. "Running for" counts from the start of the current attempt, by the database clock.',
       ),
     ),
   );
 
   async function load() {
     const data = await getJson<{ now: string; jobs: RunningJob[] }>('api/running');
-    const now = new Date(data.now).getTime();
     fill(
       rows,
       data.jobs.length === 0
@@ -74,8 +75,12 @@ export function runningPage(): Page {
               h('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
               h(
                 'td',
-                { class: 'num', title: `since ${absolute(j.since)}` },
-                `${j.sinceApprox ? '≥ ' : ''}${duration(now - new Date(j.since).getTime())}`,
+                {
+                  class: 'num',
+                  'data-testid': 'running-for',
+                  title: j.startedAt ? `started ${absolute(j.startedAt)}` : 'start not recorded',
+                },
+                j.runningMs === null ? '—' : elapsed(j.runningMs),
               ),
               h(
                 'td',
