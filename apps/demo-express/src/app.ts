@@ -1,3 +1,4 @@
+import { queueDashboard } from '@queue/dashboard/express';
 import {
   answers,
   type DemoTasks,
@@ -23,9 +24,17 @@ export interface DemoAppOptions {
   databaseUrl: string;
   /** Chance that a CRM sync attempt fails, to show retries (0..1). */
   crmFailureRate?: number;
+  /**
+   * HTTP Basic credentials for the queue dashboard at /admin/queue. Without them the dashboard
+   * is still mounted, closed: it answers 401 to every request.
+   */
+  dashboard?: { username: string; password: string };
   /** Runs after the app has shut down (server, worker and pool), e.g. to stop an embedded Postgres. */
   onClose?: () => unknown;
 }
+
+/** Where the queue dashboard is served. */
+export const DASHBOARD_PATH = '/admin/queue';
 
 export interface DemoApp {
   /** Listen with app.listen(port): the queue's worker follows that server. */
@@ -65,6 +74,16 @@ export async function createApp(options: DemoAppOptions): Promise<DemoApp> {
     throw error;
   }
 
+  // The queue dashboard: an Express router, closed unless credentials are given. It reads
+  // its own bodies and checks a CSRF token on every action.
+  app.use(
+    DASHBOARD_PATH,
+    queueDashboard({
+      queue: jobs.queue,
+      ...(options.dashboard ? { basicAuth: options.dashboard } : {}),
+      title: 'demo-express',
+    }),
+  );
   app.use(express.json());
   app.get('/health', (_req, res) => {
     res.json({ ok: true });
