@@ -219,8 +219,11 @@ export function formatTable(result: BenchResult): string {
       const x = value(result, row.workload, peer, row.metric);
       const slot = result.workloads[row.workload]?.peers[peer];
       if (slot?.error) return 'error';
-      const capped =
-        row.workload === 'scale' && slot?.median[row.metric.replace('JobsPerSec', 'Capped')] === 1 ? '*' : '';
+      const cappedKey = row.metric.replace('JobsPerSec', 'Capped').replace('jobsPerSec', 'capped');
+      const hitCap =
+        row.metric.toLowerCase().endsWith('jobspersec') &&
+        slot?.rounds.some((r) => r.metrics[cappedKey] === 1);
+      const capped = hitCap ? '*' : '';
       const base = `${fmt(x, row.unit)}${capped}`;
       if (peer === 'queue' || q === undefined || x === undefined || x === 0) return base;
       return `${base} (${advantage(row, q, x).toFixed(1)}x)`;
@@ -234,7 +237,7 @@ export function formatTable(result: BenchResult): string {
   out.push(
     '',
     '(Nx): how many times better @queue is than that peer (higher throughput, or lower latency/memory).',
-    '*: the scale point hit its time cap; the rate is over the jobs started within it.',
+    '*: hit its time cap (in at least one round); the rate is over the jobs done within the cap.',
     '',
     'Targets (medians):',
   );

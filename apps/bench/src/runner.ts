@@ -60,6 +60,16 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const startedAt = new Date().toISOString();
 
   const server = await startPostgres({ databaseUrl: options.databaseUrl });
+  // Interrupted runs must not leave databases behind on a shared server.
+  const created = new Set<string>();
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: dropping the benchmark's databases`);
+    void Promise.allSettled([...created].map((name) => dropDatabase(server.url, name)))
+      .then(() => server.stop())
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const pgInfo = await serverInfo(server.url);
     if (pgInfo.settings.synchronous_commit !== 'on') {
@@ -113,6 +123,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       if (todo.length === 0) return;
       // A fresh database per peer and round; workloads within it start from an emptied table.
       const db = await createDatabase(server.url, `${peer.name}_${tag}`);
+      created.add(db.name);
       const target: Target = {
         databaseUrl: db.url,
         redisUrl,
@@ -140,6 +151,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
         log(`    ${peer.name} failed: ${toError(error).message.split('\n')[0]}`);
       } finally {
         await dropDatabase(server.url, db.name).catch(() => {});
+        created.delete(db.name);
       }
     }
 
@@ -168,6 +180,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       workloads: results,
     };
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await server.stop();
   }
 }
