@@ -1,4 +1,5 @@
 import fastifyPostgres from '@fastify/postgres';
+import { queueDashboard } from '@queue/dashboard/fastify';
 import {
   answers,
   type DemoTasks,
@@ -25,7 +26,15 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** Let the worker hear SIGTERM/SIGINT too, so a second signal aborts running jobs. */
   handleSignals?: boolean;
+  /**
+   * HTTP Basic credentials for the queue dashboard at /admin/queue. Without them the dashboard
+   * is still registered, closed: it answers 401 to every request.
+   */
+  dashboard?: { username: string; password: string };
 }
+
+/** Where the queue dashboard is served. */
+export const DASHBOARD_PATH = '/admin/queue';
 
 /** The signup API, not yet listening: `main.ts` serves it, the tests boot it on a free port. */
 export async function createApp({
@@ -33,6 +42,7 @@ export async function createApp({
   crmFailureRate,
   logger = false,
   handleSignals = false,
+  dashboard,
 }: AppOptions) {
   const app = Fastify({ logger });
   try {
@@ -46,6 +56,16 @@ export async function createApp({
       migrate: true,
       worker: { handleSignals },
     }));
+    // The queue dashboard: an encapsulated plugin under its prefix, closed unless credentials
+    // are given; every action needs the page's CSRF token.
+    await app.register(queueDashboard, {
+      prefix: DASHBOARD_PATH,
+      queue: app.queue,
+      ...(dashboard ? { basicAuth: dashboard } : {}),
+      title: 'demo-fastify',
+      // The open page polls the dashboard's API every 2 s: keep those requests out of the info log.
+      logLevel: 'warn',
+    });
   } catch (error) {
     await app.close();
     throw error;

@@ -1,5 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { startPostgres } from '@queue/dev-postgres';
-import { createApp } from './app.js';
+import { createApp, DASHBOARD_PATH } from './app.js';
+
+// The queue dashboard is never open to all: HTTP Basic auth with QUEUE_DASHBOARD_USER and
+// QUEUE_DASHBOARD_PASSWORD, or, when no password is set, a random one made now and printed
+// below. Printing a password is fine for a demo on your machine, not for a real deployment.
+const generatedPassword = !process.env.QUEUE_DASHBOARD_PASSWORD;
+const dashboard = {
+  username: process.env.QUEUE_DASHBOARD_USER || 'admin',
+  password: process.env.QUEUE_DASHBOARD_PASSWORD || randomBytes(18).toString('base64url'),
+};
 
 // DATABASE_URL when set; otherwise an embedded Postgres that lives as long as this process.
 const postgres = await startPostgres();
@@ -9,6 +19,7 @@ const app = await createApp({
   databaseUrl: postgres.url,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
   handleSignals: true,
+  dashboard,
 }).catch(async (error) => {
   await postgres.stop();
   throw error;
@@ -34,6 +45,12 @@ try {
   });
   console.log(`demo-fastify serving on ${url}; try:
   curl -i -X POST ${url}/signup -H 'content-type: application/json' -d '{"email":"ada@example.com","name":"Ada"}'`);
+  console.log(`queue dashboard: ${url}${DASHBOARD_PATH}/`);
+  console.log(
+    generatedPassword
+      ? `  user ${dashboard.username}, password ${dashboard.password} (made for this run; set QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD to choose them)`
+      : `  user ${dashboard.username}, password from QUEUE_DASHBOARD_PASSWORD`,
+  );
 } catch (error) {
   app.log.error({ err: error }, 'could not start');
   await app.close();
