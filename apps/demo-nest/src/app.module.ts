@@ -1,10 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { QueueModule } from '@queue/nest';
+import type { Queue } from '@queue/core';
+import { QueueDashboardModule } from '@queue/dashboard/nest';
+import { QUEUE, QueueModule } from '@queue/nest';
 import { DEMO_CONFIG, type DemoConfig, DemoConfigModule } from './config.js';
 import { DatabaseModule } from './database.js';
 import { SignupController } from './signup.controller.js';
 import { CrmProcessor, EmailProcessor } from './signup.processors.js';
 import { SignupService } from './signup.service.js';
+
+/** Where the queue dashboard is served (below a global prefix, if the app had one). */
+export const DASHBOARD_PATH = 'admin/queue';
 
 @Module({})
 // biome-ignore lint/complexity/noStaticOnlyClass: a Nest dynamic module is a class with a static factory
@@ -22,6 +27,17 @@ export class AppModule {
             // Fine for a demo; a real deployment runs migrations as a release step.
             migrate: true,
             worker: { concurrency: 4 },
+          }),
+        }),
+        // The queue dashboard, with the queue QueueModule provides: middleware at /admin/queue,
+        // closed unless credentials are given; every action needs the page's CSRF token.
+        QueueDashboardModule.forRootAsync({
+          path: DASHBOARD_PATH,
+          inject: [QUEUE, DEMO_CONFIG],
+          useFactory: (queue: Queue, demo: DemoConfig) => ({
+            queue,
+            ...(demo.dashboard ? { basicAuth: demo.dashboard } : {}),
+            title: 'demo-nest',
           }),
         }),
       ],

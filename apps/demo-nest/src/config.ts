@@ -6,6 +6,11 @@ export interface DemoConfig {
   databaseUrl: string;
   /** Chance that a CRM sync attempt fails (demo-kit's; tests set 1). */
   crmFailureRate?: number;
+  /**
+   * HTTP Basic credentials for the queue dashboard at /admin/queue. Without them the dashboard
+   * is still mounted, closed: it answers 401 to every request.
+   */
+  dashboard?: { username: string; password: string };
 }
 
 /** The app's settings as a global provider, so QueueModule.forRootAsync() can inject them. */

@@ -1,5 +1,16 @@
+import { randomBytes } from 'node:crypto';
 import { startPostgres } from '@queue/dev-postgres';
 import { createApp } from './app.js';
+import { DASHBOARD_PATH } from './app.module.js';
+
+// The queue dashboard is never open to all: HTTP Basic auth with QUEUE_DASHBOARD_USER and
+// QUEUE_DASHBOARD_PASSWORD, or, when no password is set, a random one made now and printed
+// below. Printing a password is fine for a demo on your machine, not for a real deployment.
+const generatedPassword = !process.env.QUEUE_DASHBOARD_PASSWORD;
+const dashboard = {
+  username: process.env.QUEUE_DASHBOARD_USER || 'admin',
+  password: process.env.QUEUE_DASHBOARD_PASSWORD || randomBytes(18).toString('base64url'),
+};
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 const listenersBefore = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
@@ -12,9 +23,16 @@ for (const signal of SIGNALS) {
   }
 }
 
-const app = await createApp({ databaseUrl: postgres.url });
+const app = await createApp({ databaseUrl: postgres.url, dashboard });
 await app.listen(Number(process.env.PORT ?? 3000));
-console.log(`demo-nest listening on ${await app.getUrl()}`);
+const url = await app.getUrl();
+console.log(`demo-nest listening on ${url}`);
+console.log(`queue dashboard: ${url}/${DASHBOARD_PATH}/`);
+console.log(
+  generatedPassword
+    ? `  user ${dashboard.username}, password ${dashboard.password} (made for this run; set QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD to choose them)`
+    : `  user ${dashboard.username}, password from QUEUE_DASHBOARD_PASSWORD`,
+);
 console.log(`Postgres: ${postgres.embedded ? `embedded, ${postgres.url}` : 'DATABASE_URL'}`);
 
 // A Nest app usually just calls app.enableShutdownHooks(), which runs app.close() on a signal.
