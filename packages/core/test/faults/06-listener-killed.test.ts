@@ -24,30 +24,36 @@ describe("fault 6: the listener's connection is terminated", () => {
     const first = await queue.enqueue('t', 'before');
     await done(first.id);
 
-    const rounds: { relisten: number; found: number; deafAtNotify: boolean; pidChanged: boolean }[] = [];
+    const rounds: { relisten: number; found: number; pidChanged: boolean }[] = [];
     const client = new pg.Client(db.url);
     await client.connect();
     try {
-      for (let round = 0; round < 2; round++) {
+      // Two rounds in which the jobs were committed while the listener was gone. A round whose
+      // re-listen (50-100 ms after the drop) beat the COMMIT on a loaded machine proves nothing,
+      // and is repeated.
+      for (let round = 0; rounds.length < 2 && round < 6; round++) {
         const oldPid = worker.backendPids.listener;
         const t0 = performance.now();
         const lost = log.next(/listener connection lost/, t0);
         const back = log.next(/listener reconnected/, t0);
         await db.query('SELECT pg_terminate_backend($1)', [oldPid]);
         await lost;
-        // Enqueued while nobody listens: one through enqueue() in a transaction (its NOTIFY is
-        // delivered at COMMIT, to no one), one by a plain INSERT that sends no NOTIFY at all.
+        // Enqueued while nobody listens, in one transaction: one job through enqueue() (its
+        // NOTIFY is delivered at COMMIT, to no one), one by a plain INSERT that sends no NOTIFY.
         await client.query('BEGIN');
         const viaQueue = await queue.enqueue('t', `meanwhile ${round}`, { client });
-        await client.query('COMMIT');
-        const [viaSql] = await db.query(
+        const {
+          rows: [viaSql],
+        } = await client.query(
           `INSERT INTO queue.jobs (task, payload) VALUES ('t', '"raw"') RETURNING id::text`,
         );
+        await client.query('COMMIT');
         const deafAtNotify = worker.backendPids.listener === undefined;
         const relisten = (await back).at - t0;
         await Promise.all([done(viaQueue.id), done(viaSql.id)]);
         const found = Math.max(completed.get(viaQueue.id)!, completed.get(viaSql.id)!) - t0;
-        rounds.push({ relisten, found, deafAtNotify, pidChanged: worker.backendPids.listener !== oldPid });
+        if (deafAtNotify)
+          rounds.push({ relisten, found, pidChanged: worker.backendPids.listener !== oldPid });
       }
     } finally {
       await client.end();
@@ -58,16 +64,16 @@ describe("fault 6: the listener's connection is terminated", () => {
     await done(after.id);
     const wake = completed.get(after.id)! - t1;
 
-    const pass = rounds.every((r) => r.deafAtNotify && r.pidChanged && r.found < 5_000) && wake < 5_000;
+    const pass = rounds.length === 2 && rounds.every((r) => r.pidChanged && r.found < 5_000) && wake < 5_000;
     recordFigure({
       scenario: 6,
       name: 'listener connection killed',
       figure: `re-listened ${rounds.map((r) => ms(r.relisten)).join(' / ')} after pg_terminate_backend; jobs enqueued meanwhile done ${rounds.map((r) => ms(r.found)).join(' / ')} after it (pollInterval 60 s); next notification woke in ${ms(wake)}`,
       pass,
     });
+    // The jobs really were enqueued while the listener was gone, twice.
+    expect(rounds).toHaveLength(2);
     for (const r of rounds) {
-      // The jobs really were enqueued while the listener was gone.
-      expect(r.deafAtNotify).toBe(true);
       expect(r.pidChanged).toBe(true);
       expect(r.found).toBeLessThan(5_000);
     }
