@@ -84,6 +84,11 @@ describe('dashboard in a browser', () => {
     expect(await runningFor(ids[0]!)).toMatch(/^1m 3\ds$/);
     for (const id of ids.slice(1)) expect(await runningFor(id)).toMatch(/^\d\.\ds$/);
     await browser.screenshot('running');
+    // The job's own page says the same, with the worker's pid.
+    await page.click(`tr[data-job="${ids[0]}"] a`);
+    const jobRunningFor = await page.locator('[data-testid="running-for"]').textContent();
+    expect(jobRunningFor).toMatch(/^1m 3\ds \(pid \d+\)$/);
+    await browser.screenshot('job-running');
 
     const completed = nextEvent(worker, 'completed', (e: any) => e.job.payload?.key === 'k3');
     for (const n of [1, 2, 3]) gates.get(`k${n}`)!();
