@@ -25,6 +25,8 @@ CREATE INDEX jobs_failed_idx ON {{schema}}.jobs (queue, failed_at) WHERE failed_
 
 -- Enqueue from SQL, e.g. in a trigger. The notification wakes workers when the caller's
 -- transaction commits; within one transaction identical notifications collapse into one.
+-- The body names no schema: it runs with search_path set to the queue's schema (also the
+-- safe practice for functions), so no schema name, whatever it contains, is spliced into it.
 CREATE FUNCTION {{schema}}.enqueue(
   task         text,
   payload      jsonb       DEFAULT 'null',
@@ -32,17 +34,19 @@ CREATE FUNCTION {{schema}}.enqueue(
   run_at       timestamptz DEFAULT NULL,
   priority     integer     DEFAULT 0,
   max_attempts integer     DEFAULT 25
-) RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+) RETURNS bigint LANGUAGE plpgsql VOLATILE
+SET search_path = {{schema}}, pg_temp
+AS $$
 #variable_conflict use_variable
 DECLARE
   due    timestamptz := coalesce(run_at, now());
   new_id bigint;
 BEGIN
-  INSERT INTO {{schema}}.jobs (task, payload, queue, run_at, priority, max_attempts)
+  INSERT INTO jobs (task, payload, queue, run_at, priority, max_attempts)
   VALUES (task, coalesce(payload, 'null'::jsonb), coalesce(queue, 'default'), due,
           coalesce(priority, 0), coalesce(max_attempts, 25))
   RETURNING id INTO new_id;
-  PERFORM pg_notify({{channel}}, json_build_object(
+  PERFORM pg_notify(current_schema() || ':jobs', json_build_object(
     'q', coalesce(queue, 'default'),
     'd', greatest(0, floor(extract(epoch FROM due - now()) * 1000))::bigint
   )::text);

@@ -33,7 +33,9 @@ export function loadMigrations(): Promise<Migration[]> {
 }
 
 export function renderMigration(sql: string, names: Names): string {
-  return sql.replaceAll('{{schema}}', names.q).replaceAll('{{channel}}', names.channelLiteral);
+  // Replacer functions, not strings: in a replacement string `$&`, `$'` and `$$` are
+  // patterns, and a schema name may contain them.
+  return sql.replaceAll('{{schema}}', () => names.q).replaceAll('{{channel}}', () => names.channelLiteral);
 }
 
 /**
