@@ -8,5 +8,7 @@ declare module 'vitest' {
     /** A database with the queue schema migrated, cloned by each test file. */
     templateDatabase: string;
     embedded: boolean;
+    /** Where fault scenarios record their figures for the end-of-run table. */
+    faultFiguresFile: string;
   }
 }

@@ -7,8 +7,11 @@ import './context.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Fault scenarios append their figures here (see packages/core/test/faults/figures.ts). */
-const FIGURES = fileURLToPath(new URL('../../../test-results/faults.jsonl', import.meta.url));
+/**
+ * Fault scenarios append their figures here (see packages/core/test/faults/figures.ts); one
+ * file per run, so that two runs at once do not wipe each other's figures.
+ */
+const FIGURES = fileURLToPath(new URL(`../../../test-results/faults-${process.pid}.jsonl`, import.meta.url));
 
 function printFaultTable(): void {
   if (!existsSync(FIGURES)) return;
@@ -44,6 +47,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', server.url);
   project.provide('templateDatabase', template);
   project.provide('embedded', server.embedded);
+  project.provide('faultFiguresFile', FIGURES);
   if (server.embedded) process.stdout.write(`[test] embedded Postgres at ${server.url}\n`);
   else process.stdout.write(`[test] Postgres from DATABASE_URL\n`);
   return async () => {
@@ -51,5 +55,6 @@ export default async function setup(project: TestProject) {
     await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => {});
     await admin.end();
     await server.stop();
+    rmSync(FIGURES, { force: true });
   };
 }

@@ -1,9 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** Where fault scenarios append their figures; the test run's global teardown prints them as a table. */
-export const FIGURES_FILE = fileURLToPath(new URL('../../../../test-results/faults.jsonl', import.meta.url));
+import { inject } from 'vitest';
+import '@queue/test-utils';
 
 export interface Figure {
   /** The scenario's number in the fault list (1-18). */
@@ -19,6 +17,8 @@ export interface Figure {
  * table shows what was measured even when an assertion fails.
  */
 export function recordFigure(figure: Figure): void {
-  mkdirSync(dirname(FIGURES_FILE), { recursive: true });
-  appendFileSync(FIGURES_FILE, `${JSON.stringify({ ...figure, at: new Date().toISOString() })}\n`);
+  // The run's global setup names the file; its teardown prints the table.
+  const file = inject('faultFiguresFile');
+  mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, `${JSON.stringify({ ...figure, at: new Date().toISOString() })}\n`);
 }
