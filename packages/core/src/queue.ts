@@ -138,6 +138,7 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
   private readonly workers = new Set<Worker>();
   private readonly sql: { one: string; many: string; notify: string };
   private readonly batcher: InsertBatcher;
+  private closed = false;
 
   constructor(options: QueueOptions<M>) {
     super();
@@ -158,7 +159,10 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     } else {
       throw new ConfigError('give connectionString, connection or pool');
     }
-    this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'idle pool connection failed'));
+    // An idle connection dropping is not the app's problem; once we are closing, it is expected.
+    this.pool.on('error', (error) => {
+      if (!this.closed) this.logger.warn({ err: error.message }, 'idle pool connection failed');
+    });
     const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!Number.isInteger(max) || max < 1)
       throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
@@ -409,6 +413,7 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
 
   /** Stops this queue's workers, sends pending notifications and closes the pool if it made it. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.workers].map((w) => w.stop()));
     await this.notifier.flush();
     if (this.ownsPool) await this.pool.end();
