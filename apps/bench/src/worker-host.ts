@@ -24,6 +24,7 @@ export class WorkerProcess {
   /** The child's clock minus ours. */
   offset = 0;
   readyRssKb = 0;
+  private stopped = false;
 
   private constructor(private readonly child: ChildProcess) {
     child.stdout?.resume();
@@ -101,11 +102,29 @@ export class WorkerProcess {
   async stop(): Promise<ChildResult> {
     const m = await this.request({ type: 'stop' }, 'result', 60_000);
     if (m.type !== 'result') throw new Error('no result from worker process');
+    this.stopped = true;
     return m.result;
   }
 
   kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  /**
+   * After stop(), lets the process exit on its own (a CPU profile is written then); kills it
+   * at once if it was never stopped, or if it lingers.
+   */
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const graceMs = this.stopped ? 5_000 : 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.kill();
   }
 
   private request(message: ToChild, reply: ToParent['type'], timeoutMs = 30_000): Promise<ToParent> {

@@ -96,7 +96,7 @@ export async function timedDrain(
     const child = await worker.stop();
     return { elapsedMs: end - t0, started, complete, child, idleRssKb: worker.readyRssKb };
   } finally {
-    worker.kill();
+    await worker.close();
   }
 }
 

@@ -54,7 +54,7 @@ export const latencyWorkload: Workload = {
         notes: reached === undefined ? ['not every job started before the cap'] : undefined,
       };
     } finally {
-      worker.kill();
+      await worker.close();
     }
   },
 };

@@ -100,7 +100,7 @@ export const loadWorkload: Workload = {
         ],
       };
     } finally {
-      worker.kill();
+      await worker.close();
     }
   },
 };
