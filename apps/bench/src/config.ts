@@ -18,6 +18,13 @@ export interface Sizes {
      * is the figure, with the count it reached.
      */
     capSeconds: number;
+    /**
+     * Indexes into `points` of the table sizes the growth target compares: a drain of the
+     * drain workload's size and one of a million, both seeded and vacuumed the same way (a
+     * freshly bulk-enqueued table drains about half as fast as a vacuumed one, for every
+     * peer, so the drain workload itself is no baseline for the seeded points).
+     */
+    compare: { base: number; big: number };
   };
   /** Longest a drain (and the latency workload's wait for its last job) may take. */
   drainCapSeconds: number;
@@ -31,6 +38,7 @@ export const FULL: Sizes = {
   load: { rate: 5_000, seconds: 20, tickMs: 5, graceSeconds: 10 },
   scale: {
     points: [
+      { label: '50k queued', available: 50_000, scheduled: 0, failed: 0 },
       { label: '100k queued', available: 100_000, scheduled: 0, failed: 0 },
       { label: '1M queued', available: 1_000_000, scheduled: 0, failed: 0 },
       {
@@ -41,6 +49,7 @@ export const FULL: Sizes = {
       },
     ],
     capSeconds: 10,
+    compare: { base: 0, big: 2 },
   },
   drainCapSeconds: 30,
 };
@@ -54,10 +63,12 @@ export const SMOKE: Sizes = {
   scale: {
     points: [
       { label: '2k queued', available: 2_000, scheduled: 0, failed: 0 },
+      { label: '5k queued', available: 5_000, scheduled: 0, failed: 0 },
       { label: '10k queued', available: 10_000, scheduled: 0, failed: 0 },
       { label: '2k queued + 2k scheduled + 200 failed', available: 2_000, scheduled: 2_000, failed: 200 },
     ],
     capSeconds: 2,
+    compare: { base: 0, big: 2 },
   },
   drainCapSeconds: 20,
 };

@@ -4,10 +4,11 @@ import { type JobPayload, type Peer, PRODUCER_POOL, TASK } from './types.js';
 
 /**
  * The worker claims at most as many jobs as it has free slots, so for no-op handlers the
- * concurrency is also the claim batch size. 500 matches the batch the peers fetch
- * (graphile's localQueue, pg-boss's batchSize).
+ * concurrency is also the claim batch size. 200 drained fastest of 100/200/500/1000 here:
+ * in the current core a claim's cost grows with the square of its batch (see README), so
+ * the peers' batch of 500 is slower. BENCH_QUEUE_CONCURRENCY overrides it, for trying others.
  */
-const CONCURRENCY = Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 200);
 const SCHEMA = 'queue';
 
 export const queuePeer: Peer = {
