@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { now } from './clock.js';
+import { workerEntry } from './compile.js';
 import type { Target } from './peers/types.js';
 import type { ChildResult, ToChild, ToParent } from './protocol.js';
 
@@ -36,11 +37,13 @@ export class WorkerProcess {
   }
 
   static async spawn(peer: string, target: Target): Promise<WorkerProcess> {
-    const execArgv = ['--import', 'tsx'];
+    const entry = await workerEntry(SRC, join(BENCH_ROOT, '.cache', 'worker'));
+    const execArgv: string[] = [];
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each worker process, for profiling a peer.
     if (process.env.BENCH_CPU_PROF)
       execArgv.push('--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`);
-    const child = fork(join(SRC, 'child.ts'), [], { cwd: BENCH_ROOT, execArgv, silent: true });
+    // Plain node on transpiled JavaScript (see compile.ts), whatever runs the bench itself.
+    const child = fork(entry, [], { cwd: BENCH_ROOT, execArgv, execPath: process.execPath, silent: true });
     const host = new WorkerProcess(child);
     try {
       const ready = await host.request({ type: 'init', peer, target }, 'ready', 60_000);
