@@ -114,6 +114,9 @@ export class Claimer {
     try {
       await client.connect();
       await client.query(SESSION_KEEPALIVE_SQL);
+      // The claim is a prepared statement whose best plan depends on how many jobs are due;
+      // a generic plan cached while the queue was empty can be ruinous once it fills up.
+      await client.query(`SET plan_cache_mode = force_custom_plan`);
       // A marker lock in the two-int4 form (never a job's key), taken in one transaction and
       // checked in the next: behind a transaction-mode pooler the next transaction may run
       // on another backend, or share this one with other clients.
@@ -242,12 +245,14 @@ export class Claimer {
       if (!claim) return { failed, claim: null };
       const out: ClaimResult = { jobs: [], exhausted: [], stale: [], complete: true };
       const scanned = (rows[0]?.scanned as number | undefined) ?? 0;
+      const claimed = new Set<string>();
       for (const r of rows) {
-        if (r.locked_id == null) continue;
-        if (r.id == null) out.stale.push(r.locked_id);
-        else if (r.failed_at != null) out.exhausted.push(r as JobRecord);
+        if (r.id == null) continue;
+        claimed.add(r.id);
+        if (r.failed_at != null) out.exhausted.push(r as JobRecord);
         else out.jobs.push(r as JobRecord);
       }
+      for (const id of (rows[0]?.locked_ids ?? []) as string[]) if (!claimed.has(id)) out.stale.push(id);
       out.complete = scanned < scan;
       const locked = out.jobs.length + out.exhausted.length + out.stale.length;
       if (locked === 0 && !out.complete && scan < MAX_SCAN) {

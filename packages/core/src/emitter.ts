@@ -20,6 +20,8 @@ export class TypedEmitter<Events extends { [K in keyof Events]: (...args: any[])
   }
 
   protected emit<K extends keyof Events & string>(event: K, ...args: Parameters<Events[K]>): void {
+    // Emitted per job on the hot path: skip the listener copy when nobody listens.
+    if (this.#emitter.listenerCount(event) === 0) return;
     // A throwing listener must not break the queue's own bookkeeping.
     for (const listener of this.#emitter.listeners(event)) {
       try {

@@ -14,7 +14,7 @@ export async function runJob(
   def: TaskDefinition,
   job: Job,
   controller: AbortController,
-  logger: Logger,
+  makeLogger: () => Logger,
 ): Promise<RunOutcome> {
   let payload: unknown;
   try {
@@ -33,7 +33,18 @@ export async function runJob(
     }, ms);
   }
   try {
-    await def.handler(payload, { job, attempt: job.attempts, signal: controller.signal, logger });
+    // The per-job child logger is made only if the handler asks for it: most never log.
+    let logger: Logger | undefined;
+    const ctx = {
+      job,
+      attempt: job.attempts,
+      signal: controller.signal,
+      get logger() {
+        logger ??= makeLogger();
+        return logger;
+      },
+    };
+    await def.handler(payload, ctx);
     if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };
     return { ok: true };
   } catch (error) {

@@ -372,7 +372,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     };
     this.running.set(job.id, running);
     this.emit('started', { job });
-    const log = childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
+    const log = () => childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
     running.done = (def ? runJob(def, job, running.controller, log) : missingTask(job)).then((outcome) =>
       this.onJobDone(running, outcome),
     );

@@ -57,8 +57,7 @@ export function claimCtes(n: Names, p: number): string {
           THEN j.errors || jsonb_build_array(jsonb_build_object(
             'attempt', j.attempts, 'at', now(), 'message', '${LOST_MESSAGE}'))
           ELSE j.errors END
-      FROM locked
-      WHERE j.id = locked.id AND j.failed_at IS NULL AND j.run_at <= now()
+      WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.failed_at IS NULL AND j.run_at <= now()
       RETURNING ${JOB_COLUMNS('j')}
     )`;
 }

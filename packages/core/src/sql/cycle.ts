@@ -8,15 +8,27 @@ import type { Names } from './names.js';
  * next jobs of one queue ($12..$16, see claimCtes; a NULL queue claims nothing). Halving the
  * round trips and commits per batch is most of the worker's throughput.
  *
- * Every row carries the finish's results; there is always at least one row, because
- * `scanned` (how many candidates the claim saw) is selected from an aggregate. When
- * `scanned` is below the scan limit, the claim saw every due job of the queue.
+ * One row per claimed job, or a single row of NULL job columns when none was claimed;
+ * the first row carries the finish's results and every id the claim locked (`locked_ids`:
+ * those not claimed were completed or rescheduled meanwhile, and the caller unlocks them);
+ * every row says how many candidates the claim saw (`scanned`: below the scan limit means
+ * it saw every due job of the queue). The locked ids come back as one array rather than joined to the claimed
+ * rows: the planner estimates one row per CTE, and the nested-loop join it picks cost
+ * O(batch^2) comparisons, 45 of 48 ms for a batch of 500.
  */
 export function cycleSql(n: Names): string {
   return `WITH ${finishCtes(n)}, ${claimCtes(n, 12)}
-    SELECT sc.scanned, l.id::text AS locked_id, c.*, pg_backend_pid() AS backend_pid,
+    SELECT sc.scanned, c.*, pg_backend_pid() AS backend_pid,
       ${unlockAfter(n, ['done', 'failed'])} AS unlocked,
-      (SELECT coalesce(json_agg(failed), '[]') FROM failed) AS failed_rows
-    FROM (SELECT count(*)::int AS scanned FROM candidates) sc
-    LEFT JOIN (locked l LEFT JOIN claimed c ON c.id = l.id::text) ON true`;
+      -- The arrays go out on the first row only: repeated on every row, the client would
+      -- parse them once per claimed job.
+      CASE WHEN row_number() OVER () = 1 THEN sc.locked_ids END AS locked_ids,
+      CASE WHEN row_number() OVER () = 1 THEN (SELECT coalesce(json_agg(failed), '[]') FROM failed) END
+        AS failed_rows
+    FROM (
+      SELECT count(*)::int AS scanned,
+        (SELECT coalesce(array_agg(l.id::text), '{}') FROM locked l) AS locked_ids
+      FROM candidates
+    ) sc
+    LEFT JOIN claimed c ON true`;
 }
