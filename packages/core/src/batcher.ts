@@ -1,7 +1,5 @@
 import type { JobRow } from './options.js';
-import type { JobRecord } from './sql/rows.js';
-
-type Inserted = JobRecord & { delay_ms: number };
+import type { Inserted } from './sql/enqueue.js';
 
 interface Waiting {
   row: JobRow;

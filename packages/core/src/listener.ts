@@ -93,9 +93,16 @@ export class Listener {
     // An idle LISTEN connection sends nothing, so a half-open one would wait forever: ask
     // something now and then, and drop the connection if no answer comes in time.
     clearInterval(this.heartbeat);
+    let beating = false;
     this.heartbeat = setInterval(() => {
-      if (this.client !== client) return;
-      timedQuery(client, { text: 'SELECT 1' }, this.timing.queryTimeout).catch(() => {});
+      // One heartbeat at a time: while one waits for its answer, its own timeout decides.
+      if (this.client !== client || beating) return;
+      beating = true;
+      timedQuery(client, { text: 'SELECT 1' }, this.timing.queryTimeout)
+        .catch(() => {})
+        .finally(() => {
+          beating = false;
+        });
     }, this.timing.heartbeatInterval);
     this.heartbeat.unref();
     this.events.onListening();

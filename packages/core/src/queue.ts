@@ -35,6 +35,8 @@ import {
   setPausedSql,
 } from './sql/admin.js';
 import {
+  type Inserted,
+  insertedJob,
   insertManySql,
   insertManyValues,
   insertOneSql,
@@ -44,7 +46,7 @@ import {
 } from './sql/enqueue.js';
 import { jobStatsSql } from './sql/finish.js';
 import { makeNames, type Names } from './sql/names.js';
-import { type JobRecord, toJob } from './sql/rows.js';
+import { toJob } from './sql/rows.js';
 import type {
   EnqueueOptions,
   Job,
@@ -211,13 +213,11 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     const row = await this.prepare(task, payload, options);
-    const record = options.client
-      ? ((await options.client.query(this.sql.one, insertOneValues(row))).rows[0] as JobRecord & {
-          delay_ms: number;
-        })
+    const record: Inserted = options.client
+      ? (await options.client.query(this.sql.one, insertOneValues(row))).rows[0]
       : await this.batcher.add(row);
-    await this.announce(options.client, [record]);
-    const job = toJob(record) as Job<PayloadOf<M[K]>, K>;
+    await this.announce(options.client, [{ queue: row.queue, delay_ms: record.delay_ms }]);
+    const job = insertedJob(row, record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
     return job;
   }
@@ -240,11 +240,14 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
       rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
     }
     const db = options.client ?? this.pool;
-    const { rows: records } = await db.query(this.sql.many, insertManyValues(rows));
+    const { rows: records } = (await db.query(this.sql.many, insertManyValues(rows))) as { rows: Inserted[] };
     // RETURNING gives no order guarantee; ids were assigned in input order.
-    records.sort((a: JobRecord, b: JobRecord) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-    await this.announce(options.client, records);
-    const jobs = records.map((r: JobRecord) => toJob(r));
+    records.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    await this.announce(
+      options.client,
+      records.map((r, i) => ({ queue: rows[i]!.queue, delay_ms: r.delay_ms })),
+    );
+    const jobs = records.map((r, i) => insertedJob(rows[i]!, r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
     return jobs;
   }

@@ -1,12 +1,43 @@
 import type { JobRow } from '../options.js';
+import type { Job } from '../types.js';
 import type { Names } from './names.js';
-import { JOB_COLUMNS } from './rows.js';
 
-// `delay_ms` is computed by the database so that workers can time scheduled jobs by its
-// clock, not by this process's.
+/**
+ * Only what the database decides comes back (id, times); the rest of the Job is built from
+ * the input. Sending every column back, payload included, halved bulk enqueue throughput.
+ * `delay_ms` is computed by the database so that workers can time scheduled jobs by its
+ * clock, not by this process's.
+ */
 const RETURNING = (n: Names) =>
-  `RETURNING ${JOB_COLUMNS(n.q + '.jobs')},
+  `RETURNING id::text AS id, (extract(epoch FROM run_at) * 1000)::float8 AS run_at,
+     (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
      greatest(0, floor(extract(epoch FROM ${n.q}.jobs.run_at - now()) * 1000))::float8 AS delay_ms`;
+
+/** What an INSERT returns per job. */
+export interface Inserted {
+  id: string;
+  run_at: number;
+  created_at: number;
+  delay_ms: number;
+}
+
+/** The Job an enqueue returns, from its checked input row and what the INSERT returned. */
+export function insertedJob(row: JobRow, r: Inserted): Job {
+  return {
+    id: r.id,
+    task: row.task,
+    queue: row.queue,
+    payload: JSON.parse(row.payload),
+    priority: row.priority,
+    runAt: new Date(r.run_at),
+    attempts: 0,
+    maxAttempts: row.maxAttempts,
+    errors: [],
+    failedAt: null,
+    createdAt: new Date(r.created_at),
+    startedAt: null,
+  };
+}
 
 export function insertOneSql(n: Names): string {
   return `INSERT INTO ${n.q}.jobs (task, queue, payload, priority, run_at, max_attempts)

@@ -22,12 +22,12 @@ export class FreezingProxy {
       this.pairs.push(pair);
       client.on('data', (d) => !pair.frozen && upstream.write(d));
       upstream.on('data', (d) => !pair.frozen && client.write(d));
-      const end = () => {
-        client.destroy();
-        upstream.destroy();
-      };
-      client.on('close', end);
-      upstream.on('close', end);
+      // A frozen link carries nothing, not even the close: the server must not learn that the
+      // client went away (that is what makes the connection half-open).
+      client.on('close', () => {
+        if (!pair.frozen) upstream.destroy();
+      });
+      upstream.on('close', () => client.destroy());
       client.on('error', () => {});
       upstream.on('error', () => {});
     });
