@@ -1,15 +1,6 @@
-import type { Queue } from '@queue/core';
+import type { Queue, QueueCounts } from '@queue/core';
 import type { RunningJob } from './running.js';
 import { baseCountsSql, pausedSql } from './sql.js';
-
-export interface QueueCounts {
-  queue: string;
-  available: number;
-  scheduled: number;
-  running: number;
-  failed: number;
-  paused: boolean;
-}
 
 export interface Counts {
   queues: QueueCounts[];
