@@ -14,37 +14,19 @@ export interface TestDatabase {
 
 /** Creates a database for this test file from the migrated template, and drops it afterwards. */
 export function useTestDatabase(): TestDatabase {
-  const server = inject('databaseUrl');
-  const name = `t_${randomBytes(6).toString('hex')}`;
-  const url = withDatabase(server, name);
-  const db: TestDatabase = {
-    url,
-    name,
-    async query(text, values) {
-      const c = new pg.Client(url);
-      await c.connect();
-      try {
-        return (await c.query(text, values)).rows;
-      } finally {
-        await c.end();
-      }
-    },
-  };
-  beforeAll(async () => {
-    await adminQuery(server, `CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
-  });
-  afterAll(async () => {
-    await adminQuery(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  });
-  return db;
+  return useDatabase('t', (name) => `CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
 }
 
-/** Creates an empty database (no queue schema) and returns its URL; dropped after the file. */
+/** Creates an empty database (no queue schema) for this test file; dropped afterwards. */
 export function useEmptyDatabase(): TestDatabase {
+  return useDatabase('e', (name) => `CREATE DATABASE ${name}`);
+}
+
+function useDatabase(prefix: string, create: (name: string) => string): TestDatabase {
   const server = inject('databaseUrl');
-  const name = `e_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const url = withDatabase(server, name);
-  beforeAll(() => adminQuery(server, `CREATE DATABASE ${name}`));
+  beforeAll(() => adminQuery(server, create(name)));
   afterAll(() => adminQuery(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   return {
     url,
