@@ -1,5 +1,5 @@
 import { retryDelay } from './backoff.js';
-import { Claimer, type ClaimResult, type Failure, type FinishBatch } from './claimer.js';
+import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
@@ -7,51 +7,21 @@ import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { MAX_TIMER_MS } from './options.js';
 import { describeError, runJob } from './run-job.js';
+import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
-import type { Job, TaskDefinition } from './types.js';
+import type { TaskDefinition } from './types.js';
 import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
+import {
+  finishBatch,
+  missingTask,
+  type Outcome,
+  type QueueState,
+  type Running,
+  type WorkerEvents,
+} from './worker-state.js';
 
-export interface WorkerEvents {
-  started: (event: { job: Job }) => void;
-  completed: (event: { job: Job; durationMs: number }) => void;
-  /** The job will run again after `delayMs`. */
-  retried: (event: { job: Job; error: unknown; delayMs: number }) => void;
-  /** The job is failed for good and kept for inspection or a manual retry. */
-  failed: (event: { job: Job; error: unknown }) => void;
-  /** After each claim: how many jobs it got from which queue (0 when none was due or free). */
-  claimed: (event: { queue: string; count: number }) => void;
-  /** A non-fatal problem the worker recovers from (a lost connection, a failed write). */
-  error: (error: Error) => void;
-}
-
-interface QueueState {
-  name: string;
-  concurrency: number;
-  running: number;
-  /** Jobs may be due: set by wake-ups, polls and full claims; cleared by a claim that drained it. */
-  dirty: boolean;
-  /** Bumped on every wake-up, so a claim can tell whether one arrived while it ran. */
-  wakes: number;
-  tasks: string[];
-}
-
-interface Running {
-  job: Job;
-  queue: QueueState;
-  controller: AbortController;
-  generation: number;
-  startedAt: number;
-  stopping: boolean;
-  done: Promise<void>;
-}
-
-interface Outcome {
-  running: Running;
-  ok: boolean;
-  error?: unknown;
-  failure?: Failure;
-}
+export type { WorkerEvents } from './worker-state.js';
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -91,7 +61,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Aborted when stop() begins: ends reconnect back-offs. */
   private readonly stopSignal = new AbortController();
   private readonly opts: ReturnType<typeof resolveWorkerOptions>;
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private removeSignalHandlers: (() => void) | undefined;
 
   constructor(
     config: ConnectionConfig,
@@ -144,7 +114,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
     this.sessionTimer.unref();
     void this.claimer.pruneStats().catch(() => {});
-    if (this.opts.handleSignals) this.installSignalHandlers();
+    if (this.opts.handleSignals) {
+      this.removeSignalHandlers = stopOnSignals({
+        stop: () => this.stop(),
+        // A second signal: stop waiting for running jobs and abort them now.
+        hurry: () => this.abortWaits.abort(),
+        logger: this.logger,
+      });
+    }
     this.wakeAll();
     void this.scheduleNextDue();
   }
@@ -203,8 +180,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.claimer.close();
     this.state = 'stopped';
     // Removed only now, so that a second signal during shutdown can hurry it.
-    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
-    this.signalHandlers.clear();
+    this.removeSignalHandlers?.();
   }
 
   // ---- waking -------------------------------------------------------------------------
@@ -458,55 +434,4 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     this.reconnecting = undefined;
   }
-
-  // ---- signals ----------------------------------------------------------------------------
-
-  private installSignalHandlers(): void {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const handler = () => {
-        if (this.stopPromise) {
-          // A second signal: stop waiting for running jobs and abort them now.
-          this.abortWaits.abort();
-          return;
-        }
-        this.logger.info({ signal }, 'stopping worker');
-        void this.stop().then(() => {
-          // Let the signal do what it would have done had we not listened, unless the app listens too.
-          if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-        });
-      };
-      this.signalHandlers.set(signal, handler);
-      process.on(signal, handler);
-    }
-  }
-}
-
-function finishBatch(batch: Outcome[]): FinishBatch {
-  const perQueue = new Map<string, { completed: number; failed: number }>();
-  const succeeded: string[] = [];
-  const failures: Failure[] = [];
-  for (const o of batch) {
-    const c = perQueue.get(o.running.job.queue) ?? { completed: 0, failed: 0 };
-    if (o.failure) {
-      failures.push(o.failure);
-      c.failed++;
-    } else {
-      succeeded.push(o.running.job.id);
-      c.completed++;
-    }
-    perQueue.set(o.running.job.queue, c);
-  }
-  return { succeeded, failures, perQueue };
-}
-
-async function missingTask(
-  job: Job,
-): Promise<{ ok: false; error: Error; timedOut: false; permanent: false }> {
-  // Claims only ask for known tasks, so this needs a task map changed under a running worker.
-  return {
-    ok: false,
-    error: new Error(`no handler for task ${job.task}`),
-    timedOut: false,
-    permanent: false,
-  };
 }

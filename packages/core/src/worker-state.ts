@@ -1,0 +1,74 @@
+import type { Failure, FinishBatch } from './claimer.js';
+import type { Job } from './types.js';
+
+export interface WorkerEvents {
+  started: (event: { job: Job }) => void;
+  completed: (event: { job: Job; durationMs: number }) => void;
+  /** The job will run again after `delayMs`. */
+  retried: (event: { job: Job; error: unknown; delayMs: number }) => void;
+  /** The job is failed for good and kept for inspection or a manual retry. */
+  failed: (event: { job: Job; error: unknown }) => void;
+  /** After each claim: how many jobs it got from which queue (0 when none was due or free). */
+  claimed: (event: { queue: string; count: number }) => void;
+  /** A non-fatal problem the worker recovers from (a lost connection, a failed write). */
+  error: (error: Error) => void;
+}
+
+export interface QueueState {
+  name: string;
+  concurrency: number;
+  running: number;
+  /** Jobs may be due: set by wake-ups, polls and full claims; cleared by a claim that drained it. */
+  dirty: boolean;
+  /** Bumped on every wake-up, so a claim can tell whether one arrived while it ran. */
+  wakes: number;
+  tasks: string[];
+}
+
+export interface Running {
+  job: Job;
+  queue: QueueState;
+  controller: AbortController;
+  generation: number;
+  startedAt: number;
+  stopping: boolean;
+  done: Promise<void>;
+}
+
+export interface Outcome {
+  running: Running;
+  ok: boolean;
+  error?: unknown;
+  failure?: Failure;
+}
+
+/** Groups finished jobs for one cycle statement: ids to delete, failures, per-queue counts. */
+export function finishBatch(batch: Outcome[]): FinishBatch {
+  const perQueue = new Map<string, { completed: number; failed: number }>();
+  const succeeded: string[] = [];
+  const failures: Failure[] = [];
+  for (const o of batch) {
+    const c = perQueue.get(o.running.job.queue) ?? { completed: 0, failed: 0 };
+    if (o.failure) {
+      failures.push(o.failure);
+      c.failed++;
+    } else {
+      succeeded.push(o.running.job.id);
+      c.completed++;
+    }
+    perQueue.set(o.running.job.queue, c);
+  }
+  return { succeeded, failures, perQueue };
+}
+
+export async function missingTask(
+  job: Job,
+): Promise<{ ok: false; error: Error; timedOut: false; permanent: false }> {
+  // Claims only ask for known tasks, so this needs a task map changed under a running worker.
+  return {
+    ok: false,
+    error: new Error(`no handler for task ${job.task}`),
+    timedOut: false,
+    permanent: false,
+  };
+}
