@@ -86,7 +86,8 @@ describe('dashboard in a browser', () => {
     await browser.screenshot('running');
     // The job's own page says the same, with the worker's pid.
     await page.click(`tr[data-job="${ids[0]}"] a`);
-    const jobRunningFor = await page.locator('[data-testid="running-for"]').textContent();
+    // A span on the job page (the list's cells are td): waits for the navigation to render.
+    const jobRunningFor = await page.locator('span[data-testid="running-for"]').textContent();
     expect(jobRunningFor).toMatch(/^1m 3\ds \(pid \d+\)$/);
     await browser.screenshot('job-running');
 
