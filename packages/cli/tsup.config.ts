@@ -1,14 +1,11 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.base.js';
 
 export default defineConfig([
   {
     // The programmatic entry (`run(argv)`), for embedding the commands in other tools.
+    ...library,
     entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
     external: ['@queue/core', '@queue/dashboard'],
   },
   {

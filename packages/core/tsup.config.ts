@@ -1,12 +1,9 @@
 import { defineConfig } from 'tsup';
+import { library } from '../../tsup.base.js';
 
 export default defineConfig({
+  ...library,
   entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
   // Gives the CommonJS build an import.meta.url, which locates the migrations folder.
   shims: true,
 });

@@ -1,4 +1,5 @@
 import { h } from './dom.js';
+import { route } from './page.js';
 
 export function badge(state: string): HTMLElement {
   return h('span', { class: `badge badge-${state.replace(/[^a-z-]/g, '')}`, 'data-state': state }, state);
@@ -72,4 +73,13 @@ export function actionButton(
 
 export function empty(text: string, colspan: number): HTMLElement {
   return h('tr', { class: 'empty' }, h('td', { colspan }, text));
+}
+
+/** The cells every job table starts with: a link to the job, its task and its queue. */
+export function jobCells(j: { id: string; task: string; queue: string }): HTMLElement[] {
+  return [
+    h('td', null, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
+    h('td', { class: 'mono' }, j.task),
+    h('td', null, j.queue),
+  ];
 }

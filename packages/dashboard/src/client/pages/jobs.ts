@@ -2,7 +2,7 @@ import { act, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
 import { absolute, num, relative } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
-import { actionButton, badge, card, empty, toast } from '../ui.js';
+import { actionButton, badge, card, empty, jobCells, toast } from '../ui.js';
 
 interface JobSummary {
   id: string;
@@ -185,9 +185,7 @@ export function jobsPage(ctx: PageContext, fixedState?: 'failed'): Page {
             h(
               'tr',
               { 'data-job': j.id },
-              h('td', null, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
-              h('td', { class: 'mono' }, j.task),
-              h('td', null, j.queue),
+              ...jobCells(j),
               h('td', null, badge(j.state)),
               h('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
               h('td', { title: absolute(j.failedAt ?? j.runAt) }, relative(j.failedAt ?? j.runAt, now)),

@@ -1,8 +1,8 @@
 import { getJson } from '../api.js';
 import { fill, h } from '../dom.js';
 import { absolute, elapsed } from '../format.js';
-import { type Page, route } from '../page.js';
-import { card, empty } from '../ui.js';
+import type { Page } from '../page.js';
+import { card, empty, jobCells } from '../ui.js';
 
 interface RunningJob {
   id: string;
@@ -69,9 +69,7 @@ export function runningPage(): Page {
             h(
               'tr',
               { 'data-job': j.id },
-              h('td', null, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
-              h('td', { class: 'mono' }, j.task),
-              h('td', null, j.queue),
+              ...jobCells(j),
               h('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
               h(
                 'td',
