@@ -1,5 +1,13 @@
 import { type Job, Queue, silentLogger, type Worker } from '@queue/core';
-import { expectNoAdvisoryLocks, nextEvent, useTestDatabase, waitFor } from '@queue/test-utils';
+import {
+  CHROMIUM,
+  expectNoAdvisoryLocks,
+  nextEvent,
+  optedOut,
+  titleWithOptOut,
+  useTestDatabase,
+  waitFor,
+} from '@queue/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StandaloneServer, startDashboardServer } from '../src/index.js';
 import { openBrowser, waitForText } from './helpers/browser.js';
@@ -26,6 +34,7 @@ let browser: Awaited<ReturnType<typeof openBrowser>>;
 const row = (q: string, cell: string) => `tr[data-queue="${q}"] td[data-testid="${cell}"]`;
 
 beforeAll(async () => {
+  if (optedOut(CHROMIUM)) return;
   queue = new Queue({ connectionString: db.url, tasks, logger: silentLogger });
   worker = queue.worker({ queues: ['default', 'emails'], concurrency: 4, pollInterval: 100 });
   await worker.start();
@@ -45,7 +54,7 @@ afterEach(() => {
   expect(browser.errors).toEqual([]);
 });
 
-describe('dashboard in a browser', () => {
+describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('dashboard in a browser', CHROMIUM), () => {
   it('shows counts change as jobs run', async () => {
     const { page } = browser;
     // A little history for the chart.

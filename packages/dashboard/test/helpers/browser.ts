@@ -1,17 +1,18 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM, requirePrerequisite } from '@queue/test-utils';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url).pathname;
 
-/** Debian's chromium, headless, with a fresh profile. */
+/** Debian's chromium (or CHROMIUM_PATH), headless, with a fresh profile. */
 export async function openBrowser(
   options: { httpCredentials?: { username: string; password: string } } = {},
 ) {
   const profile = mkdtempSync(join(tmpdir(), 'queue-dashboard-chromium-'));
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: requirePrerequisite(CHROMIUM),
     args: [
       '--headless',
       '--no-sandbox',
