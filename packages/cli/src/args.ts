@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { parseJobId } from '@queue/core';
 import { UsageError } from './errors.js';
 
 export const GLOBAL_OPTIONS = {
@@ -44,13 +45,17 @@ export function intFlag(
   return n;
 }
 
-const ID = /^[1-9][0-9]{0,18}$/;
-
+/** Job ids from the command line, checked by core's own parser (positive, at most 2^63-1). */
 export function jobIds(command: string, positionals: string[]): string[] {
   if (positionals.length === 0)
     throw new UsageError(`give at least one job id (see 'queue ${command} --help')`);
-  for (const id of positionals) {
-    if (!ID.test(id)) throw new UsageError(`a job id is a positive whole number, got ${JSON.stringify(id)}`);
-  }
-  return positionals;
+  return positionals.map((id) => {
+    try {
+      return parseJobId(id);
+    } catch {
+      throw new UsageError(
+        `a job id is a positive whole number of at most 2^63-1, got ${JSON.stringify(id)}`,
+      );
+    }
+  });
 }

@@ -48,7 +48,7 @@ export async function openQueue<M extends TaskMap>(
     logger: consoleLogger('warn'),
   });
   try {
-    await queue.pool.query('SELECT 1');
+    await queue.ping();
   } catch (error) {
     await queue.close().catch(() => {});
     throw toCliError(error, cs);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, silentLogger } from '@queue/core';
+import { DEFAULT_LOCK_NAMESPACE, Queue, silentLogger } from '@queue/core';
 import { expectNoAdvisoryLocks, useEmptyDatabase, useTestDatabase, waitFor } from '@queue/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queueCli, startCli } from './spawn.js';
@@ -156,11 +156,17 @@ describe('queue retry and delete', () => {
     const busy = await queue.enqueue('d', {});
     const client = await queue.pool.connect();
     try {
-      await client.query(`SELECT pg_advisory_lock(${queue.names.lockKey('$1::bigint')})`, [busy.id]);
+      await client.query(`SELECT pg_advisory_lock($1::bigint # ($2::bigint << 32))`, [
+        busy.id,
+        DEFAULT_LOCK_NAMESPACE,
+      ]);
       const running = await queueCli(['delete', busy.id], env());
       expect(running.code).toBe(5);
       expect(running.stderr).toContain('running');
-      await client.query(`SELECT pg_advisory_unlock(${queue.names.lockKey('$1::bigint')})`, [busy.id]);
+      await client.query(`SELECT pg_advisory_unlock($1::bigint # ($2::bigint << 32))`, [
+        busy.id,
+        DEFAULT_LOCK_NAMESPACE,
+      ]);
     } finally {
       client.release();
     }

@@ -18,6 +18,7 @@ const MAX_BATCH = 1_000;
 export class InsertBatcher {
   private waiting: Waiting[] = [];
   private inFlight = 0;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly insertMany: (rows: JobRow[]) => Promise<Inserted[]>,
@@ -29,6 +30,12 @@ export class InsertBatcher {
       this.waiting.push({ row, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /** Resolves once every row added so far has been written or has failed. */
+  flush(): Promise<void> {
+    if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 
   private dispatch(): void {
@@ -49,6 +56,9 @@ export class InsertBatcher {
         .finally(() => {
           this.inFlight--;
           this.dispatch();
+          if (this.inFlight === 0 && this.waiting.length === 0) {
+            for (const resolve of this.idle.splice(0)) resolve();
+          }
         });
     }
   }

@@ -134,3 +134,13 @@ export class SessionNotPinnedError extends QueueError {
     );
   }
 }
+
+/** A call on a Queue (or QueueAdmin) after its close() began. */
+export class QueueClosedError extends QueueError {
+  constructor(call: string) {
+    super(
+      'QUEUE_CLOSED',
+      `${call} was called after close(): create a new Queue, or make the call before closing this one`,
+    );
+  }
+}

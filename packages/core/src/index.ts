@@ -1,15 +1,18 @@
-export * from './errors.js';
-export type { Logger, LogLevel } from './logger.js';
-export { consoleLogger, silentLogger } from './logger.js';
-export { loadMigrations } from './migrate.js';
 export type {
-  EnqueueManyItem,
+  ConnectionOptions,
+  JobCounts,
   JobStat,
   ListJobsOptions,
   QueueCounts,
-  QueueEvents,
-  QueueOptions,
-} from './queue.js';
+  RunningJob,
+} from './admin.js';
+export { QueueAdmin } from './admin.js';
+export * from './errors.js';
+export { parseJobId } from './job-id.js';
+export type { Logger, LogLevel } from './logger.js';
+export { consoleLogger, silentLogger } from './logger.js';
+export { loadMigrations } from './migrate.js';
+export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';
 export type { StandardSchemaV1 } from './standard-schema.js';

@@ -1,5 +1,4 @@
-import type { Queue } from '@queue/core';
-import { CountCache } from './data/counts.js';
+import type { QueueAdmin } from '@queue/core';
 import { getJob, listJobs, parseId, parseListQuery } from './data/jobs.js';
 import { runningJobs } from './data/running.js';
 import { loadThroughput } from './data/throughput.js';
@@ -13,9 +12,7 @@ const THROUGHPUT_MINUTES = 60;
 
 /** The JSON API the browser app calls. Reads are GETs; every change is a POST or DELETE action. */
 export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
-  const queue: Queue<any> = options.queue;
-  const counts = new CountCache(queue, options.refreshInterval);
-  const changed = () => counts.invalidate();
+  const queue: QueueAdmin = options.queue;
 
   return [
     {
@@ -41,9 +38,9 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       method: 'GET',
       route: '/api/overview',
       handler: async () => {
-        const jobs = await runningJobs(queue);
+        // Core caches the expensive part of the counts (see QueueAdmin.jobCounts).
         const [c, throughput] = await Promise.all([
-          counts.get(jobs),
+          queue.jobCounts({ maxAgeMs: options.refreshInterval }),
           loadThroughput(queue, THROUGHPUT_MINUTES),
         ]);
         return json(200, { now: new Date(), ...c, throughput });
@@ -82,7 +79,6 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       action: true,
       handler: async ({ params }) => {
         const job = await queue.retryJob(parseId(params.id));
-        changed();
         return json(200, { job });
       },
     },
@@ -93,7 +89,6 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       handler: async ({ params }) => {
         // Core keeps the attempts and wakes the workers; a failed job is QUEUE_JOB_STATE (409).
         const job = await queue.runNow(parseId(params.id));
-        changed();
         return json(200, { job });
       },
     },
@@ -103,7 +98,6 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       action: true,
       handler: async ({ params }) => {
         const job = await queue.deleteJob(parseId(params.id));
-        changed();
         return json(200, { job });
       },
     },
@@ -114,7 +108,6 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       handler: async ({ req }) => {
         const filter = filterBody(req.body);
         const retried = await queue.retryFailed(filter);
-        changed();
         return json(200, { retried });
       },
     },

@@ -1,12 +1,12 @@
-import type { Queue } from '@queue/core';
+import type { QueueAdmin } from '@queue/core';
 import { DashboardConfigError } from './errors.js';
 
 /** What the `auth` hook answers: allow (true), allow looking but not acting ('read-only'), or deny (false → 401). */
 export type AuthResult = boolean | 'read-only';
 
 export interface DashboardOptions<Req = unknown> {
-  /** The queue to show and manage. The dashboard uses its pool; it never closes it. */
-  queue: Queue<any>;
+  /** The queue to show and manage (a Queue, or a QueueAdmin). The dashboard never closes it. */
+  queue: QueueAdmin;
   /**
    * Your app's own authentication: called with the framework's request (Express `req`,
    * Fastify `request`, Node `IncomingMessage`) before every request the dashboard answers.
@@ -33,7 +33,7 @@ export interface DashboardOptions<Req = unknown> {
 }
 
 export interface ResolvedOptions {
-  queue: Queue<any>;
+  queue: QueueAdmin;
   auth: ((request: unknown) => AuthResult | Promise<AuthResult>) | undefined;
   basicAuth: { username: string; password: string } | undefined;
   unsafeNoAuth: boolean;
@@ -48,8 +48,9 @@ export function resolveOptions(options: DashboardOptions<any>): ResolvedOptions 
     throw new DashboardConfigError('dashboard options must be an object with at least `queue`');
   }
   const { queue } = options;
-  if (!queue || typeof queue.countJobs !== 'function' || !queue.pool || !queue.names) {
-    throw new DashboardConfigError('`queue` must be a Queue from @queue/core');
+  // Duck-typed, not instanceof: an app may load a second copy of @queue/core.
+  if (!queue || typeof queue.jobCounts !== 'function' || typeof queue.listJobs !== 'function') {
+    throw new DashboardConfigError('`queue` must be a Queue or QueueAdmin from @queue/core');
   }
   if (options.auth !== undefined && typeof options.auth !== 'function') {
     throw new DashboardConfigError(

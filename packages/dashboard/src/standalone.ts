@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue } from '@queue/core';
+import { QueueAdmin } from '@queue/core';
 import { Dashboard } from './dashboard.js';
 import { DashboardConfigError } from './errors.js';
 import { handleNode, normalizeMount, pathBelow, pathnameOf } from './node.js';
@@ -33,7 +33,7 @@ export function dashboardListener(
 
 export interface StandaloneOptions extends Omit<NodeDashboardOptions, 'queue'> {
   /** A queue to show; or give `connectionString` and the server makes (and closes) its own. */
-  queue?: Queue<any>;
+  queue?: QueueAdmin;
   connectionString?: string;
   /** Schema of the queue's tables when the server makes its own queue. Default 'queue'. */
   schema?: string;
@@ -64,7 +64,7 @@ export async function startDashboardServer(options: StandaloneOptions): Promise<
     throw new DashboardConfigError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   }
   const queue =
-    options.queue ?? new Queue({ connectionString: connectionString!, ...(schema ? { schema } : {}) });
+    options.queue ?? new QueueAdmin({ connectionString: connectionString!, ...(schema ? { schema } : {}) });
   const owned = !options.queue;
   let listener: ReturnType<typeof dashboardListener>;
   try {

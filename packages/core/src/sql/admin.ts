@@ -48,11 +48,35 @@ export function listJobsSql(n: Names): string {
     SELECT * FROM (${page('DESC', '<')}) desc_page WHERE $6::bool`;
 }
 
-/** Jobs whose lock a worker holds, with the worker's backend pid and how long they have run. */
+/**
+ * Jobs whose lock a worker holds, with the worker's backend pid, its session (name, address,
+ * when it connected) and how long the job has run.
+ */
 export function runningJobsSql(n: Names): string {
-  return `SELECT ${JOB_COLUMNS('j')}, r.pid, extract(epoch FROM now() - j.started_at) * 1000 AS running_ms
+  return `SELECT ${JOB_COLUMNS('j')}, r.pid, extract(epoch FROM now() - j.started_at) * 1000 AS running_ms,
+      a.application_name, host(a.client_addr) AS client_addr,
+      (extract(epoch FROM a.backend_start) * 1000)::float8 AS backend_start
     FROM (${lockedIdsSql(n)}) r JOIN ${n.q}.jobs j ON j.id = r.id
+      LEFT JOIN pg_stat_activity a ON a.pid = r.pid
     ORDER BY j.started_at NULLS LAST, j.id LIMIT $1`;
+}
+
+/**
+ * Per queue: due (running included), scheduled and failed jobs, in one scan without the
+ * advisory-lock join. The expensive part of an overview (a full scan: ~160 ms for 1,000,000
+ * jobs on a small machine), so callers cache it and take running jobs from runningJobsSql.
+ */
+export function scanCountsSql(n: Names): string {
+  return `SELECT queue,
+      count(*) FILTER (WHERE failed_at IS NULL AND run_at <= now())::int AS due,
+      count(*) FILTER (WHERE failed_at IS NULL AND run_at > now())::int AS scheduled,
+      count(*) FILTER (WHERE failed_at IS NOT NULL)::int AS failed
+    FROM ${n.q}.jobs GROUP BY queue`;
+}
+
+/** Every queue that has been paused or resumed, from the small `queues` table. */
+export function pausedQueuesSql(n: Names): string {
+  return `SELECT name AS queue, paused_at IS NOT NULL AS paused FROM ${n.q}.queues`;
 }
 
 /** Makes a scheduled (or retrying) job due now, keeping its attempts; not a running or failed one. */

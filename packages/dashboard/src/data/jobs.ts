@@ -1,4 +1,4 @@
-import type { Job, JobState, Queue } from '@queue/core';
+import { type Job, type JobState, parseJobId, type QueueAdmin } from '@queue/core';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import { clip, ERROR_PREVIEW, preview } from './preview.js';
 
@@ -42,14 +42,13 @@ export interface ListQuery {
   limit: number;
 }
 
-const ID = /^[1-9][0-9]{0,18}$/;
-
-/** A job id from a URL: a positive bigint as decimal digits, or a 400 naming what was sent. */
+/** A job id from a URL, by core's parser: a positive bigint as decimal digits, or a 400 naming what was sent. */
 export function parseId(value: string | null | undefined, what = 'job id'): string {
-  if (value == null || !ID.test(value) || BigInt(value) > 9223372036854775807n) {
+  try {
+    return parseJobId(value ?? '', what);
+  } catch {
     throw new BadRequestError(`${what} must be a positive integer, got ${JSON.stringify(value ?? '')}`);
   }
-  return value;
 }
 
 export function parseListQuery(q: URLSearchParams): ListQuery {
@@ -89,7 +88,7 @@ function name(value: string | null, what: string): string | null {
  * is an index range scan at any table size. One more row than the page is asked for, to know
  * whether there is a next page. Payloads and errors are cut to a preview before they go out.
  */
-export async function listJobs(queue: Queue<any>, query: ListQuery): Promise<JobPage> {
+export async function listJobs(queue: QueueAdmin, query: ListQuery): Promise<JobPage> {
   const direction = query.after ? 'newer' : 'older';
   const filter = {
     ...(query.state === 'all' ? {} : { state: query.state }),
@@ -133,7 +132,7 @@ function toSummary(job: Job & { state: JobState }): JobSummary {
   };
 }
 
-export async function getJob(queue: Queue<any>, id: string): Promise<Job & { state: JobState }> {
+export async function getJob(queue: QueueAdmin, id: string): Promise<Job & { state: JobState }> {
   const job = await queue.getJob(id);
   if (!job)
     throw new NotFoundError(

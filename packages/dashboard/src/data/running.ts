@@ -1,6 +1,5 @@
-import type { Queue } from '@queue/core';
+import type { QueueAdmin } from '@queue/core';
 import { preview } from './preview.js';
-import { workersSql } from './sql.js';
 
 export interface RunningJob {
   id: string;
@@ -29,19 +28,14 @@ const LIMIT = 10_000;
 
 /**
  * The running jobs, longest-running first, from core's `runningJobs()` (the lock table joined
- * by primary key, with each attempt's start time), plus each worker session's name and
- * address so the page can say which process runs what.
+ * by primary key, with each attempt's start time and the worker's session), with payloads
+ * cut to a preview.
  */
-export async function runningJobs(queue: Queue<any>): Promise<RunningJob[]> {
+export async function runningJobs(queue: QueueAdmin): Promise<RunningJob[]> {
   // A job failing for good holds its lock until the worker's next flush: it is failed, not running.
   const jobs = (await queue.runningJobs({ limit: LIMIT })).filter((j) => j.failedAt === null);
-  if (jobs.length === 0) return [];
-  const pids = [...new Set(jobs.map((j) => j.pid))];
-  const { rows } = await queue.pool.query(workersSql(), [pids]);
-  const workers = new Map(rows.map((r) => [r.pid, r]));
-  return jobs.map((j): RunningJob => {
-    const w = workers.get(j.pid);
-    return {
+  return jobs.map(
+    (j): RunningJob => ({
       id: j.id,
       queue: j.queue,
       task: j.task,
@@ -52,13 +46,9 @@ export async function runningJobs(queue: Queue<any>): Promise<RunningJob[]> {
       createdAt: j.createdAt,
       payloadPreview: preview(j.payload),
       pid: j.pid,
-      worker: {
-        applicationName: w?.application_name || null,
-        clientAddr: w?.client_addr ?? null,
-        connectedAt: w?.backend_start ?? null,
-      },
+      worker: j.worker,
       startedAt: j.startedAt,
       runningMs: j.runningMs === null ? null : Math.max(0, Math.round(j.runningMs)),
-    };
-  });
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import type { Queue } from '@queue/core';
+import type { QueueAdmin } from '@queue/core';
 
 export interface ThroughputBucket {
   minute: Date;
@@ -19,7 +19,7 @@ export interface Throughput {
  * The one place that knows where throughput comes from: core's `jobStats` (per-minute
  * rows its workers write). Kept behind this function so another source can replace it.
  */
-export async function loadThroughput(queue: Queue<any>, minutes: number): Promise<Throughput> {
+export async function loadThroughput(queue: QueueAdmin, minutes: number): Promise<Throughput> {
   const source = queue as unknown as { jobStats?: (o: { minutes: number }) => Promise<ThroughputBucket[]> };
   if (typeof source.jobStats !== 'function') return { minutes, supported: false, buckets: [] };
   const buckets = await source.jobStats({ minutes });

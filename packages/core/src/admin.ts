@@ -1,0 +1,399 @@
+import pg from 'pg';
+import type { ConnectionConfig } from './connection.js';
+import { CountCache, type ScanCounts } from './count-cache.js';
+import { TypedEmitter } from './emitter.js';
+import {
+  ConfigError,
+  InvalidOptionError,
+  JobNotFoundError,
+  JobRunningError,
+  JobStateError,
+  QueueClosedError,
+} from './errors.js';
+import { parseJobId } from './job-id.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { migrate } from './migrate.js';
+import { Notifier } from './notifier.js';
+import { checkInt, checkQueueName, show } from './options.js';
+import {
+  countJobsSql,
+  deleteJobSql,
+  getJobSql,
+  jobExistsSql,
+  listJobsSql,
+  pausedQueuesSql,
+  retryFailedSql,
+  retryJobSql,
+  runNowSql,
+  runningJobsSql,
+  scanCountsSql,
+  setPausedSql,
+} from './sql/admin.js';
+import { jobStatsSql } from './sql/finish.js';
+import { makeNames, type Names } from './sql/names.js';
+import { toJob } from './sql/rows.js';
+import type { Job, JobState } from './types.js';
+
+/** Where the queue's tables are and how to reach them: what every client of the queue needs. */
+export interface ConnectionOptions {
+  /** Postgres connection string. Give this, `connection`, or `pool`. */
+  connectionString?: string;
+  /** node-postgres client config, for options a connection string cannot carry. */
+  connection?: pg.ClientConfig;
+  /**
+   * Your own pool, used for enqueue and admin calls (you close it). Workers still open
+   * their own two session connections with the pool's settings; they must reach Postgres
+   * directly or through a session-mode pooler, never a transaction-mode one.
+   */
+  pool?: pg.Pool;
+  /** Schema holding the queue's tables. Default 'queue'. */
+  schema?: string;
+  /** 32-bit namespace for the queue's advisory locks, to stay clear of your own. Default 0x71756575. */
+  lockNamespace?: number;
+  /** pino-compatible logger. Default: warnings and errors to the console. */
+  logger?: Logger;
+}
+
+export interface ListJobsOptions {
+  state?: JobState;
+  queue?: string;
+  task?: string;
+  /** 'asc' (oldest first, the default) or 'desc' (newest first). */
+  order?: 'asc' | 'desc';
+  /** Keyset pagination with order 'asc': only jobs with a larger id. */
+  after?: string;
+  /** Keyset pagination with order 'desc': only jobs with a smaller id. */
+  before?: string;
+  /** Default 50, at most 1,000. */
+  limit?: number;
+}
+
+export interface JobStat {
+  minute: Date;
+  queue: string;
+  completed: number;
+  /** Failed attempts, retried or final. */
+  failed: number;
+}
+
+export interface QueueCounts {
+  queue: string;
+  available: number;
+  scheduled: number;
+  running: number;
+  failed: number;
+  /** Workers claim nothing from a paused queue. */
+  paused: boolean;
+}
+
+/** Counts for an overview: running jobs and pauses fresh, the rest possibly from a cache. */
+export interface JobCounts {
+  queues: QueueCounts[];
+  /** When available, scheduled and failed were counted, and how long that scan took. */
+  countedAt: Date;
+  countMs: number;
+}
+
+/** A job a worker holds right now, and the worker's session. */
+export interface RunningJob extends Job {
+  /** Backend pid of the worker session holding the job's lock. */
+  pid: number;
+  /** How long the current attempt has run, by the database clock; null when `startedAt` is. */
+  runningMs: number | null;
+  /** The worker's session: application name, client address, when it connected. */
+  worker: { applicationName: string | null; clientAddr: string | null; connectedAt: Date | null };
+}
+
+const STATES: readonly JobState[] = ['available', 'scheduled', 'running', 'failed'];
+
+/**
+ * Reads and manages jobs: the admin client the dashboard and the CLI use, and the base of
+ * `Queue` (which adds enqueue and workers). It owns the pool (unless given one), the
+ * statement names and the coalesced NOTIFY that wakes workers after a management call.
+ * Works without any task definitions.
+ */
+export class QueueAdmin<
+  Events extends { [K in keyof Events]: (...args: any[]) => void } = {},
+> extends TypedEmitter<Events> {
+  /** The pool enqueue and admin calls use: yours if you gave one, else the queue's own. */
+  readonly pool: pg.Pool;
+  readonly logger: Logger;
+  /** @internal */
+  protected readonly names: Names;
+  /** @internal How workers open their own session connections. */
+  protected readonly connection: ConnectionConfig;
+  /** @internal */
+  protected readonly notifier: Notifier;
+  private readonly ownsPool: boolean;
+  private readonly counts: CountCache;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    if (options === null || typeof options !== 'object')
+      throw new ConfigError('Queue options must be an object');
+    this.names = makeNames(options.schema, options.lockNamespace);
+    this.logger = options.logger ?? consoleLogger();
+    if (options.pool) {
+      this.pool = options.pool;
+      this.ownsPool = false;
+      this.connection = { ...(options.pool.options as pg.ClientConfig) };
+    } else if (options.connectionString || options.connection) {
+      this.connection = options.connection ?? (options.connectionString as string);
+      const config =
+        typeof this.connection === 'string' ? { connectionString: this.connection } : this.connection;
+      this.pool = new pg.Pool({ ...config, application_name: config.application_name ?? 'queue' });
+      this.ownsPool = true;
+    } else {
+      throw new ConfigError(missingConnection(options));
+    }
+    // An idle connection dropping is not the app's problem; once we are closing, it is expected.
+    this.pool.on('error', (error) => {
+      if (!this.closing) this.logger.warn({ err: error.message }, 'idle pool connection failed');
+    });
+    this.notifier = new Notifier(this.pool, this.names, this.logger);
+    this.counts = new CountCache(async () => {
+      const { rows } = await this.pool.query(scanCountsSql(this.names));
+      return new Map(rows.map((r: ScanCounts & { queue: string }) => [r.queue, r]));
+    });
+  }
+
+  /** True once close() has begun: every call after it throws QueueClosedError. */
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /** @internal Throws QueueClosedError after close(). */
+  protected assertOpen(call: string): void {
+    if (this.closing) throw new QueueClosedError(call);
+  }
+
+  /** Creates or updates the queue's schema. Safe when many processes call it at once. */
+  async migrate(): Promise<number[]> {
+    this.assertOpen('migrate()');
+    const client = await this.pool.connect();
+    // A session that ends while we hold it would otherwise raise an unhandled 'error'.
+    const onError = () => {};
+    client.on('error', onError);
+    let broken: Error | undefined;
+    try {
+      return await migrate(client, this.names);
+    } catch (error) {
+      broken = error as Error;
+      throw error;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  async getJob(id: string | bigint): Promise<(Job & { state: JobState }) | null> {
+    this.assertOpen('getJob()');
+    const { rows } = await this.pool.query(getJobSql(this.names), [parseJobId(id)]);
+    return rows[0] ? { ...toJob(rows[0]), state: rows[0].state } : null;
+  }
+
+  async listJobs(options: ListJobsOptions = {}): Promise<(Job & { state: JobState })[]> {
+    this.assertOpen('listJobs()');
+    const limit = options.limit ?? 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InvalidOptionError('limit', `must be an integer from 1 to 1000, got ${show(limit)}`);
+    }
+    const desc = options.order === 'desc';
+    if (options.order !== undefined && options.order !== 'asc' && !desc) {
+      throw new InvalidOptionError('order', `must be 'asc' or 'desc', got ${show(options.order)}`);
+    }
+    if (options.state !== undefined && !STATES.includes(options.state)) {
+      throw new InvalidOptionError(
+        'state',
+        `must be one of ${STATES.join(', ')}, got ${show(options.state)}`,
+      );
+    }
+    const cursor = desc ? options.before : options.after;
+    if ((desc ? options.after : options.before) !== undefined) {
+      throw new InvalidOptionError(
+        desc ? 'after' : 'before',
+        `does not go with order '${desc ? 'desc' : 'asc'}'`,
+      );
+    }
+    const { rows } = await this.pool.query(listJobsSql(this.names), [
+      options.state ?? null,
+      options.queue ?? null,
+      options.task ?? null,
+      cursor === undefined ? null : parseJobId(cursor, desc ? 'before' : 'after'),
+      limit,
+      desc,
+    ]);
+    return rows.map((r) => ({ ...toJob(r), state: r.state }));
+  }
+
+  /** Running jobs (their lock is held), longest-running first, with the worker's session. */
+  async runningJobs(options: { limit?: number } = {}): Promise<RunningJob[]> {
+    this.assertOpen('runningJobs()');
+    const limit = checkInt('limit', options.limit ?? 100, 1, 10_000);
+    const { rows } = await this.pool.query(runningJobsSql(this.names), [limit]);
+    return rows.map((r) => ({
+      ...toJob(r),
+      pid: r.pid,
+      runningMs: r.running_ms === null ? null : Number(r.running_ms),
+      worker: {
+        applicationName: r.application_name || null,
+        clientAddr: r.client_addr ?? null,
+        connectedAt: r.backend_start == null ? null : new Date(r.backend_start),
+      },
+    }));
+  }
+
+  /** Exact counts per queue and state, in one statement (a full scan joined with the lock table). */
+  async countJobs(): Promise<QueueCounts[]> {
+    this.assertOpen('countJobs()');
+    const { rows } = await this.pool.query(countJobsSql(this.names));
+    return rows;
+  }
+
+  /**
+   * Counts for dashboards and metrics, cheap at any table size: running jobs and pauses are
+   * read fresh; available, scheduled and failed come from a scan that is redone on every
+   * call while it takes under 50 ms, otherwise at most every max(`maxAgeMs`, 20 × its
+   * duration), in the background. Default `maxAgeMs` 2,000.
+   */
+  async jobCounts(options: { maxAgeMs?: number } = {}): Promise<JobCounts> {
+    this.assertOpen('jobCounts()');
+    const maxAge = checkInt('maxAgeMs', options.maxAgeMs ?? 2_000, 0, 86_400_000);
+    const [scan, paused, running] = await Promise.all([
+      this.counts.get(maxAge),
+      this.pool.query(pausedQueuesSql(this.names)),
+      this.runningJobs({ limit: 10_000 }),
+    ]);
+    const byQueue = new Map<string, QueueCounts>();
+    const entry = (queue: string): QueueCounts => {
+      let c = byQueue.get(queue);
+      if (!c) {
+        c = { queue, available: 0, scheduled: 0, running: 0, failed: 0, paused: false };
+        byQueue.set(queue, c);
+      }
+      return c;
+    };
+    for (const [queue, row] of scan.rows)
+      Object.assign(entry(queue), { scheduled: row.scheduled, failed: row.failed });
+    // A job failing for good holds its lock until the worker's next write: failed, not running.
+    for (const job of running) if (job.failedAt === null) entry(job.queue).running += 1;
+    for (const [queue, row] of scan.rows) {
+      // Running jobs are due jobs; with a cached scan the difference can dip below zero.
+      const c = entry(queue);
+      c.available = Math.max(0, row.due - c.running);
+    }
+    for (const p of paused.rows as { queue: string; paused: boolean }[]) entry(p.queue).paused = p.paused;
+    const queues = [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+    return { queues, countedAt: new Date(scan.at), countMs: scan.ms };
+  }
+
+  /** Makes a scheduled or retrying job due now, keeping its attempts, and wakes workers. */
+  async runNow(id: string | bigint): Promise<Job> {
+    this.assertOpen('runNow()');
+    const key = parseJobId(id);
+    const { rows } = await this.pool.query(runNowSql(this.names), [key]);
+    if (!rows[0]) throw await this.whyNot(key, 'runNow');
+    this.changed(rows[0].queue);
+    return toJob(rows[0]);
+  }
+
+  /** Makes a failed or scheduled job available now, with its attempts reset. */
+  async retryJob(id: string | bigint): Promise<Job> {
+    this.assertOpen('retryJob()');
+    const key = parseJobId(id);
+    const { rows } = await this.pool.query(retryJobSql(this.names), [key]);
+    if (!rows[0]) throw await this.whyNot(key);
+    this.changed(rows[0].queue);
+    return toJob(rows[0]);
+  }
+
+  /** Makes every failed job (of a queue and/or task) available again; returns how many. */
+  async retryFailed(filter: { queue?: string; task?: string } = {}): Promise<number> {
+    this.assertOpen('retryFailed()');
+    const { rows } = await this.pool.query(retryFailedSql(this.names), [
+      filter.queue ?? null,
+      filter.task ?? null,
+    ]);
+    for (const q of new Set(rows.map((r: { queue: string }) => r.queue))) this.changed(q);
+    return rows.length;
+  }
+
+  /** Deletes a job that is not running (cancelling it if it had not started). */
+  async deleteJob(id: string | bigint): Promise<Job> {
+    this.assertOpen('deleteJob()');
+    const key = parseJobId(id);
+    const { rows } = await this.pool.query(deleteJobSql(this.names), [key]);
+    if (!rows[0]) throw await this.whyNot(key);
+    this.counts.invalidate();
+    return toJob(rows[0]);
+  }
+
+  /** Completed jobs and failed attempts per minute and queue, for the last `minutes` (default 60). */
+  async jobStats(options: { minutes?: number } = {}): Promise<JobStat[]> {
+    this.assertOpen('jobStats()');
+    const minutes = checkInt('minutes', options.minutes ?? 60, 1, 1440);
+    const { rows } = await this.pool.query(jobStatsSql(this.names), [minutes]);
+    return rows;
+  }
+
+  /** Stops every worker, cluster-wide, from claiming from this queue; running jobs finish. */
+  async pauseQueue(queue: string): Promise<void> {
+    this.assertOpen('pauseQueue()');
+    await this.pool.query(setPausedSql(this.names), [checkQueueName('queue', queue), true]);
+  }
+
+  /** Lets workers claim from this queue again, and wakes them. */
+  async resumeQueue(queue: string): Promise<void> {
+    this.assertOpen('resumeQueue()');
+    await this.pool.query(setPausedSql(this.names), [checkQueueName('queue', queue), false]);
+    this.notifier.nudge(queue, 0);
+  }
+
+  /** Checks that the database answers (one `SELECT 1` through the pool). */
+  async ping(): Promise<void> {
+    this.assertOpen('ping()');
+    await this.pool.query('SELECT 1');
+  }
+
+  /**
+   * Sends pending wake-ups and closes the pool if it made it. Safe twice; every call
+   * after it throws QueueClosedError.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** @internal What closing involves; `Queue` stops its workers and enqueues first. */
+  protected async shutdown(): Promise<void> {
+    await this.notifier.flush();
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  private changed(queue: string): void {
+    this.counts.invalidate();
+    this.notifier.nudge(queue, 0);
+  }
+
+  /** Why a single-job change matched no row: gone, failed (for runNow), or running. */
+  private async whyNot(id: string, op?: 'runNow'): Promise<Error> {
+    const { rows } = await this.pool.query(jobExistsSql(this.names), [id]);
+    if (rows.length === 0) return new JobNotFoundError(id);
+    if (op === 'runNow' && rows[0].failed) return new JobStateError(id, 'failed', 'retry it with retryJob()');
+    return new JobRunningError(id);
+  }
+}
+
+/** The error for options without a connection, naming an option that was given but empty. */
+function missingConnection(options: ConnectionOptions): string {
+  for (const key of ['connectionString', 'connection', 'pool'] as const) {
+    if (key in options && !options[key]) {
+      return (
+        `${key} is ${show(options[key])}: give a Postgres connection string, connection config or pool ` +
+        `(is an environment variable such as DATABASE_URL unset?)`
+      );
+    }
+  }
+  return 'give connectionString, connection or pool';
+}
