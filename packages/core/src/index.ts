@@ -14,6 +14,8 @@ export { consoleLogger, silentLogger } from './logger.js';
 export { loadMigrations } from './migrate.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
+export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
+export { onShutdownSignal, shutdownInProgress } from './shutdown.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export type {

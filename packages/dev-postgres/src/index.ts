@@ -51,21 +51,34 @@ async function startEmbedded(options: StartPostgresOptions): Promise<DevPostgres
 }
 
 /**
- * A process that handles SIGINT/SIGTERM itself is expected to call stop() when it is done.
- * One that does not would die and leave Postgres running: for it, stop Postgres, then let
+ * The embedded Postgres must outlive the app's graceful shutdown (running jobs record their
+ * results in it) and must not outlive the process. When @queue/core's shutdown handler is in
+ * charge (shutdown.ts in core: one registry on globalThis), the server joins it as the last
+ * phase. A process that handles the signal some other way calls stop() itself. One that does
+ * not handle it at all would die and leave Postgres running: for it, stop Postgres, then let
  * the signal end the process as it would have.
  */
 function stopOnSignalIfNobodyElseDoes(stop: () => Promise<void>): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    const handler = () => {
-      if (process.listenerCount(signal) > 1) return;
-      void stop().finally(() => {
-        process.off(signal, handler);
-        process.kill(process.pid, signal);
-      });
-    };
-    process.on(signal, handler);
-  }
+  const handler = (signal: NodeJS.Signals) => {
+    const core = (globalThis as Record<symbol, CoreShutdown | undefined>)[Symbol.for('@queue/shutdown')];
+    if (core?.handler) {
+      for (const s of SIGNALS) process.off(s, handler);
+      core.participants.add({ name: 'embedded Postgres', phase: 'database', stop });
+      return;
+    }
+    if (process.listenerCount(signal) > 1) return;
+    for (const s of SIGNALS) process.off(s, handler);
+    void stop().finally(() => process.kill(process.pid, signal));
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/** The part of core's shutdown registry this package uses (it cannot import core: core's tests use it). */
+interface CoreShutdown {
+  handler: unknown;
+  participants: Set<{ name: string; phase: 'database'; stop: () => Promise<void> }>;
 }
 
 /** Replaces the database name in a connection string. */
