@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import type { Queue } from '@queue/core';
+import { type StandaloneServer, startDashboardServer } from '@queue/dashboard';
+
+/**
+ * Serves the dashboard on this run's queue until `signal` aborts (Ctrl-C), on 127.0.0.1
+ * behind Basic auth with a password made for this run. Falls back to a free port when the
+ * preferred one is taken.
+ */
+export async function serveDashboard(queue: Queue<any>, port: number, signal: AbortSignal): Promise<void> {
+  const password = randomBytes(12).toString('base64url');
+  const options = {
+    queue,
+    host: '127.0.0.1',
+    basicAuth: { username: 'demo', password },
+    title: 'Queue demo',
+  };
+  let server: StandaloneServer;
+  try {
+    server = await startDashboardServer({ ...options, port });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    server = await startDashboardServer({ ...options, port: 0 });
+  }
+  try {
+    console.log('');
+    console.log(`Dashboard: ${server.url}  (user "demo", password "${password}")`);
+    console.log(
+      "  Queues 'emails' and 'crm' hold the story's jobs and 'default' the burst's; the charts show them per minute.",
+    );
+    console.log('  Completed jobs are deleted, so the job lists are empty. Press Ctrl-C to stop.');
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  } finally {
+    await server.close();
+  }
+}
