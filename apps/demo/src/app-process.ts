@@ -1,11 +1,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AppConfig } from './app.js';
+import { DemoFailedError } from './options.js';
 
 const APP = fileURLToPath(new URL('./app.js', import.meta.url));
 
 export interface AppProcess {
   readonly name: string;
+  /** Its sessions' application_name in pg_stat_activity. */
+  readonly applicationName: string;
   readonly pid: number;
   /** Set when the process ended without being told to (a crash of the app itself). */
   readonly failure: Error | undefined;
@@ -26,19 +29,24 @@ export function startApp(config: AppConfig): AppProcess {
   let expected = false;
   let failure: Error | undefined;
   let code: number | null = null;
+  let markExited: () => void = () => {};
   const exited = new Promise<void>((resolve) => {
-    child.once('exit', (c, signal) => {
-      code = c;
-      if (!expected)
-        failure = new Error(`app ${config.name} exited on its own (code ${c}, signal ${signal})`);
-      resolve();
-    });
+    markExited = resolve;
+  });
+  child.once('exit', (c, signal) => {
+    code = c;
+    if (!expected)
+      failure = new DemoFailedError(`app ${config.name} exited on its own (code ${c}, signal ${signal})`);
+    markExited();
   });
   child.once('error', (error) => {
-    failure ??= new Error(`app ${config.name}: ${error.message}`);
+    failure ??= new DemoFailedError(`app ${config.name}: ${error.message}`);
+    // A process that never started emits no 'exit'.
+    if (child.pid === undefined) markExited();
   });
   return {
     name: config.name,
+    applicationName: config.applicationName,
     pid: child.pid ?? -1,
     get failure() {
       return failure;
@@ -60,7 +68,8 @@ export function startApp(config: AppConfig): AppProcess {
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       await exited;
       clearTimeout(timer);
-      if (code !== 0) throw new Error(`app ${config.name} did not stop cleanly (exit code ${code})`);
+      if (code !== 0)
+        throw new DemoFailedError(`app ${config.name} did not stop cleanly (exit code ${code})`);
     },
   };
 }

@@ -23,16 +23,20 @@ export async function serveDashboard(queue: Queue<any>, port: number, signal: Ab
     server = await startDashboardServer({ ...options, port: 0 });
   }
   try {
+    // On a terminal, Enter stops it too: under `pnpm demo`, Ctrl-C also reaches pnpm, which
+    // then reports the script as failed.
+    const enter = process.stdin.isTTY === true;
     console.log('');
     console.log(`Dashboard: ${server.url}  (user "demo", password "${password}")`);
-    console.log(
-      "  Queues 'emails' and 'crm' hold the story's jobs and 'default' the burst's; the charts show them per minute.",
-    );
-    console.log('  Completed jobs are deleted, so the job lists are empty. Press Ctrl-C to stop.');
+    console.log("  The charts show this run's jobs per minute: queues 'emails' and 'crm' (the story) and");
+    console.log("  'default' (the burst). Completed jobs are deleted, so the job lists are empty.");
+    console.log(`  ${enter ? 'Press Enter or Ctrl-C' : 'Send SIGINT (Ctrl-C)'} to stop.`);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });
+      if (enter) process.stdin.once('data', () => resolve());
     });
+    if (enter) process.stdin.pause();
   } finally {
     await server.close();
   }

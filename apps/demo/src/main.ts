@@ -4,10 +4,10 @@
  * all run, the fire-and-forget promises of the dead process are gone. Then a burst of
  * no-op jobs for the throughput figures. Embedded Postgres unless DATABASE_URL is set.
  */
-import { Queue } from '@queue/core';
+import { consoleLogger, type Logger, Queue } from '@queue/core';
 import { startPostgres } from '@queue/dev-postgres';
 import { serveDashboard } from './dashboard.js';
-import { DemoOptionError, type DemoOptions, parseOptions } from './options.js';
+import { DemoFailedError, DemoOptionError, type DemoOptions, parseOptions } from './options.js';
 import { printResults } from './report.js';
 import { demoTables, quote } from './schema.js';
 import { runStory } from './story.js';
@@ -22,6 +22,7 @@ async function main(options: DemoOptions, signal: AbortSignal): Promise<number> 
     connectionString: postgres.url,
     schema,
     tasks: { noop: async (_payload: { n: number }) => {} },
+    logger: quietWhen(signal),
   });
   try {
     await queue.migrate();
@@ -46,10 +47,38 @@ async function main(options: DemoOptions, signal: AbortSignal): Promise<number> 
     if (options.dashboard) await serveDashboard(queue, options.dashboardPort, signal);
     return ok ? 0 : 1;
   } finally {
-    await queue.pool.query(`DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`).catch(() => {});
+    if (!(postgres.embedded && signal.aborted)) await dropSchema(queue, schema);
     await queue.close();
     await postgres.stop();
   }
+}
+
+/** Drops the run's schema; says so when it cannot, since on a DATABASE_URL it would stay. */
+async function dropSchema(queue: Queue<any>, schema: string): Promise<void> {
+  const sql = `DROP SCHEMA IF EXISTS ${quote(schema)} CASCADE`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await queue.pool.query(sql);
+      return;
+    } catch (error) {
+      // A deadlock with a session that is still going away: once more is enough.
+      if (attempt < 3) continue;
+      console.error(`could not drop schema ${schema}: ${(error as Error).message}; run: ${sql}`);
+      return;
+    }
+  }
+}
+
+/**
+ * The default logger, muted after Ctrl-C: the terminal's SIGINT also reaches the embedded
+ * Postgres (same process group), which then closes our idle connections, as expected.
+ */
+function quietWhen(signal: AbortSignal): Logger {
+  const log = consoleLogger('warn');
+  const unless = (level: 'warn' | 'error') => (obj: object, msg?: string) => {
+    if (!signal.aborted) log[level](obj, msg);
+  };
+  return { debug() {}, info() {}, warn: unless('warn'), error: unless('error') };
 }
 
 function printIntro(options: DemoOptions): void {
@@ -81,7 +110,8 @@ main(options, interrupt.signal).then(
   (code) => process.exit(interrupt.signal.aborted && !options.dashboard ? 130 : code),
   (error) => {
     if (interrupt.signal.aborted) process.exit(130);
-    console.error(error);
+    // The demo's own failures are explained by their message; anything else gets its stack.
+    console.error(error instanceof DemoFailedError ? `\ndemo failed: ${error.message}` : error);
     process.exit(1);
   },
 );

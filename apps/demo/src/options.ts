@@ -7,6 +7,13 @@ export class DemoOptionError extends QueueError {
   }
 }
 
+/** The story went wrong: an app died on its own, or something took far longer than it should. */
+export class DemoFailedError extends QueueError {
+  constructor(message: string) {
+    super('DEMO_FAILED', message);
+  }
+}
+
 export interface DemoOptions {
   /** Signups in the story (SIGNUPS). */
   signups: number;

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queryable } from '@queue/core';
 import { type AppProcess, startApp } from './app-process.js';
 import { type LiveCounts, liveCounts, type StoryFigures, storyFigures } from './figures.js';
-import type { DemoOptions } from './options.js';
+import { DemoFailedError, type DemoOptions } from './options.js';
 import { progressBars } from './progress.js';
 
 export interface StoryInput {
@@ -70,13 +70,14 @@ export async function runStory(input: StoryInput): Promise<StoryResult> {
     );
     // The "deploy": as soon as half the signups are in, the process is killed without warning.
     const half = await watch(v1, (c) => c.users >= Math.ceil(total / 2), 20);
-    if (!half) throw new Error(`app v1 had not committed half the signups after ${options.storyTimeout} s`);
-    const sessions = await sessionCount(db, `${schema} app v1`);
+    if (!half)
+      throw new DemoFailedError(`app v1 had not committed half the signups after ${options.storyTimeout} s`);
+    const sessions = await sessionCount(db, v1.applicationName);
     const killedAt = performance.now();
     await v1.kill();
     // A COMMIT already on the wire when the process died still lands: count after Postgres
     // has dropped every session of v1, when its transactions and locks are settled.
-    await waitForSessionsGone(db, `${schema} app v1`, signal);
+    await waitForSessionsGone(db, v1.applicationName, signal);
     const goneMs = performance.now() - killedAt;
     const atKill = await liveCounts(db, schema);
     show(atKill);
@@ -113,8 +114,11 @@ export async function runStory(input: StoryInput): Promise<StoryResult> {
     };
   } finally {
     bars.stop();
-    // Whatever happened, no app outlives the demo.
+    // Whatever happened, no app outlives the demo, nor its sessions: the schema is dropped
+    // next, and a dying session still holding its locks would deadlock with the DROP.
     await Promise.all(apps.map((app) => app.kill()));
+    const settled = AbortSignal.timeout(10_000);
+    for (const app of apps) await waitForSessionsGone(db, app.applicationName, settled).catch(() => {});
   }
 }
 
@@ -159,7 +163,7 @@ async function waitForSessionsGone(
   const until = Date.now() + 30_000;
   while ((await sessionCount(db, applicationName)) > 0) {
     if (Date.now() > until)
-      throw new Error(`Postgres still has sessions of ${applicationName} 30 s after the kill`);
+      throw new DemoFailedError(`Postgres still has sessions of ${applicationName} 30 s after the kill`);
     await sleep(2, undefined, { signal });
   }
 }
