@@ -105,8 +105,14 @@ async function signUp(i: number): Promise<void> {
     );
     userId = rows[0]?.id;
     if (userId) {
-      await queue.enqueue('sendWelcomeEmail', { userId }, { client });
-      await queue.enqueue('syncCrm', { userId }, { client });
+      // Both jobs in one statement, in the signup's transaction: they exist iff the user does.
+      await queue.enqueueMany(
+        [
+          { task: 'sendWelcomeEmail', payload: { userId } },
+          { task: 'syncCrm', payload: { userId } },
+        ],
+        { client },
+      );
     }
     await client.query('COMMIT');
   } catch (error) {

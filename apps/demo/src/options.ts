@@ -45,7 +45,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): D
     else throw new DemoOptionError(`unknown argument ${JSON.stringify(arg)}; ${USAGE}`);
   }
   return {
-    signups: int(env, 'SIGNUPS', 2_000, 20, 1_000_000),
+    signups: int(env, 'SIGNUPS', 1_000, 20, 1_000_000),
     signupConcurrency: int(env, 'SIGNUP_CONCURRENCY', 8, 1, 100),
     appConcurrency: int(env, 'APP_CONCURRENCY', 16, 1, 100),
     jobs: int(env, 'JOBS', 10_000, 1, 10_000_000),

@@ -69,7 +69,7 @@ export async function runStory(input: StoryInput): Promise<StoryResult> {
         `and runs a worker (${options.appConcurrency} jobs at once per queue)`,
     );
     // The "deploy": as soon as half the signups are in, the process is killed without warning.
-    const half = await watch(v1, (c) => c.users >= Math.ceil(total / 2), 20);
+    const half = await watch(v1, (c) => c.users >= Math.ceil(total / 2), 50);
     if (!half)
       throw new DemoFailedError(`app v1 had not committed half the signups after ${options.storyTimeout} s`);
     const sessions = await sessionCount(db, v1.applicationName);
