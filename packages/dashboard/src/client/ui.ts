@@ -78,7 +78,7 @@ export function empty(text: string, colspan: number): HTMLElement {
 /**
  * The cells every job table starts with: a link to the job, its task and its queue. A long
  * task name is cut short with an ellipsis (whole in its tooltip and on the job's page).
- * On a phone a table row becomes a small card (app.css): its `key` cells make the first
+ * On a phone a table row becomes a small card (phone.css): its `key` cells make the first
  * line, the others follow, each after its `data-label`.
  */
 export function jobCells(j: { id: string; task: string; queue: string }): HTMLElement[] {
