@@ -3,10 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DashboardConfigError } from './errors.js';
 
+/** The page's stylesheets, in cascade order: base, pages, then narrow and touch screens. */
+export const STYLESHEETS = ['app.css', 'pages.css', 'phone.css'] as const;
+
 /** The only files served: a fixed list, so no request path ever reaches the file system. */
 const TYPES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
-  'app.css': 'text/css; charset=utf-8',
+  ...Object.fromEntries(STYLESHEETS.map((name) => [name, 'text/css; charset=utf-8'])),
   'favicon.svg': 'image/svg+xml',
 };
 
@@ -47,12 +50,10 @@ export class Assets {
     return asset;
   }
 
-  /** A short content hash of app.js and app.css, appended to their URLs so a new version is never served stale. */
+  /** A short content hash of app.js and the stylesheets, appended to their URLs so a new version is never served stale. */
   version(): string {
-    return createHash('sha256')
-      .update(this.get('app.js')!.etag)
-      .update(this.get('app.css')!.etag)
-      .digest('base64url')
-      .slice(0, 10);
+    const hash = createHash('sha256').update(this.get('app.js')!.etag);
+    for (const name of STYLESHEETS) hash.update(this.get(name)!.etag);
+    return hash.digest('base64url').slice(0, 10);
   }
 }

@@ -1,3 +1,5 @@
+import { STYLESHEETS } from './assets.js';
+
 /** Escapes text for an HTML text node or a double-quoted attribute. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -18,8 +20,7 @@ export function shellHtml(title: string, version: string): string {
 <meta name="referrer" content="no-referrer">
 <title>${t}</title>
 <link rel="icon" href="assets/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="assets/app.css?v=${version}">
-<script src="assets/app.js?v=${version}" defer></script>
+${STYLESHEETS.map((name) => `<link rel="stylesheet" href="assets/${name}?v=${version}">\n`).join('')}<script src="assets/app.js?v=${version}" defer></script>
 </head>
 <body>
 <div id="app" aria-live="polite"><p class="boot">Loading ${t}…</p></div>

@@ -8,28 +8,60 @@ import {
   useTestDatabase,
   waitFor,
 } from '@queue/test-utils';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type StandaloneServer, startDashboardServer } from '../src/index.js';
-import { openBrowser, waitForText } from './helpers/browser.js';
+import { horizontalOverflow, openBrowser, smallTargets, waitForText } from './helpers/browser.js';
 
 const db = useTestDatabase();
 const credentials = { username: 'ops', password: 'browser-test' };
 
-/** Handlers the tests control: `gated` jobs run until their gate opens; `flaky` fails while `failing`. */
+/** A task name as long as real ones get: it must wrap or clip on a phone, never widen the page. */
+const LONG_TASK = 'reports.generateQuarterlyRevenueReconciliationForEverySubsidiaryAndRegion';
+
+/**
+ * Handlers the tests control: `gated` jobs run until their gate opens; `flaky` fails while
+ * `failing`; `charge` always fails as a payment client would, deep in its calls.
+ */
 const gates = new Map<string, () => void>();
 let failing = true;
+const gated = (p: { key: string }) => new Promise<void>((resolve) => gates.set(p.key, resolve));
 const tasks = {
-  gated: (p: { key: string }) => new Promise<void>((resolve) => gates.set(p.key, resolve)),
+  gated,
+  [LONG_TASK]: gated,
   quick: () => {},
   flaky: () => {
     if (failing) throw new Error('the mail server said no');
   },
+  charge: (invoice: typeof INVOICE) => declined(invoice, 12),
 };
 
 let queue: Queue<typeof tasks>;
 let worker: Worker;
 let server: StandaloneServer;
 let browser: Awaited<ReturnType<typeof openBrowser>>;
+
+/** A realistic big payload: 40 invoice lines and an unbroken 2 KB base64 attachment. */
+const INVOICE = {
+  customer: {
+    id: 'cus_Q8f3Z2kLmN0pXyRtUvWx',
+    email: 'accounts-payable@northwind-traders-international-holdings.example.com',
+  },
+  lines: Array.from({ length: 40 }, (_, i) => ({
+    sku: `PLAN-ENTERPRISE-ANNUAL-${1000 + i}`,
+    description: 'Enterprise plan, annual seat licence with priority support',
+    amount: 1999 + i,
+  })),
+  attachment: `data:application/pdf;base64,${'JVBERi0xLjcKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFI+PgpzdHJlYW0K'.repeat(32)}`,
+};
+
+/** Throws from `depth` calls down, so the stored stack is a real one, with long unbroken lines. */
+function declined(invoice: typeof INVOICE, depth: number): never {
+  if (depth > 0) declined(invoice, depth - 1);
+  throw new Error(
+    `POST https://payments.example.com/v1/customers/${invoice.customer.id}/invoices/in_1PqR7sT8uV9wXyZ0aBcDeFgH/pay?expand[]=payment_intent failed: 402 card_declined (insufficient_funds)`,
+  );
+}
 
 const row = (q: string, cell: string) => `tr[data-queue="${q}"] td[data-testid="${cell}"]`;
 
@@ -193,4 +225,160 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('dashboard in a browser', CH
     await queue.deleteJob(job.id);
     await queue.resumeQueue('default');
   });
+
+  it('fits a 390 px phone screen on every page, with long names, big payloads and long stacks', async () => {
+    // Several queues; two that no worker serves keep their jobs waiting.
+    const billing = 'billing-reconciliation-europe-west';
+    const started = nextEvent<{ job: Job }>(worker, 'started', (e) => e.job.task === LONG_TASK);
+    const failed = nextEvent<{ job: Job }>(worker, 'failed', (e) => e.job.task === 'charge');
+    const running = await queue.enqueue(LONG_TASK, { key: 'phone' });
+    const broken = await queue.enqueue('charge', INVOICE, { maxAttempts: 1 });
+    const waiting = await queue.enqueue('charge', INVOICE, { queue: billing });
+    const webhook = await queue.enqueue('quick', undefined, { queue: 'webhooks' });
+    const later = await queue.enqueue(LONG_TASK, { key: 'later' }, { queue: billing, delay: 3_600_000 });
+    await Promise.all([started, failed]);
+
+    const tab = await browser.phone();
+    const { page } = tab;
+    try {
+      // Each page with what to wait for: first a mark only that page has (the previous page's
+      // rows could still be on screen for a moment), then its data.
+      const pages: [name: string, hash: string, ...waitFor: string[]][] = [
+        ['overview', '#/', `tr[data-queue="${billing}"]`, 'svg.chart'],
+        ['jobs', '#/jobs', '[data-testid="tab-all"].tab-active', `tr[data-job="${broken.id}"]`],
+        [
+          'jobs-available',
+          '#/jobs?state=available',
+          '[data-testid="tab-available"].tab-active',
+          `tr[data-job="${waiting.id}"]`,
+        ],
+        [
+          'jobs-scheduled',
+          '#/jobs?state=scheduled',
+          '[data-testid="tab-scheduled"].tab-active',
+          `tr[data-job="${later.id}"]`,
+        ],
+        [
+          'jobs-running',
+          '#/jobs?state=running',
+          '[data-testid="tab-running"].tab-active',
+          `tr[data-job="${running.id}"]`,
+        ],
+        [
+          'jobs-failed',
+          '#/jobs?state=failed',
+          '[data-testid="tab-failed"].tab-active',
+          `tr[data-job="${broken.id}"]`,
+        ],
+        ['failed', '#/failed', 'a[data-nav="failed"].active', `tr[data-job="${broken.id}"]`],
+        ['job-failed', `#/jobs/${broken.id}`, '[data-testid="errors"]'],
+        ['job-running', `#/jobs/${running.id}`, 'span[data-testid="running-for"]'],
+        ['job-scheduled', `#/jobs/${later.id}`, '[data-testid="run-now"]'],
+        ['running', '#/running', `table[data-testid="running"] tr[data-job="${running.id}"]`],
+      ];
+      for (const [name, hash, ...marks] of pages) {
+        await page.goto(server.url + hash);
+        for (const mark of marks) await page.locator(mark).first().waitFor();
+        const { by, hidden, culprits } = await horizontalOverflow(page);
+        expect
+          .soft({ page: name, by, hidden }, culprits.join('; '))
+          .toEqual({ page: name, by: 0, hidden: [] });
+        expect.soft({ page: name, small: await smallTargets(page) }).toEqual({ page: name, small: [] });
+        await tab.screenshot(`phone-${name}`);
+      }
+      // The failed job's page shows all of it, wrapped inside its boxes.
+      await page.goto(`${server.url}#/jobs/${broken.id}`);
+      await page.locator('[data-testid="errors"] details[open] pre').waitFor();
+      expect(await page.textContent('[data-testid="payload"]')).toContain(INVOICE.attachment);
+      expect(await page.textContent('[data-testid="errors"]')).toContain('402 card_declined');
+      expect(await page.textContent('[data-testid="errors"]')).toMatch(/at declined \(/);
+    } finally {
+      await tab.context.close();
+      // Done and gone before the next test counts completions.
+      gates.get('phone')?.();
+      await waitFor('the running job to complete', async () => (await queue.getJob(running.id)) === null);
+      for (const id of [broken.id, waiting.id, webhook.id, later.id]) await queue.deleteJob(id);
+    }
+  });
+
+  it('labels the chart axis with whole numbers of jobs, readable on a phone', async () => {
+    // Only this test's statistics: the earlier tests' minutes would set the scale.
+    await db.query('DELETE FROM queue.job_stats');
+    await queue.enqueueMany([1, 2, 3].map(() => ({ task: 'quick' as const, payload: undefined })));
+    const perMinute = async () =>
+      (
+        await db.query<{ most: number; total: number }>(
+          `SELECT max(n)::int AS most, sum(n)::int AS total
+           FROM (SELECT sum(completed + failed) AS n FROM queue.job_stats GROUP BY minute) m`,
+        )
+      )[0]!;
+    // The worker writes its statistics with the jobs' deletion, in batches: wait for all three.
+    await waitFor('3 completions in the statistics', async () => (await perMinute()).total === 3);
+    // All three in one minute, or split across a minute's turn (jobTicks is checked for 3 itself in chart.test.ts).
+    const { most } = await perMinute();
+
+    const phone = await browser.phone();
+    try {
+      for (const [tab, name] of [
+        [browser, 'chart-small'],
+        [phone, 'phone-chart-small'],
+      ] as const) {
+        await tab.page.goto(server.url);
+        await waitForText(tab.page, '[data-testid="completed-hour"]', '3 completed');
+        // A step of one job: 0 1 2 3, never 0 2.5 5.
+        expect(await yTicks(tab.page)).toEqual(Array.from({ length: most + 1 }, (_, i) => String(i)));
+        await tab.screenshot(name);
+      }
+
+      // A busy minute ten minutes ago, as a worker records it: 1,234 completed, 56 failed attempts.
+      await db.query(
+        `INSERT INTO queue.job_stats (minute, queue, worker, completed, failed)
+         VALUES (date_trunc('minute', now()) - interval '10 minutes', 'default', 'earlier-worker', 1234, 56)`,
+      );
+      for (const [tab, name] of [
+        [browser, 'chart-large'],
+        [phone, 'phone-chart-large'],
+      ] as const) {
+        await waitForText(tab.page, '[data-testid="completed-hour"]', '1,237 completed');
+        // The tallest bar is 1,290: steps of 500 (at most five intervals), labelled whole.
+        expect(await yTicks(tab.page)).toEqual(['0', '500', '1,000', '1,500']);
+        await tab.screenshot(name);
+      }
+      // On the phone the labels keep their size: a desktop-wide drawing scaled down would make them ~4 px.
+      const heights = await phone.page
+        .locator('svg.chart text.tick-y')
+        .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+      for (const height of heights) expect(height).toBeGreaterThanOrEqual(10);
+      expect(await horizontalOverflow(phone.page)).toMatchObject({ by: 0 });
+
+      // Turned sideways, the chart is drawn again at its box's new width, not stretched.
+      const drawnWidth = () =>
+        phone.page.evaluate(() => {
+          const svg = document.querySelector('svg.chart');
+          return {
+            svg: Number(svg?.getAttribute('width')),
+            box: document.querySelector('.chart-slot')?.clientWidth,
+          };
+        });
+      const upright = await drawnWidth();
+      expect(upright.svg).toBe(upright.box);
+      await phone.page.setViewportSize({ width: 844, height: 390 });
+      await phone.page.waitForFunction(
+        (before) => Number(document.querySelector('svg.chart')?.getAttribute('width')) > before,
+        upright.svg,
+      );
+      const sideways = await drawnWidth();
+      expect(sideways.svg).toBe(sideways.box);
+      expect(await yTicks(phone.page)).toEqual(['0', '500', '1,000', '1,500']);
+      expect(await horizontalOverflow(phone.page)).toMatchObject({ by: 0 });
+      await phone.screenshot('phone-chart-sideways');
+    } finally {
+      await phone.context.close();
+    }
+  });
 });
+
+/** The y-axis labels of the overview's chart, bottom to top. */
+async function yTicks(page: Page): Promise<string[]> {
+  return page.locator('svg.chart text.tick-y').allTextContents();
+}

@@ -36,7 +36,12 @@ function layout(session: Session) {
   const header = h(
     'header',
     { class: 'top' },
-    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), session.title),
+    h(
+      'div',
+      { class: 'brand' },
+      h('span', { class: 'logo', 'aria-hidden': 'true' }),
+      h('span', { class: 'brand-name' }, session.title),
+    ),
     nav,
     h(
       'div',

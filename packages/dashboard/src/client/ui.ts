@@ -75,11 +75,16 @@ export function empty(text: string, colspan: number): HTMLElement {
   return h('tr', { class: 'empty' }, h('td', { colspan }, text));
 }
 
-/** The cells every job table starts with: a link to the job, its task and its queue. */
+/**
+ * The cells every job table starts with: a link to the job, its task and its queue. A long
+ * task name is cut short with an ellipsis (whole in its tooltip and on the job's page).
+ * On a phone a table row becomes a small card (phone.css): its `key` cells make the first
+ * line, the others follow, each after its `data-label`.
+ */
 export function jobCells(j: { id: string; task: string; queue: string }): HTMLElement[] {
   return [
-    h('td', null, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
-    h('td', { class: 'mono' }, j.task),
-    h('td', null, j.queue),
+    h('td', { class: 'key' }, h('a', { href: route(`/jobs/${j.id}`), class: 'mono' }, `#${j.id}`)),
+    h('td', { class: 'key mono clip task', title: j.task }, j.task),
+    h('td', { 'data-label': 'queue' }, j.queue),
   ];
 }

@@ -62,11 +62,31 @@ export function overviewPage(ctx: PageContext): Page {
     ),
   );
   let last = '';
+  // The chart is drawn at its box's width in CSS px (see throughputChart), so it is drawn
+  // again when that width changes: a phone turned sideways, a resized window.
+  let drawn: { throughput: Overview['throughput']; now: number; width: number } | undefined;
+  function drawChart(throughput: Overview['throughput'], now: number) {
+    const width = chart.clientWidth;
+    drawn = { throughput, now, width };
+    fill(
+      chart,
+      throughput.supported
+        ? throughputChart(throughput.buckets, throughput.minutes, now, null, width)
+        : h('p', { class: 'note' }, 'This version of @queue/core keeps no per-minute statistics.'),
+    );
+  }
+  new ResizeObserver(() => {
+    // Zero once the page is left (the box is detached): nothing to draw then.
+    if (drawn && chart.clientWidth > 0 && chart.clientWidth !== drawn.width)
+      drawChart(drawn.throughput, drawn.now);
+  }).observe(chart);
 
   async function load() {
     const data = await getJson<Overview>('api/overview');
-    const key = JSON.stringify({ ...data, now: undefined });
     const now = new Date(data.now).getTime();
+    // Redrawn only when what is shown changes: the counts' age and timing change on every
+    // answer (the note above says them), and redrawing would reset a half-confirmed button.
+    const key = JSON.stringify([data.queues, data.throughput, Math.floor(now / 60_000)]);
     fill(
       note,
       data.countMs >= 50
@@ -91,12 +111,7 @@ export function overviewPage(ctx: PageContext): Page {
         ),
       ),
     );
-    fill(
-      chart,
-      data.throughput.supported
-        ? throughputChart(data.throughput.buckets, data.throughput.minutes, now, null)
-        : h('p', { class: 'note' }, 'This version of @queue/core keeps no per-minute statistics.'),
-    );
+    drawChart(data.throughput, now);
     const perQueue = new Map<string, { completed: number; failed: number }>();
     for (const b of data.throughput.buckets) {
       const t = perQueue.get(b.queue) ?? { completed: 0, failed: 0 };
@@ -125,7 +140,7 @@ export function overviewPage(ctx: PageContext): Page {
               { 'data-queue': name },
               h(
                 'td',
-                null,
+                { class: 'key' },
                 h('a', { href: route('/jobs', { queue: name }), class: 'queue-name' }, name),
                 ' ',
                 q.paused ? badge('paused') : null,
@@ -133,7 +148,11 @@ export function overviewPage(ctx: PageContext): Page {
               ...STATES.map((st) =>
                 h(
                   'td',
-                  { class: `num cell-${st}${q[st] === 0 ? ' zero' : ''}`, 'data-testid': `${st}` },
+                  {
+                    class: `num cell-${st}${q[st] === 0 ? ' zero' : ''}`,
+                    'data-testid': `${st}`,
+                    'data-label': st,
+                  },
                   h(
                     'a',
                     {
@@ -143,8 +162,8 @@ export function overviewPage(ctx: PageContext): Page {
                   ),
                 ),
               ),
-              h('td', { class: 'num muted' }, num(t.completed)),
-              h('td', { class: 'num muted' }, num(t.failed)),
+              h('td', { class: 'num muted', 'data-label': 'done / h' }, num(t.completed)),
+              h('td', { class: 'num muted', 'data-label': 'failed / h' }, num(t.failed)),
               h('td', { class: 'actions' }, ctx.session.readOnly ? null : queueActions(ctx, q)),
             );
           }),

@@ -70,11 +70,11 @@ export function runningPage(): Page {
               'tr',
               { 'data-job': j.id },
               ...jobCells(j),
-              h('td', { class: 'num' }, `${j.attempts} / ${j.maxAttempts}`),
+              h('td', { class: 'num', 'data-label': 'attempt' }, `${j.attempts} / ${j.maxAttempts}`),
               h(
                 'td',
                 {
-                  class: 'num',
+                  class: 'num key',
                   'data-testid': 'running-for',
                   title: j.startedAt ? `started ${absolute(j.startedAt)}` : 'start not recorded',
                 },
@@ -82,10 +82,10 @@ export function runningPage(): Page {
               ),
               h(
                 'td',
-                { class: 'muted' },
+                { class: 'muted', 'data-label': 'worker' },
                 `pid ${j.pid}${j.worker.applicationName ? ` · ${j.worker.applicationName}` : ''}${j.worker.clientAddr ? ` · ${j.worker.clientAddr}` : ''}`,
               ),
-              h('td', { class: 'clip mono muted' }, j.payloadPreview),
+              h('td', { class: 'clip mono muted', 'data-label': 'payload' }, j.payloadPreview),
             ),
           ),
     );
