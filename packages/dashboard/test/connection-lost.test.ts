@@ -23,7 +23,7 @@ beforeAll(async () => {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   child.stdout!.on('data', (d) => (output += d));
-  child.output!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
   [{ url }] = (await once(child, 'message')) as [{ url: string }];
 });
 afterAll(async () => {
@@ -73,7 +73,7 @@ describe('the standalone dashboard server, when its sessions end', () => {
       const answer = overview();
       const waiting = await waitFor('the overview to wait for the lock', async () => {
         const rows = await serverSessions(`AND wait_event_type = 'Lock'`);
-        return rows.length > 0 && rows.map((r) => r.pid);
+        return rows.length > 0 ? rows.map((r) => r.pid) : undefined;
       });
       await terminate(waiting);
       const res = await answer;
