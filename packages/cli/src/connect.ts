@@ -47,6 +47,7 @@ export async function openQueue<M extends TaskMap>(
     // Warnings and errors only, on stderr: stdout stays for the command's own output.
     logger: consoleLogger('warn'),
   });
+  listenWhileCheckedOut(queue.pool);
   try {
     await queue.ping();
   } catch (error) {
@@ -54,6 +55,20 @@ export async function openQueue<M extends TaskMap>(
     throw toCliError(error, cs);
   }
   return queue;
+}
+
+/**
+ * Gives every client checked out of the CLI's pool an 'error' listener for as long as it is
+ * out. pg-pool takes its own listener off a checked-out client, and core's migrate() checks
+ * one out: a session ended mid-migration (pg_terminate_backend, a restart, a reset) made pg
+ * emit 'error' with nobody listening, and the process died with a stack trace and exit code
+ * 1. Listening is enough: the query in flight, or the next one, still fails with the cause,
+ * and the command reports that through toCliError (exit code 3).
+ */
+function listenWhileCheckedOut(pool: Queue['pool']): void {
+  const ignore = () => {};
+  pool.on('acquire', (client) => client.on('error', ignore));
+  pool.on('release', (_error, client) => client.off('error', ignore));
 }
 
 /** Turns what Postgres, node-postgres and core throw into one-line errors with stable exit codes. */
@@ -77,6 +92,9 @@ export function toCliError(error: unknown, cs?: string): Error {
       return new DatabaseError(`cannot connect to the database${at}: host not found`);
     case 'ETIMEDOUT':
       return new DatabaseError(`cannot connect to the database${at}: timed out`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new DatabaseError(`lost the connection to the database${at}: ${e.message}`);
     case '28P01':
     case '28000':
       return new DatabaseError(`the database refused the login${at}: ${e.message}`);
@@ -86,9 +104,12 @@ export function toCliError(error: unknown, cs?: string): Error {
     case '3F000':
       return new DatabaseError(`the queue's tables are missing: run \`queue migrate\` first (${e.message})`);
   }
-  if (/timeout/i.test(e?.message ?? ''))
-    return new DatabaseError(`cannot connect to the database${at}: ${e.message}`);
   if (typeof e?.code === 'string' && /^(08|57P|53)/.test(e.code))
     return new DatabaseError(`database unavailable: ${e.message}`);
+  if (/timeout/i.test(e?.message ?? ''))
+    return new DatabaseError(`cannot connect to the database${at}: ${e.message}`);
+  // What node-postgres throws, without a code, once a session has ended under it.
+  if (/^Connection terminated|is not queryable/.test(e?.message ?? ''))
+    return new DatabaseError(`lost the connection to the database${at}: ${e.message}`);
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -8,7 +8,8 @@ export const EXIT_CODES = `Exit codes:
   0  success
   1  unexpected error (a bug, or an error thrown by your task module)
   2  usage error: unknown command or flag, missing or bad argument, no DATABASE_URL
-  3  database unusable: bad connection string, unreachable, login refused, schema missing
+  3  database unusable: bad connection string, unreachable, login refused, schema missing,
+     or the connection was lost mid-command
   4  job not found
   5  job is running on a worker and cannot be changed now`;
 

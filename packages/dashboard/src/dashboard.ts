@@ -86,7 +86,7 @@ export class Dashboard {
       { err: e instanceof Error ? e.message : String(e) },
       'dashboard request failed',
     );
-    const outage = typeof code === 'string' && /^(08|57P|53)/.test(code);
+    const outage = isOutage(e);
     return json(
       outage ? 503 : 500,
       error(
@@ -115,6 +115,31 @@ export class Dashboard {
       },
     ];
   }
+}
+
+/** Network errors that mean the database cannot be reached, or the connection to it broke. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * The database is down or the session ended (a restart, a failover, pg_terminate_backend),
+ * not a bug: SQLSTATE classes 08 (connection), 57P (operator intervention) and 53
+ * (insufficient resources), network errors, and node-postgres' own errors, which have no code.
+ */
+function isOutage(e: unknown): boolean {
+  const { code, message } = (e ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (/^(08|57P|53)/.test(code) || NETWORK_CODES.has(code))) return true;
+  return (
+    typeof message === 'string' &&
+    /^Connection terminated|is not queryable|timeout exceeded when trying to connect/.test(message)
+  );
 }
 
 function error(code: string, message: string) {

@@ -1,10 +1,11 @@
 import type { Queue, TaskMap } from '@queue/core';
 import type { PoolClient } from 'pg';
 
+export { withTransaction } from './checkout.js';
 export type { ExpressQueueOptions } from './create-queue.js';
 export { createQueue, ExpressQueue } from './create-queue.js';
 export { AlreadyAttachedError, MissingPoolError, QueueClosedError } from './errors.js';
-export { transaction, withTransaction } from './transaction.js';
+export { transaction } from './transaction.js';
 
 /**
  * Declaration-merging hook that types `req.queue` with your tasks, once for the whole app:

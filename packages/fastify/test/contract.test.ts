@@ -1,10 +1,11 @@
 import fastifyPostgres from '@fastify/postgres';
 import { runAdapterContract } from '@queue/test-utils';
 import Fastify from 'fastify';
-import { fastifyQueue } from '../src/index.js';
+import { fastifyQueue, withTransaction } from '../src/index.js';
 
 // The app a user would write: @fastify/postgres for the database, the queue on its pool,
-// and the transactional enqueue on the client of `fastify.pg.transact`.
+// and the transactional enqueue on the client of `withTransaction` (which, unlike
+// `fastify.pg.transact`, survives the session ending while the client is out).
 runAdapterContract({
   name: '@queue/fastify',
   async start({ databaseUrl, tasks, concurrency }) {
@@ -21,7 +22,7 @@ runAdapterContract({
     app.post('/contract/signup', async (request, reply) => {
       const { value, fail } = request.body as { value: string; fail: boolean };
       try {
-        await app.pg.transact(async (client) => {
+        await withTransaction(app.pg.pool, async (client) => {
           await client.query('INSERT INTO contract_rows (value) VALUES ($1)', [value]);
           await app.queue.enqueue('record', { value }, { client });
           if (fail) throw new Error('failing the request on purpose');

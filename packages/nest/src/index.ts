@@ -1,3 +1,4 @@
+export { withTransaction } from './checkout.js';
 export type { TaskDecoratorOptions } from './decorators.js';
 export { InjectQueue, InjectWorker, Processor, QUEUE, QUEUE_WORKER, Task } from './decorators.js';
 export type { ProcessorErrorCode } from './errors.js';

@@ -11,7 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Queue, TaskDefinition, TaskMap } from '@queue/core';
 import type { AppOptions, RunningApp } from '@queue/test-utils';
 import pg from 'pg';
-import { InjectQueue, Processor, QueueModule, Task } from '../src/index.js';
+import { InjectQueue, Processor, QueueModule, Task, withTransaction } from '../src/index.js';
 
 const PG_POOL = 'PG_POOL';
 
@@ -31,20 +31,12 @@ class ContractController {
 
   @Post('signup')
   async signup(@Body() body: { value: string; fail: boolean }) {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withTransaction(this.pool, async (client) => {
       await client.query('INSERT INTO contract_rows (value) VALUES ($1)', [body.value]);
       await this.queue.enqueue('record', { value: body.value }, { client });
       if (body.fail) throw new InternalServerErrorException('rolled back on request');
-      await client.query('COMMIT');
-      return { value: body.value };
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    return { value: body.value };
   }
 }
 
