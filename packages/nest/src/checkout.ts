@@ -25,29 +25,36 @@ export interface CheckedOut {
   release(destroy?: boolean): void;
 }
 
-export async function checkOut(pool: pg.Pool): Promise<CheckedOut> {
-  const client = await pool.connect();
-  // No socket event can run between connect() resolving and this line (only microtasks do),
-  // so there is no moment when the client is out and unheard.
-  let lost: Error | undefined;
-  const onError = (error: Error) => {
-    lost ??= error;
-  };
-  client.on('error', onError);
-  let released = false;
-  return {
-    client,
-    get lost() {
-      return lost;
-    },
-    release(destroy = false) {
-      if (released) return;
-      released = true;
-      client.off('error', onError);
-      // pg-pool ends a client released with a truthy argument rather than pooling it.
-      client.release(lost ?? destroy);
-    },
-  };
+export function checkOut(pool: pg.Pool): Promise<CheckedOut> {
+  // The callback form, not `await pool.connect()`: pg-pool takes its idle listener off the
+  // client when it hands it out, and the promise form gives us the client only a microtask
+  // later. A session ended by a Postgres shutdown often reports 57P01 in the same network read
+  // as the previous user's last answer, so the 'error' fired in that gap and killed the
+  // process (the storm test saw it in 3 of 3 runs). The callback runs at the handover itself.
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error || !client) return reject(error ?? new Error('the pool gave no client'));
+      let lost: Error | undefined;
+      const onError = (e: Error) => {
+        lost ??= e;
+      };
+      client.on('error', onError);
+      let released = false;
+      resolve({
+        client,
+        get lost() {
+          return lost;
+        },
+        release(destroy = false) {
+          if (released) return;
+          released = true;
+          client.off('error', onError);
+          // pg-pool ends a client released with a truthy argument rather than pooling it.
+          client.release(lost ?? destroy);
+        },
+      });
+    });
+  });
 }
 
 /** Checks a client out and opens a transaction on it. */
