@@ -147,7 +147,10 @@ export async function checkInvariants(
  * of the job after the run's own claim and before the run's end is a second run that began
  * while this one was running; so are two completed runs of one job whose times intersect.
  * The run's start is read on the test's clock, a little after the real start (pipe latency),
- * so its own claim is the last claim before start + 5 ms.
+ * so its own claim is the last claim before start + 5 ms. Limit: a run whose result was never
+ * recorded (its process killed, or its lock lost at the restart) prints no line, so its span
+ * is unknown; such runs are covered only by the effect checks (effects beyond claims, one
+ * attempt's CRM effect twice).
  */
 export function overlappingRuns(runs: CompletedRun[], claims: { job_id: string; at_ms: number }[]): number {
   const claimsOf = new Map<string, number[]>();
