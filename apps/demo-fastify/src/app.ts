@@ -9,7 +9,7 @@ import {
   migrateDemo,
   parseSignup,
 } from '@queue/demo-kit';
-import { fastifyQueue } from '@queue/fastify';
+import { fastifyQueue, withTransaction } from '@queue/fastify';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 
 // Types `app.queue.enqueue` by the demo's tasks: names and payloads are checked.
@@ -98,7 +98,9 @@ export async function createApp({
     }
     // The user and both jobs commit together or not at all: no welcome email for a signup
     // that rolled back, and no committed signup whose email is lost to a crash or deploy.
-    const user = await app.pg.transact(async (client) => {
+    // withTransaction (not @fastify/postgres' transact) keeps an 'error' listener on the
+    // client, so a Postgres restart mid-request fails this request, not the process.
+    const user = await withTransaction(app.pg.pool, async (client) => {
       const user = await insertUser(client, check.value);
       if (!user) return null;
       const payload = { userId: user.id };

@@ -12,24 +12,11 @@ import { DEMO_CONFIG, type DemoConfig } from './config.js';
 
 export const PG_POOL = 'PG_POOL';
 
-/** Runs `work` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+/**
+ * One transaction on one client, from @queue/nest: the client listens for 'error' while it is
+ * out, so a Postgres restart mid-request fails the request instead of the process.
+ */
+export { withTransaction } from '@queue/nest';
 
 @Injectable()
 class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
