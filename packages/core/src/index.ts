@@ -2,6 +2,7 @@ export * from './errors.js';
 export type { Logger, LogLevel } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export { loadMigrations } from './migrate.js';
+export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export type {
   EnqueueManyItem,
   JobStat,

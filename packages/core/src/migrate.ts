@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import type pg from 'pg';
 import type { Names } from './sql/names.js';
 import type { Queryable } from './types.js';
 
@@ -74,5 +75,29 @@ export async function migrate(conn: Connection, names: Names): Promise<number[]>
   } catch (error) {
     await conn.query('ROLLBACK').catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * Migrates on a client checked out of `pool`. A checked-out client has no 'error' listener
+ * of the pool's: a session ending mid-migration (a restart, a failover) would otherwise be an
+ * unhandled 'error' event that ends the process. After a failure the session's state is
+ * unknown, so the client is destroyed rather than pooled.
+ */
+export async function migrateFromPool(pool: pg.Pool, names: Names): Promise<number[]> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error) => {
+    lost = error;
+  };
+  client.on('error', onError);
+  try {
+    return await migrate(client, names);
+  } catch (error) {
+    lost ??= error as Error;
+    throw error;
+  } finally {
+    client.off('error', onError);
+    client.release(lost);
   }
 }

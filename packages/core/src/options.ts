@@ -5,6 +5,13 @@ export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_MAX_ATTEMPTS = 25;
 /** setTimeout overflows past 2^31 - 1 ms and fires at once; no timer of ours may be longer. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Milliseconds `migrate()` and `worker.start()` keep retrying while Postgres cannot be
+ * reached. A restart of a small local Postgres takes a few seconds and a container's first
+ * boot (initdb) several more; a minute covers both with room, and a process manager still
+ * hears of a database that stays down. Managed-database failovers can take longer: raise it.
+ */
+export const DEFAULT_STARTUP_TIMEOUT = 60_000;
 
 /** A row ready for INSERT, with every option checked. */
 export interface JobRow {
@@ -23,6 +30,11 @@ export function checkQueueName(option: string, queue: unknown): string {
     throw new InvalidOptionError(option, `must be a string of 1 to 128 characters, got ${show(queue)}`);
   }
   return queue;
+}
+
+/** `startupTimeout` (QueueOptions, WorkerOptions, migrate()): integer milliseconds, 0 = fail at once. */
+export function checkStartupTimeout(value: unknown, fallback = DEFAULT_STARTUP_TIMEOUT): number {
+  return checkInt('startupTimeout', value ?? fallback, 0, MAX_TIMER_MS);
 }
 
 export function checkInt(option: string, value: unknown, min: number, max: number): number {

@@ -11,11 +11,12 @@ import {
   UnknownTaskError,
 } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { migrate } from './migrate.js';
+import { migrateFromPool } from './migrate.js';
 import { Notifier } from './notifier.js';
 import {
   checkInt,
   checkQueueName,
+  checkStartupTimeout,
   checkTaskOptions,
   type JobRow,
   resolveJobOptions,
@@ -47,6 +48,7 @@ import {
 import { jobStatsSql } from './sql/finish.js';
 import { makeNames, type Names } from './sql/names.js';
 import { toJob } from './sql/rows.js';
+import { untilReachable } from './startup.js';
 import type {
   EnqueueOptions,
   Job,
@@ -81,6 +83,12 @@ export interface QueueOptions<M extends TaskMap = TaskMap> {
   maxPayloadBytes?: number;
   /** pino-compatible logger. Default: warnings and errors to the console. */
   logger?: Logger;
+  /**
+   * Milliseconds `migrate()` and `worker.start()` retry while Postgres cannot be reached
+   * (refused, unknown host, starting up…), then throw DatabaseUnavailableError. Errors
+   * Postgres answers with (wrong password, no such database) fail at once. Default 60,000; 0 = no retry.
+   */
+  startupTimeout?: number;
 }
 
 export interface QueueEvents {
@@ -141,6 +149,9 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
   private readonly sql: { one: string; many: string; notify: string };
   private readonly batcher: InsertBatcher;
   private closed = false;
+  /** Aborted by close(): ends a migrate() that is waiting for Postgres. */
+  private readonly closeSignal = new AbortController();
+  readonly startupTimeout: number;
 
   constructor(options: QueueOptions<M>) {
     super();
@@ -148,6 +159,7 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
       throw new ConfigError('Queue options must be an object');
     this.names = makeNames(options.schema, options.lockNamespace);
     this.logger = options.logger ?? consoleLogger();
+    this.startupTimeout = checkStartupTimeout(options.startupTimeout);
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -193,14 +205,19 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
     );
   }
 
-  /** Creates or updates the queue's schema. Safe when many processes call it at once. */
-  async migrate(): Promise<number[]> {
-    const client = await this.pool.connect();
-    try {
-      return await migrate(client, this.names);
-    } finally {
-      client.release();
-    }
+  /**
+   * Creates or updates the queue's schema. Safe when many processes call it at once. While
+   * Postgres cannot be reached it retries for `startupTimeout` (the queue's, unless given
+   * here), then throws DatabaseUnavailableError; close() ends the wait.
+   */
+  async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
+    return untilReachable(() => migrateFromPool(this.pool, this.names), {
+      operation: 'migrate()',
+      config: this.connection,
+      timeoutMs: checkStartupTimeout(options?.startupTimeout, this.startupTimeout),
+      logger: this.logger,
+      signal: this.closeSignal.signal,
+    });
   }
 
   /**
@@ -287,7 +304,10 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
       this.connection,
       this.names,
       this.tasks,
-      options,
+      // A non-object is left for resolveWorkerOptions to refuse by name.
+      options !== null && typeof options === 'object'
+        ? { ...options, startupTimeout: options.startupTimeout ?? this.startupTimeout }
+        : options,
       options.logger ?? this.logger,
     );
     this.workers.add(worker);
@@ -417,6 +437,7 @@ export class Queue<M extends TaskMap = TaskMap> extends TypedEmitter<QueueEvents
   /** Stops this queue's workers, sends pending notifications and closes the pool if it made it. */
   async close(): Promise<void> {
     this.closed = true;
+    this.closeSignal.abort();
     await Promise.all([...this.workers].map((w) => w.stop()));
     await this.notifier.flush();
     if (this.ownsPool) await this.pool.end();
