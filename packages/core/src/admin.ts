@@ -12,9 +12,9 @@ import {
 } from './errors.js';
 import { parseJobId } from './job-id.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { migrate } from './migrate.js';
+import { migrateFromPool } from './migrate.js';
 import { Notifier } from './notifier.js';
-import { checkInt, checkQueueName, show } from './options.js';
+import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
 import {
   countJobsSql,
   deleteJobSql,
@@ -32,6 +32,7 @@ import {
 import { jobStatsSql } from './sql/finish.js';
 import { makeNames, type Names } from './sql/names.js';
 import { toJob } from './sql/rows.js';
+import { untilReachable } from './startup.js';
 import type { Job, JobState } from './types.js';
 
 /** Where the queue's tables are and how to reach them: what every client of the queue needs. */
@@ -52,6 +53,12 @@ export interface ConnectionOptions {
   lockNamespace?: number;
   /** pino-compatible logger. Default: warnings and errors to the console. */
   logger?: Logger;
+  /**
+   * Milliseconds `migrate()` and `worker.start()` retry while Postgres cannot be reached
+   * (refused, unknown host, starting up…), then throw DatabaseUnavailableError. Errors
+   * Postgres answers with (wrong password, no such database) fail at once. Default 60,000; 0 = no retry.
+   */
+  startupTimeout?: number;
 }
 
 export interface ListJobsOptions {
@@ -127,6 +134,10 @@ export class QueueAdmin<
   private readonly ownsPool: boolean;
   private readonly counts: CountCache;
   private closing: Promise<void> | undefined;
+  /** Aborted by close(): ends a migrate() that is waiting for Postgres. */
+  private readonly closeSignal = new AbortController();
+  /** How long migrate() and worker.start() wait for an unreachable Postgres (see the option). */
+  readonly startupTimeout: number;
 
   constructor(options: ConnectionOptions) {
     super();
@@ -134,6 +145,7 @@ export class QueueAdmin<
       throw new ConfigError('Queue options must be an object');
     this.names = makeNames(options.schema, options.lockNamespace);
     this.logger = options.logger ?? consoleLogger();
+    this.startupTimeout = checkStartupTimeout(options.startupTimeout);
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -168,23 +180,20 @@ export class QueueAdmin<
     if (this.closing) throw new QueueClosedError(call);
   }
 
-  /** Creates or updates the queue's schema. Safe when many processes call it at once. */
-  async migrate(): Promise<number[]> {
+  /**
+   * Creates or updates the queue's schema. Safe when many processes call it at once. While
+   * Postgres cannot be reached it retries for `startupTimeout` (the queue's, unless given
+   * here), then throws DatabaseUnavailableError; close() ends the wait.
+   */
+  async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
     this.assertOpen('migrate()');
-    const client = await this.pool.connect();
-    // A session that ends while we hold it would otherwise raise an unhandled 'error'.
-    const onError = () => {};
-    client.on('error', onError);
-    let broken: Error | undefined;
-    try {
-      return await migrate(client, this.names);
-    } catch (error) {
-      broken = error as Error;
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    return untilReachable(() => migrateFromPool(this.pool, this.names), {
+      operation: 'migrate()',
+      config: this.connection,
+      timeoutMs: checkStartupTimeout(options?.startupTimeout, this.startupTimeout),
+      logger: this.logger,
+      signal: this.closeSignal.signal,
+    });
   }
 
   async getJob(id: string | bigint): Promise<(Job & { state: JobState }) | null> {
@@ -361,6 +370,7 @@ export class QueueAdmin<
    * after it throws QueueClosedError.
    */
   close(): Promise<void> {
+    this.closeSignal.abort();
     this.closing ??= this.shutdown();
     return this.closing;
   }

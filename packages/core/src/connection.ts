@@ -4,6 +4,14 @@ export type ConnectionConfig = string | pg.ClientConfig;
 
 /** TCP keepalive on the long-lived connections, so a half-open socket is noticed in seconds, not hours. */
 const KEEPALIVE_DELAY_MS = 10_000;
+/**
+ * How long one connection attempt of a session client may take when the config sets no
+ * `connectionTimeoutMillis`. Without it, a host that drops packets keeps an attempt waiting
+ * for the OS's TCP connect timeout (over two minutes on Linux), and with it a worker's start
+ * or stop. A connection here (TCP, auth, startup) takes milliseconds; ten seconds leaves
+ * room for TLS to a distant or busy server.
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * A dedicated session connection for the claimer or the listener: never from a pool,
@@ -16,6 +24,7 @@ export function sessionClient(config: ConnectionConfig, applicationName: string)
     ...base,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+    connectionTimeoutMillis: base.connectionTimeoutMillis ?? CONNECT_TIMEOUT_MS,
     application_name: base.application_name ?? applicationName,
   });
 }

@@ -144,3 +144,61 @@ export class QueueClosedError extends QueueError {
     );
   }
 }
+
+/** What a DatabaseUnavailableError reports about the wait that ended. */
+export interface DatabaseWait {
+  /** `host:port` as node-postgres resolved it (never the user or password). */
+  address: string;
+  /** Connection attempts made. */
+  attempts: number;
+  /** Milliseconds spent from the first attempt to giving up. */
+  waitedMs: number;
+  /** The `startupTimeout` in force. */
+  timeoutMs: number;
+  /** What was waiting: 'migrate()' or 'worker.start()'. */
+  operation: string;
+  /** True when stop()/close() ended the wait, false when the time ran out. */
+  stopped: boolean;
+}
+
+/**
+ * Postgres could not be reached (refused, unknown host, timed out, starting up or shutting
+ * down) for as long as `startupTimeout` allows, or stop()/close() ended the wait first.
+ * `cause` is the last connection error.
+ */
+export class DatabaseUnavailableError extends QueueError implements DatabaseWait {
+  readonly address: string;
+  readonly attempts: number;
+  readonly waitedMs: number;
+  readonly timeoutMs: number;
+  readonly operation: string;
+  readonly stopped: boolean;
+  constructor(wait: DatabaseWait, cause: unknown) {
+    const last = (cause as { message?: unknown })?.message ?? String(cause);
+    const tries = `${wait.attempts} attempt${wait.attempts === 1 ? '' : 's'}`;
+    const secs = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+    let message: string;
+    if (wait.stopped) {
+      message =
+        `${wait.operation} stopped waiting for Postgres at ${wait.address} after ${secs(wait.waitedMs)} ` +
+        `(${tries}; last error: ${last}): the queue or worker is shutting down`;
+    } else if (wait.timeoutMs === 0) {
+      message =
+        `${wait.operation}: Postgres at ${wait.address} is not reachable (${last}); not retried because ` +
+        'startupTimeout is 0. Set startupTimeout (milliseconds) to wait for it at startup';
+    } else {
+      message =
+        `${wait.operation}: Postgres at ${wait.address} is not reachable; gave up after ` +
+        `${secs(wait.waitedMs)} and ${tries} (last error: ${last}). Check that it is running and ` +
+        `reachable from here, or change how long startup waits with the startupTimeout option ` +
+        `(milliseconds; now ${wait.timeoutMs}, 0 fails at once)`;
+    }
+    super('QUEUE_DATABASE_UNAVAILABLE', message, { cause });
+    this.address = wait.address;
+    this.attempts = wait.attempts;
+    this.waitedMs = wait.waitedMs;
+    this.timeoutMs = wait.timeoutMs;
+    this.operation = wait.operation;
+    this.stopped = wait.stopped;
+  }
+}

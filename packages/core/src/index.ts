@@ -12,6 +12,7 @@ export { parseJobId } from './job-id.js';
 export type { Logger, LogLevel } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export { loadMigrations } from './migrate.js';
+export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
 export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';

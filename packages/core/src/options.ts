@@ -5,6 +5,14 @@ export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_MAX_ATTEMPTS = 25;
 /** setTimeout overflows past 2^31 - 1 ms and fires at once; no timer of ours may be longer. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * Milliseconds `migrate()` and `worker.start()` keep retrying while Postgres cannot be
+ * reached. Here a stopped Postgres 18 starts again in under a second and a fresh one
+ * (initdb, then start) in about 3 s; a loaded server or a container pulling its image takes
+ * longer. A minute covers those with room, and a process manager still hears of a database
+ * that stays down. Managed-database failovers can take minutes: raise it there.
+ */
+export const DEFAULT_STARTUP_TIMEOUT = 60_000;
 
 /** A row ready for INSERT, with every option checked. */
 export interface JobRow {
@@ -23,6 +31,11 @@ export function checkQueueName(option: string, queue: unknown): string {
     throw new InvalidOptionError(option, `must be a string of 1 to 128 characters, got ${show(queue)}`);
   }
   return queue;
+}
+
+/** `startupTimeout` (QueueOptions, WorkerOptions, migrate()): integer milliseconds, 0 = fail at once. */
+export function checkStartupTimeout(value: unknown, fallback = DEFAULT_STARTUP_TIMEOUT): number {
+  return checkInt('startupTimeout', value ?? fallback, 0, MAX_TIMER_MS);
 }
 
 export function checkInt(option: string, value: unknown, min: number, max: number): number {

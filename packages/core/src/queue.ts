@@ -168,7 +168,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       this.connection,
       this.names,
       this.tasks,
-      options,
+      // A non-object is left for resolveWorkerOptions to refuse by name.
+      options !== null && typeof options === 'object'
+        ? { ...options, startupTimeout: options.startupTimeout ?? this.startupTimeout }
+        : options,
       options.logger ?? this.logger,
     );
     this.workers.add(worker);

@@ -1,6 +1,13 @@
 import { InvalidOptionError } from './errors.js';
 import type { Logger } from './logger.js';
-import { checkInt, checkQueueName, DEFAULT_QUEUE, MAX_TIMER_MS, show } from './options.js';
+import {
+  checkInt,
+  checkQueueName,
+  checkStartupTimeout,
+  DEFAULT_QUEUE,
+  MAX_TIMER_MS,
+  show,
+} from './options.js';
 import type { TaskDefinition } from './types.js';
 
 export interface WorkerOptions {
@@ -27,6 +34,11 @@ export interface WorkerOptions {
   queryTimeout?: number;
   /** Milliseconds between checks that the idle LISTEN connection still answers. Default 10,000. */
   heartbeatInterval?: number;
+  /**
+   * Milliseconds `start()` keeps retrying while Postgres cannot be reached (refused, unknown
+   * host, starting up). Default: the queue's `startupTimeout` (60,000); 0 fails at once.
+   */
+  startupTimeout?: number;
   /** Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once). Default false. */
   handleSignals?: boolean;
   logger?: Logger;
@@ -63,5 +75,6 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
     handleSignals: options.handleSignals ?? false,
     queryTimeout: checkInt('queryTimeout', options.queryTimeout ?? 30_000, 10, MAX_TIMER_MS),
     heartbeatInterval: checkInt('heartbeatInterval', options.heartbeatInterval ?? 10_000, 10, MAX_TIMER_MS),
+    startupTimeout: checkStartupTimeout(options.startupTimeout),
   };
 }

@@ -10,6 +10,7 @@ import { describeError, runJob } from './run-job.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
+import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
 import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 import {
@@ -64,7 +65,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private removeSignalHandlers: (() => void) | undefined;
 
   constructor(
-    config: ConnectionConfig,
+    private readonly config: ConnectionConfig,
     names: Names,
     private readonly tasks: ReadonlyMap<string, TaskDefinition>,
     options: WorkerOptions,
@@ -88,17 +89,33 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     );
   }
 
-  /** Connects, listens and starts claiming. Rejects if the database cannot be reached. */
+  /**
+   * Connects, listens and starts claiming. While Postgres cannot be reached it retries for
+   * `startupTimeout`, then rejects with DatabaseUnavailableError; other errors reject at once.
+   * stop() ends the wait, and start() then resolves with the worker stopped.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
-    this.starting = (async () => {
-      await this.claimer.connect();
-      await this.listener.start();
-    })();
+    this.starting = untilReachable(
+      async () => {
+        // A claimer that connected on an earlier attempt is kept: only what failed is retried.
+        if (!this.claimer.connected) await this.claimer.connect();
+        await this.listener.start();
+      },
+      {
+        operation: 'worker.start()',
+        config: this.config,
+        timeoutMs: this.opts.startupTimeout,
+        logger: this.logger,
+        signal: this.stopSignal.signal,
+      },
+    );
     try {
       await this.starting;
     } catch (error) {
+      // stop() ended the wait: its shutdown closes whatever was opened.
+      if (this.stopSignal.signal.aborted) return;
       this.state = 'stopped';
       await this.listener.stop();
       await this.claimer.close();

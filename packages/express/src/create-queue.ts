@@ -178,8 +178,8 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     for (const res of this.inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
     this.markStarted(new QueueClosedError()); // a no-op once it has started
     try {
-      // A worker still connecting is stopped once it is up; HTTP drains meanwhile.
-      await Promise.all([this.serverClosed, this.starting?.catch(() => {}).then(() => this.worker?.stop())]);
+      // stop() also ends a start() still waiting for Postgres; HTTP drains meanwhile.
+      await Promise.all([this.serverClosed, this.worker?.stop()]);
       // Only now: requests still open above may have been enqueueing through the pool.
       await this.queue.close();
       await this.onClose?.();

@@ -147,7 +147,11 @@ for (const [label, express] of expressVersions) {
       const errors: string[] = [];
       const logger: Logger = { ...silentLogger, error: (_o, msg) => errors.push(String(msg)) };
       // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-      const { app, jobs } = make({ connectionString: 'postgres://postgres@127.0.0.1:1/none', logger });
+      const { app, jobs } = make({
+        connectionString: 'postgres://postgres@127.0.0.1:1/none',
+        logger,
+        startupTimeout: 0, // fail at the first refusal rather than wait for Postgres (boot.test.ts)
+      });
       const { server } = await listen(app);
       const closed = once(server, 'close');
       await expect(jobs.ready()).rejects.toThrow();

@@ -1,4 +1,10 @@
-import { Queue, type QueueOptions, type TaskMap, type WorkerOptions } from '@queue/core';
+import {
+  DEFAULT_STARTUP_TIMEOUT,
+  Queue,
+  type QueueOptions,
+  type TaskMap,
+  type WorkerOptions,
+} from '@queue/core';
 import { FastifyQueueConfigError } from './errors.js';
 
 interface PluginOptions {
@@ -43,6 +49,7 @@ const queueOptionKeys: Record<keyof QueueOptions, true> = {
   tasks: true,
   maxPayloadBytes: true,
   logger: true,
+  startupTimeout: true,
 };
 
 export interface ResolvedOptions {
@@ -94,5 +101,48 @@ export function resolveOptions(options: FastifyQueueOptions<any>): ResolvedOptio
     worker: workerOptions && closeOnSignals ? { handleSignals: true, ...workerOptions } : workerOptions,
     migrate,
     closeOnSignals,
+  };
+}
+
+/** Room left under Fastify's pluginTimeout for the last connection attempt and the rest of the boot. */
+const PLUGIN_TIMEOUT_MARGIN_MS = 1_000;
+
+/**
+ * How long migrate (while the plugin loads) and the worker's start (in onReady) may wait for
+ * an unreachable Postgres. Fastify ends a plugin or an onReady hook that runs past its
+ * `pluginTimeout` (10 s by default) with an error that blames the plugin and leaves the wait
+ * running; ours must end first, with its own error naming the database. So a default
+ * `startupTimeout` is capped a second below pluginTimeout, and one you set that cannot fit
+ * is refused at registration.
+ */
+export function startupTimeouts(
+  pluginTimeout: number | undefined,
+  queue: Queue<any>,
+  setup: ResolvedOptions,
+): { migrate: number; worker: number } {
+  const limit =
+    pluginTimeout && pluginTimeout > 0
+      ? Math.max(0, pluginTimeout - PLUGIN_TIMEOUT_MARGIN_MS)
+      : Number.POSITIVE_INFINITY;
+  // A queue you passed in carries no trace of its options: a value other than core's default was set.
+  const queueExplicit = setup.queue
+    ? queue.startupTimeout !== DEFAULT_STARTUP_TIMEOUT
+    : setup.queueOptions.startupTimeout !== undefined;
+  const fit = (value: number, explicit: boolean, name: string) => {
+    if (value <= limit) return value;
+    if (!explicit) return limit;
+    throw new FastifyQueueConfigError(
+      `${name} is ${value} ms, but Fastify's pluginTimeout (${pluginTimeout} ms) would end the boot ` +
+        `first: raise it, e.g. Fastify({ pluginTimeout: ${value + PLUGIN_TIMEOUT_MARGIN_MS} }) (0 for none), ` +
+        `or lower ${name}`,
+    );
+  };
+  const workerOwn = setup.worker ? setup.worker.startupTimeout : undefined;
+  return {
+    migrate: fit(queue.startupTimeout, queueExplicit, 'startupTimeout'),
+    worker:
+      workerOwn === undefined
+        ? fit(queue.startupTimeout, queueExplicit, 'startupTimeout')
+        : fit(workerOwn, true, 'worker.startupTimeout'),
   };
 }

@@ -2,7 +2,7 @@ import { type Logger, Queue, type Worker } from '@queue/core';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { FastifyQueueConfigError } from './errors.js';
-import { type FastifyQueueOptions, resolveOptions } from './options.js';
+import { type FastifyQueueOptions, resolveOptions, startupTimeouts } from './options.js';
 import { closeOnSignals } from './signals.js';
 import type { RegisteredTasks } from './types.js';
 
@@ -18,9 +18,10 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
 
   let worker: Worker | null = null;
   try {
-    if (setup.migrate) await queue.migrate();
+    const wait = startupTimeouts(fastify.initialConfig.pluginTimeout, queue, setup);
+    if (setup.migrate) await queue.migrate({ startupTimeout: wait.migrate });
     // Created now, started on onReady: bad worker options fail the boot, not the first job.
-    if (setup.worker) worker = queue.worker(setup.worker);
+    if (setup.worker) worker = queue.worker({ ...setup.worker, startupTimeout: wait.worker });
   } catch (error) {
     if (owned) await queue.close();
     throw error;

@@ -238,6 +238,7 @@ describe('misconfiguration fails the boot with a named error, and leaves nothing
       connectionString: server.toString(),
       tasks: { t: record },
       logger: silentLogger,
+      startupTimeout: 0, // fail at the first refusal rather than wait for Postgres (boot.test.ts)
     });
     expect(String((error as Error)?.message)).toMatch(/ECONNREFUSED/);
   });

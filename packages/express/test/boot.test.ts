@@ -1,0 +1,160 @@
+/**
+ * An Express app that boots while its Postgres is down (a replacement instance during a
+ * database restart): the quick start's migrate() and the worker started by app.listen wait,
+ * logging each retry, and the app serves and runs jobs once Postgres is up.
+ */
+import { DatabaseUnavailableError, type Logger } from '@queue/core';
+import express from 'express';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createQueue, type ExpressQueue, QueueClosedError } from '../src/index.js';
+import { listen, postJson, route } from './helpers.js';
+
+interface DedicatedPostgres {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+// Core's helper for a Postgres a test may stop and start; it lies outside this package's
+// rootDir, so it is loaded by URL rather than by a checked import.
+const { startDedicatedPostgres } = (await import(
+  new URL('../../core/test/faults/dedicated-postgres.ts', import.meta.url).href
+)) as { startDedicatedPostgres(): Promise<DedicatedPostgres> };
+
+interface Line {
+  level: string;
+  msg: string;
+  fields: Record<string, unknown>;
+}
+/** Records every line; `next` resolves on the first line (logged already or to come) matching. */
+function recordingLogger() {
+  const lines: Line[] = [];
+  const waiters: { match: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
+  const log =
+    (level: string) =>
+    (fields: object, msg = '') => {
+      const line = { level, msg, fields: fields as Record<string, unknown> };
+      lines.push(line);
+      for (const w of waiters.filter((w) => w.match(line))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    };
+  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  const next = (pattern: RegExp, operation?: string) =>
+    new Promise<Line>((resolve) => {
+      const match = (l: Line) =>
+        pattern.test(l.msg) && (operation === undefined || l.fields.operation === operation);
+      const seen = lines.find(match);
+      if (seen) resolve(seen);
+      else waiters.push({ match, resolve });
+    });
+  return { logger, lines, next };
+}
+
+let server: DedicatedPostgres;
+let up = true;
+const open: ExpressQueue<any>[] = [];
+
+beforeAll(async () => {
+  server = await startDedicatedPostgres();
+}, 120_000);
+afterAll(() => server?.destroy());
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((q) => q.close().catch(() => {})));
+  if (!up) await server.start();
+  up = true;
+});
+
+async function down() {
+  await server.stop();
+  up = false;
+}
+
+describe('booting while Postgres is down', () => {
+  it('migrate() and the worker wait for Postgres; then the app serves and runs a job', async () => {
+    await down();
+    const ran: string[] = [];
+    const { logger, lines, next } = recordingLogger();
+    const app = express();
+    const jobs = createQueue(app, {
+      connectionString: server.url,
+      tasks: { record: async (p: { value: string }) => void ran.push(p.value) },
+      logger,
+      handleSignals: false,
+      worker: { pollInterval: 200 },
+    });
+    open.push(jobs);
+    app.use(express.json());
+    app.post(
+      '/record',
+      route(async (req, res) => {
+        const job = await req.queue.enqueue('record', { value: String(req.body.value) });
+        res.status(202).json({ id: job.id });
+      }),
+    );
+
+    // The quick start's order: migrate, then listen (whose worker starts at once).
+    const migrating = jobs.queue.migrate();
+    const { baseUrl } = await listen(app);
+    await next(/^Postgres not reachable .*\(ECONNREFUSED\)/, 'migrate()');
+    await next(/^Postgres not reachable .*\(ECONNREFUSED\)/, 'worker.start()');
+    await server.start();
+    up = true;
+    expect((await migrating).length).toBeGreaterThan(0);
+    await jobs.ready();
+
+    const completed = new Promise<{ job: { id: string } }>((resolve) =>
+      jobs.worker!.once('completed', resolve),
+    );
+    const res = await postJson(baseUrl, '/record', { value: 'late' });
+    expect(res.status).toBe(202);
+    expect((await completed).job.id).toBe(res.body.id);
+    expect(ran).toEqual(['late']);
+    const retries = lines.filter((l) => l.level === 'warn' && /^Postgres not reachable at /.test(l.msg));
+    expect(new Set(retries.map((l) => l.fields.operation))).toEqual(new Set(['migrate()', 'worker.start()']));
+    for (const l of retries) expect(l.msg).toContain(`127.0.0.1:${server.port}`);
+    expect(JSON.stringify(lines)).not.toContain('postgres:postgres@');
+  }, 60_000);
+
+  it('close() while the worker waits for Postgres ends the wait at once: ready() rejects QueueClosedError', async () => {
+    await down();
+    const { logger, next } = recordingLogger();
+    const app = express();
+    const jobs = createQueue(app, {
+      connectionString: server.url,
+      tasks: { record: async () => {} },
+      logger,
+      handleSignals: false,
+    });
+    open.push(jobs);
+    const { server: http } = await listen(app);
+    // A backoff of a second or more, so that closing sooner proves the wait was cut short.
+    const line = await next(/^Postgres not reachable .*retrying in [1-9]\d*\.\d s/);
+    const t0 = performance.now();
+    await jobs.close();
+    expect(performance.now() - t0).toBeLessThan((line.fields.retryInMs as number) / 2);
+    expect(http.listening).toBe(false);
+    await expect(jobs.ready()).rejects.toBeInstanceOf(QueueClosedError);
+  }, 60_000);
+
+  it('gives up after startupTimeout: ready() rejects with DatabaseUnavailableError and the server closes', async () => {
+    await down();
+    const app = express();
+    const jobs = createQueue(app, {
+      connectionString: server.url,
+      tasks: { record: async () => {} },
+      logger: recordingLogger().logger,
+      handleSignals: false,
+      startupTimeout: 500,
+    });
+    open.push(jobs);
+    const { server: http } = await listen(app);
+    const error = await jobs.ready().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toContain(`127.0.0.1:${server.port}`);
+    await jobs.close();
+    expect(http.listening).toBe(false);
+  }, 60_000);
+});
