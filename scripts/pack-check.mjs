@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Packaging check: packs every public package as `pnpm publish` would, checks each tarball, then
-// installs them all in a scratch npm project outside the workspace and uses them as a consumer
-// does (ESM import, CommonJS require, TypeScript with nodenext resolution). Workspace tests import
-// through pnpm symlinks, so they cannot see a broken `exports` map, a file missing from `files`, a
-// `workspace:` range left in, or a CJS build that throws on require. Run after install and build:
+// Packaging check: packs every public package as `pnpm publish` would, lints each tarball with
+// publint and @arethetypeswrong/cli, then installs them all in a scratch npm project outside the
+// workspace and uses them as a consumer does (ESM import, CommonJS require, TypeScript with
+// nodenext resolution). Workspace tests import through pnpm symlinks, so they cannot see a broken
+// `exports` map, a file missing from `files`, an undeclared dependency, or a CJS build that throws
+// on require. Run after install and build (see scripts/README.md):
 //   node scripts/pack-check.mjs        (exits 1 on any problem)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,14 +12,19 @@ import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publint } from 'publint';
+import { formatMessage } from 'publint/utils';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'queue-pack-check-')));
 const app = path.join(tmp, 'app');
 const t0 = Date.now(); // the log lines show elapsed seconds, to see which phase a slow CI run spends on
 const log = (msg) => console.log(`== [${Math.round((Date.now() - t0) / 1000)}s] ${msg}`);
 const DB = 'postgres://user:pass@127.0.0.1:1/none'; // never connected to: no check needs a database
+const migrations = fs
+  .readdirSync(path.join(root, 'packages/core/migrations'))
+  .filter((f) => f.endsWith('.sql'));
 
 // What each entry point must export as a function or class. Entry points not listed only need to
 // load and export something, so a new package or subpath is checked without editing this file.
@@ -64,7 +70,9 @@ function run(cmd, args, cwd, timeout = 180_000) {
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
   if (r.status === 0) return out;
   const why = r.error ? r.error.message : `exit ${r.status ?? r.signal}`;
-  throw new Error(`\`${cmd} ${args.join(' ')}\` failed (${why}):\n${out.split('\n').slice(-60).join('\n')}`);
+  throw new Error(
+    `\`${path.basename(cmd)} ${args.join(' ')}\` failed (${why}):\n${out.split('\n').slice(-60).join('\n')}`,
+  );
 }
 const readJson = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
 const slug = (name) => name.replace(/^@/, '').replace(/\//g, '-');
@@ -73,12 +81,11 @@ const walk = (dir, base = dir) =>
     const p = path.join(dir, e.name);
     return e.isDirectory() ? walk(p, base) : [path.relative(base, p).split(path.sep).join('/')];
   });
-// Every file a package.json points at: string leaves of exports and bin, main, module, types.
+// Every file a package.json points at (string leaves of exports and bin, main, module, types):
+// only to notice an unbuilt package; whether the tarball has them is publint's check.
 const leaves = (v) => (typeof v === 'string' ? [v] : Object.values(v ?? {}).flatMap(leaves));
 const targets = (pj) =>
-  [...leaves(pj.exports), ...leaves(pj.bin), pj.main, pj.module, pj.types, pj.typings]
-    .filter(Boolean)
-    .map((t) => t.replace(/^\.\//, ''));
+  [...leaves(pj.exports), ...leaves(pj.bin), pj.main, pj.module, pj.types].filter(Boolean);
 const subpaths = (pj) =>
   pj.exports && typeof pj.exports === 'object' && Object.keys(pj.exports)[0]?.startsWith('.')
     ? Object.keys(pj.exports).filter((k) => !k.includes('*') && !k.endsWith('.json'))
@@ -128,7 +135,7 @@ try {
         6e5,
       );
     } catch (e) {
-      // Carry on: the contents check then names each file the failed build left missing.
+      // Carry on: publint then names each file the failed build left missing.
       console.error(`build failed:\n${e.message}`);
       process.exitCode = 1;
     }
@@ -138,54 +145,44 @@ try {
   for (const p of pkgs) {
     const dest = path.join(tmp, 'tarballs', slug(p.src.name));
     try {
+      // pnpm, not npm: it rewrites the workspace: ranges, as `pnpm publish` does.
       run('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', dest], p.dir);
       const [tgz, ...more] = fs.readdirSync(dest).filter((f) => f.endsWith('.tgz'));
       if (!tgz || more.length) throw new Error(`expected one tarball in ${dest}`);
       p.tarball = path.join(dest, tgz);
       p.size = fs.statSync(p.tarball).size;
-      const unpacked = path.join(tmp, 'unpacked', slug(p.src.name));
-      fs.mkdirSync(unpacked, { recursive: true });
-      run('tar', ['-xzf', p.tarball, '-C', unpacked]);
-      p.root = path.join(unpacked, 'package');
-      p.raw = fs.readFileSync(path.join(p.root, 'package.json'), 'utf8');
-      p.pj = JSON.parse(p.raw);
       p.ok.pack = true;
     } catch (e) {
       fail(p, 'pack', e.message);
     }
   }
-  const packed = pkgs.filter((p) => p.ok.pack);
-
-  for (const p of packed) {
-    const bad = (msg) => fail(p, 'contents', msg);
-    p.ok.contents = true;
-    const files = walk(p.root);
-    // pnpm rewrites workspace: ranges when packing; one left in makes the package uninstallable.
-    for (const l of p.raw.split('\n').filter((l) => l.includes('workspace:')))
-      bad(`package.json keeps ${l.trim()}`);
-    for (const t of new Set(targets(p.pj))) {
-      const re = new RegExp(`^${t.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.+')}$`);
-      if (!files.some((f) => re.test(f))) bad(`package.json points at ./${t}, which is not in the tarball`);
+  // The tarball as published: publint (exports, main, types and bin point at files in the
+  // tarball, module formats and condition order match) and arethetypeswrong (each entry point's
+  // types resolve, and as the same format as its JS, under node16 from ESM and from CJS, and
+  // bundler). Profile node16: node10 resolution (moduleResolution "node") is not supported, and
+  // the dashboard's subpath exports cannot resolve there. No rule is ignored. Their own types only:
+  // no @types package is looked up on the registry.
+  log('publint and attw on each tarball');
+  for (const p of pkgs.filter((p) => p.ok.pack)) {
+    try {
+      const data = fs.readFileSync(p.tarball);
+      const tarball = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+      const { messages, pkg } = await publint({ pack: { tarball }, strict: true });
+      p.pj = pkg; // the package.json as packed, workspace: ranges rewritten
+      for (const m of messages)
+        fail(p, 'lint', `publint ${m.code}: ${formatMessage(m, pkg, { color: false })}`);
+    } catch (e) {
+      fail(p, 'lint', `publint could not read the tarball: ${e.message}`);
     }
-    if (!files.some((f) => /^readme\.md$/i.test(f))) bad('README.md is not in the tarball');
-    const migrations = path.join(p.dir, 'migrations');
-    const sql = fs.existsSync(migrations) ? fs.readdirSync(migrations).filter((f) => f.endsWith('.sql')) : [];
-    if (p.pj.name === '@queue/core' && !sql.length) bad('no migrations/*.sql in packages/core/migrations');
-    const lost = sql.filter((f) => !files.includes(`migrations/${f}`));
-    if (lost.length) bad(`migrations not in the tarball (check "files"): ${lost.join(', ')}`);
-    const tests = files.filter((f) =>
-      /(^|\/)(test|tests|__tests__)\/|\.(test|spec)\.[cm]?[jt]sx?$|vitest\.config/.test(f),
-    );
-    if (tests.length) bad(`test files in the tarball: ${tests.slice(0, 5).join(', ')}`);
-    if (files.some((f) => f.startsWith('src/')) && !targets(p.pj).some((t) => t.startsWith('src/')))
-      bad('src/ is in the tarball but nothing in exports points at it');
-    // An import of an undeclared package works in the workspace (hoisting, devDependencies) and
-    // throws for consumers, so every package the shipped JS imports must be declared.
-    const declared = deps(p.pj).add(p.pj.name);
-    for (const f of files.filter((x) => /\.[cm]?js$/.test(x) && !x.startsWith('dist/assets/')))
-      for (const n of new Set(bareImports(fs.readFileSync(path.join(p.root, f), 'utf8'))))
-        if (!declared.has(n)) bad(`${f} imports '${n}', which package.json does not declare`);
+    try {
+      const flags = ['--profile', 'node16', '--no-definitely-typed', '--no-emoji', '--no-color'];
+      run(bin('attw'), [p.tarball, ...flags], tmp);
+    } catch (e) {
+      fail(p, 'lint', `attw: ${e.message}`);
+    }
+    p.ok.lint ??= true;
   }
+  const packed = pkgs.filter((p) => p.pj);
 
   // One npm install of all tarballs and their peers (at the workspace's versions), so the @queue/*
   // ranges between them (peer ^0.1.0, not on npm) are met by the tarballs instead of the registry.
@@ -206,36 +203,42 @@ try {
     if (where.includes('node_modules/@queue/') && !e.link && !String(e.resolved).startsWith('file:'))
       throw new Error(`npm resolved ${where} from ${e.resolved} instead of a local tarball`);
 
-  // A .d.ts import of a package that ships no types (pg, express) needs its @types package declared,
-  // or TS consumers get TS7016 (with skipLibCheck, an API silently typed any). Reported, then
-  // installed as such a consumer would, so that tsc below checks everything else.
+  // Declared dependencies, which neither linter checks. The scratch install is flat (and has every
+  // peer), so an import of an undeclared package may still resolve there; users' installs throw.
+  // Shipped JS may import only declared packages. A .d.ts may too, and when that package ships no
+  // types (pg, express) its @types package must be declared as well, or TS consumers get TS7016
+  // (with skipLibCheck, an API silently typed any).
   const shipsTypes = (name) => {
     const f = path.join(app, 'node_modules', name, 'package.json');
     const pj = fs.existsSync(f) ? readJson(f) : {};
     const index = fs.existsSync(path.join(path.dirname(f), 'index.d.ts'));
     return Boolean(pj.types || pj.typings || index || JSON.stringify(pj.exports ?? {}).includes('"types"'));
   };
-  const atTypes = new Set();
   for (const p of packed) {
-    const code = walk(p.root).filter((f) => /\.d\.[cm]?ts$/.test(f));
-    const names = new Set(code.flatMap((f) => bareImports(fs.readFileSync(path.join(p.root, f), 'utf8'))));
-    for (const n of [...names].filter((n) => n !== p.pj.name)) {
+    const declared = deps(p.pj).add(p.pj.name);
+    const dir = path.join(app, 'node_modules', p.pj.name); // the tarball's files, as npm installed them
+    const files = walk(dir).filter((f) => !/^(dist\/assets|node_modules)\//.test(f));
+    const imports = (re) =>
+      new Set(
+        files
+          .filter((f) => re.test(f))
+          .flatMap((f) => bareImports(fs.readFileSync(path.join(dir, f), 'utf8'))),
+      );
+    for (const n of imports(/(?<!\.d)\.[cm]?js$/))
+      if (!declared.has(n)) fail(p, 'deps', `its JS imports '${n}', which package.json does not declare`);
+    for (const n of imports(/\.d\.[cm]?ts$/)) {
       const types = `@types/${n.replace(/^@/, '').replace('/', '__')}`;
-      if (!deps(p.pj).has(n))
-        fail(p, 'types', `its .d.ts files import '${n}', which package.json does not declare`);
-      else if (!shipsTypes(n) && !deps(p.pj).has(types)) {
-        fail(p, 'types', `its .d.ts files import '${n}', which ships no types, and ${types} is not declared`);
-        atTypes.add(`${types}@${workspaceVersion(types) ?? 'latest'}`);
+      if (!declared.has(n))
+        fail(p, 'deps', `its .d.ts files import '${n}', which package.json does not declare`);
+      else if (n !== p.pj.name && !shipsTypes(n) && !declared.has(types)) {
+        fail(p, 'deps', `its .d.ts files import '${n}', which ships no types, and ${types} is not declared`);
       }
     }
-  }
-  if (atTypes.size) {
-    log(`npm install ${[...atTypes].join(' ')} (undeclared type dependencies, see below)`);
-    install([...atTypes]);
+    p.ok.deps ??= true;
   }
 
   // The consumer, as ESM and as CJS: loads each entry point from the scratch app's node_modules,
-  // checks its exports, builds a Queue (never connected) and finds the migrations from the
+  // checks its exports, builds a Queue (never connected) and finds every migration from the
   // installed dist, which in the CJS build relies on tsup's import.meta.url shim.
   const body = `const [name, spec] = [process.argv[2], JSON.parse(process.argv[3])];
 try { await load('reflect-metadata'); } catch {} // Nest apps load it first
@@ -251,7 +254,8 @@ for (const [sub, names] of Object.entries(spec)) {
     const queue = new m.Queue({ connectionString: '${DB}', tasks: { t: () => {} } });
     if (typeof queue.pool?.query !== 'function') throw new Error('new Queue() has no pg pool');
     await queue.close();
-    if (!(await m.loadMigrations()).length) throw new Error('loadMigrations() found no migrations');
+    const found = (await m.loadMigrations()).length;
+    if (found !== ${migrations.length}) throw new Error('loadMigrations() found ' + found + ' of the ${migrations.length} in packages/core/migrations (check "files")');
   }
 }`;
   const main = `(async () => {\n${body}\n})().catch((e) => {\n  console.error(String(e?.stack ?? e).split('\\n').slice(0, 4).join('\\n'));\n  process.exit(1);\n});\n`;
@@ -288,7 +292,7 @@ for (const [sub, names] of Object.entries(spec)) {
     });
     const flags = ['--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--strict'];
     try {
-      run(tsc, [...flags, '--skipLibCheck', 'false', ...files], app, 300_000);
+      run(bin('tsc'), [...flags, '--skipLibCheck', 'false', ...files], app, 300_000);
     } catch (e) {
       const owner = (line) =>
         packed.find(
@@ -316,11 +320,14 @@ console.log('');
 const cell = (v) => (v === true ? 'ok' : v === false ? 'FAIL' : '-');
 for (const p of pkgs) {
   const size = p.size ? `${(p.size / 1024).toFixed(1)} kB` : '-';
-  const cols = ['pack', 'contents', 'esm', 'cjs', 'types'].map((s) => `${s.toUpperCase()} ${cell(p.ok[s])}`);
+  const cols = ['pack', 'lint', 'deps', 'esm', 'cjs', 'types'].map(
+    (s) => `${s.toUpperCase()} ${cell(p.ok[s])}`,
+  );
   console.log(`${p.src.name.padEnd(18)} ${p.src.version.padEnd(7)} ${size.padStart(9)}  ${cols.join('  ')}`);
 }
 const problems = pkgs.flatMap((p) => p.problems.map((m) => `\n${p.src.name} ${m}`));
 if (problems.length) {
   console.error(`\nPACKAGING PROBLEMS (${problems.length}):${problems.join('')}`);
   process.exitCode = 1;
-} else if (!process.exitCode) console.log('\nall public packages pack, install and load as published');
+} else if (!process.exitCode)
+  console.log('\nall public packages pack, lint clean, install and load as published');

@@ -11,5 +11,12 @@ export default defineProject({
     // Real Nest apps, child processes and Postgres on a shared 2-core machine: room above the 5 s default.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Type tests (test/types/*.test-d.ts) are compiled by tsc over test/types/tsconfig.json,
+    // within `vitest run`; a type error or an unmet @ts-expect-error fails the test it is in.
+    typecheck: {
+      enabled: true,
+      include: ['test/types/**/*.test-d.ts'],
+      tsconfig: 'test/types/tsconfig.json',
+    },
   },
 });

@@ -14,21 +14,40 @@ import { optOutsInEffect } from './prerequisites.js';
  */
 const FIGURES = fileURLToPath(new URL(`../../../test-results/faults-${process.pid}.jsonl`, import.meta.url));
 
-function printFaultTable(): void {
-  if (!existsSync(FIGURES)) return;
-  const rows = readFileSync(FIGURES, 'utf8')
+/** A line of the figures file, as packages/core/test/faults/figures.ts writes it. */
+type FigureLine =
+  | { kind: 'figure'; key: string; scenario: number; name: string; figure: string; test: string }
+  | { kind: 'outcome'; key: string; state: string };
+
+/**
+ * The fault table: one row per recorded figure. Its result is the outcome vitest gave the test
+ * that recorded it (the last one written, should a retry write another): pass, FAIL, or
+ * "none" when no outcome arrived (the test never finished), which is not a pass either.
+ */
+function printFaultTable(file = FIGURES): void {
+  if (!existsSync(file)) return;
+  const lines = readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { scenario: number; name: string; figure: string; pass: boolean })
+    .map((l) => JSON.parse(l) as FigureLine);
+  const outcomes = new Map<string, string>();
+  for (const l of lines) if (l.kind === 'outcome') outcomes.set(l.key, l.state);
+  const rows = lines
+    .filter((l) => l.kind === 'figure')
+    .map((f) => ({ ...f, result: result(outcomes.get(f.key)) }))
     .sort((a, b) => a.scenario - b.scenario);
+  if (rows.length === 0) return;
   const w = Math.max(8, ...rows.map((r) => r.name.length));
-  const lines = rows.map(
-    (r) => `${String(r.scenario).padStart(2)}  ${r.name.padEnd(w)}  ${r.pass ? 'pass' : 'FAIL'}  ${r.figure}`,
+  const table = rows.map(
+    (r) => `${String(r.scenario).padStart(2)}  ${r.name.padEnd(w)}  ${r.result.padEnd(4)}  ${r.figure}`,
   );
   process.stdout.write(
-    `\nFault scenarios\n #  ${'scenario'.padEnd(w)}  res   figure\n${lines.join('\n')}\n\n`,
+    `\nFault scenarios\n #  ${'scenario'.padEnd(w)}  res   figure\n${table.join('\n')}\n\n`,
   );
 }
+
+const result = (state: string | undefined) =>
+  state === 'pass' ? 'pass' : state === 'fail' ? 'FAIL' : (state ?? 'none');
 
 /**
  * Runs once per `vitest run`: one Postgres for the whole run (DATABASE_URL when set,

@@ -68,28 +68,20 @@ describe('fault 1: a worker process holding 50 running jobs is killed with SIGKI
     const effects = await countRows(db, 'effects');
     const duplicates = await countRows(db, 'duplicates');
     const left = await countRows(db, 'queue.jobs');
-    const allSecondAttempt = finished.every(
+    // Each job's interrupted first attempt is on record and counted: the rescuer ran attempt 2.
+    const secondAttempts = finished.filter(
       (j) => j.attempts === 2 && /interrupted/.test(j.errors[0]?.message ?? ''),
-    );
-    const pass =
-      effects === JOBS &&
-      duplicates === 0 &&
-      left === 0 &&
-      starts.length === JOBS &&
-      lastMs < 1_000 &&
-      allSecondAttempt;
+    ).length;
     recordFigure({
       scenario: 1,
       name: 'killed worker (SIGKILL, 50 jobs)',
-      figure: `kill -> first restart ${ms(firstMs)}, -> 50th restart ${ms(lastMs)} (rescuer pollInterval ${POLL_MS} ms); effects ${effects}/${JOBS}, duplicates ${duplicates}`,
-      pass,
+      figure: `kill -> first restart ${ms(firstMs)}, -> 50th restart ${ms(lastMs)} (rescuer pollInterval ${POLL_MS} ms); effects ${effects}/${JOBS}, duplicates ${duplicates}, second attempts after "interrupted" ${secondAttempts}, left ${left}`,
     });
     expect(starts).toHaveLength(JOBS);
     expect(effects).toBe(JOBS);
     expect(duplicates).toBe(0);
     expect(new Set(finished.map((j) => j.id))).toEqual(new Set(jobs.map((j) => j.id)));
-    // The interrupted first attempt is on record and counted.
-    expect(allSecondAttempt).toBe(true);
+    expect(secondAttempts).toBe(JOBS);
     expect(left).toBe(0);
     // No lease to wait out: the locks died with the victim's connection.
     expect(lastMs).toBeLessThan(1_000);

@@ -51,13 +51,10 @@ describe('fault 2: no double execution', () => {
     ).map((r) => r.n as number);
     const reruns = (await db.query(`SELECT count(*)::int AS n FROM effects WHERE attempt > 1`))[0]
       .n as number;
-    const pass =
-      effects === JOBS && duplicates === 0 && left === 0 && reruns === 0 && shares.length === PROCESSES;
     recordFigure({
       scenario: 2,
       name: 'no double execution (4 procs x 8, 10k jobs)',
       figure: `ran ${effects}/${JOBS}, duplicates ${duplicates}, second attempts ${reruns}, left ${left}; ${(JOBS / seconds).toFixed(0)} jobs/s enqueue-to-done; per process ${shares.join('/')}`,
-      pass,
     });
     expect(exits.every((e) => e.signal === 'SIGTERM')).toBe(true);
     expect(effects).toBe(JOBS);

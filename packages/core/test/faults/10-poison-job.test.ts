@@ -34,24 +34,17 @@ describe('fault 10: a poison job that kills its process every time', () => {
     const exit = await finalWorker?.exited;
     const stored = await producer.getJob(job.id);
     const attemptsOnRecord = stored?.errors.map((e) => e.attempt) ?? [];
-    const allInterrupted = stored?.errors.every((e) => /interrupted/.test(e.message)) ?? false;
-    const pass =
-      deaths === MAX_ATTEMPTS &&
-      stored?.state === 'failed' &&
-      stored.attempts === MAX_ATTEMPTS &&
-      attemptsOnRecord.join() === '1,2,3' &&
-      allInterrupted;
+    const interrupted = stored?.errors.filter((e) => /interrupted/.test(e.message)).length ?? 0;
     recordFigure({
       scenario: 10,
       name: 'poison job (kills its process)',
-      figure: `process deaths ${deaths}; final state ${stored?.state} with attempts ${stored?.attempts}/${MAX_ATTEMPTS}, errors for attempts [${attemptsOnRecord.join(', ')}] all "interrupted": ${allInterrupted}; the next process survived and stopped by ${exit?.signal ?? exit?.code}`,
-      pass,
+      figure: `process deaths ${deaths}; final state ${stored?.state} with attempts ${stored?.attempts}/${MAX_ATTEMPTS}, errors for attempts [${attemptsOnRecord.join(', ')}] "interrupted" ${interrupted}/${attemptsOnRecord.length}; the next process survived and stopped by ${exit?.signal ?? exit?.code}`,
     });
     expect(deaths).toBe(MAX_ATTEMPTS);
     expect(stored).toMatchObject({ state: 'failed', attempts: MAX_ATTEMPTS });
     expect(stored!.failedAt).toBeInstanceOf(Date);
     expect(attemptsOnRecord).toEqual([1, 2, 3]);
-    expect(allInterrupted).toBe(true);
+    expect(interrupted).toBe(MAX_ATTEMPTS);
     expect(exit).toEqual({ code: null, signal: 'SIGTERM' });
   });
 });
