@@ -69,7 +69,14 @@ export class Claimer {
   generation = 0;
   /** Names this worker's statistics rows. */
   readonly workerId = randomBytes(6).toString('hex');
-  private readonly sql: { cycle: string; release: string; nextDue: string; prune: string; session: string };
+  private readonly sql: {
+    cycle: string;
+    release: string;
+    nextDue: string;
+    prune: string;
+    session: string;
+    owns: string;
+  };
   private tail: Promise<unknown> = Promise.resolve();
   /** The backend this session must stay on, and the marker lock that proves it is ours alone. */
   private backend: number | undefined;
@@ -89,6 +96,13 @@ export class Claimer {
       session: `SELECT pg_backend_pid() AS pid, coalesce(array_agg(l.objid::int8), '{}') AS markers
         FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
           AND l.classid = $1::int4::oid AND l.objid <> 0 AND l.pid = pg_backend_pid()`,
+      // pg_locks filtered to this backend: the job's lock (one-bigint form, split across classid
+      // and objid as in lockedIdsSql) and the row's attempt count, in one round trip.
+      owns: `SELECT pg_backend_pid() AS pid,
+        EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+          AND l.pid = pg_backend_pid()
+          AND ((l.classid::int8 << 32) | l.objid::int8) = ${names.lockKey('$1::bigint')}) AS locked,
+        (SELECT attempts FROM ${names.q}.jobs WHERE id = $1::bigint) AS attempts`,
     };
   }
 
@@ -171,6 +185,39 @@ export class Claimer {
       destroyConnection(c, error);
       return error;
     }
+  }
+
+  /**
+   * Re-checks, on the session of `generation`, that it is alive and still ours alone (so
+   * every lock it took is still held). Throws if it is gone, replaced, or not ours.
+   */
+  async confirm(generation: number): Promise<void> {
+    const c = this.client;
+    if (!c || this.generation !== generation) throw new Error('the session that claimed the jobs has ended');
+    await this.serialize(async () => {
+      if (this.client !== c) throw new Error('the session that claimed the jobs has ended');
+      try {
+        await this.checkSession(c);
+      } catch (error) {
+        if (error instanceof SessionNotPinnedError) destroyConnection(c, error);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Whether the session of `generation` still holds job `id`'s lock and the row still counts
+   * `attempt` attempts: null if so, else why not. One statement, in turn with the others.
+   */
+  async owns(id: string, attempt: number, generation: number): Promise<string | null> {
+    if (!this.client || this.generation !== generation) return 'the session that claimed the job has ended';
+    const { rows } = await this.query('owns', [id]);
+    const row = rows[0] as { pid: number; locked: boolean; attempts: number | null };
+    if (row.pid !== this.backend) return `the session moved from backend ${this.backend} to ${row.pid}`;
+    if (!row.locked) return `the session no longer holds the lock of job ${id}`;
+    if (row.attempts === null) return `job ${id} no longer exists`;
+    if (row.attempts !== attempt) return `job ${id} is on attempt ${row.attempts}, not ${attempt}`;
+    return null;
   }
 
   /** Closes the session; Postgres releases any lock still held. */
