@@ -55,6 +55,13 @@ export interface FailedRow {
   delay_ms: number;
 }
 
+interface OwnsRow {
+  pid: number;
+  id: string;
+  attempts: number | null;
+  locked: boolean;
+}
+
 const MAX_SCAN = 10_000;
 const EMPTY_FINISH: FinishBatch = { succeeded: [], failures: [], perQueue: new Map() };
 
@@ -81,6 +88,8 @@ export class Claimer {
   /** The backend this session must stay on, and the marker lock that proves it is ours alone. */
   private backend: number | undefined;
   private readonly marker = 1 + Math.floor(Math.random() * 0x7ffffffe);
+  /** Ownership checks waiting for their statement's turn: they share it. */
+  private ownsBatch: { client: pg.Client; ids: string[]; rows: Promise<Map<string, OwnsRow>> } | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -96,13 +105,14 @@ export class Claimer {
       session: `SELECT pg_backend_pid() AS pid, coalesce(array_agg(l.objid::int8), '{}') AS markers
         FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
           AND l.classid = $1::int4::oid AND l.objid <> 0 AND l.pid = pg_backend_pid()`,
-      // pg_locks filtered to this backend: the job's lock (one-bigint form, split across classid
-      // and objid as in lockedIdsSql) and the row's attempt count, in one round trip.
-      owns: `SELECT pg_backend_pid() AS pid,
-        EXISTS (SELECT FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
-          AND l.pid = pg_backend_pid()
-          AND ((l.classid::int8 << 32) | l.objid::int8) = ${names.lockKey('$1::bigint')}) AS locked,
-        (SELECT attempts FROM ${names.q}.jobs WHERE id = $1::bigint) AS attempts`,
+      // This backend's job locks from pg_locks (one-bigint form, split across classid and
+      // objid as in lockedIdsSql), read once, and each asked job's attempt count.
+      owns: `WITH mine AS MATERIALIZED (
+          SELECT (l.classid::int8 << 32) | l.objid::int8 AS key FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND l.pid = pg_backend_pid())
+        SELECT pg_backend_pid() AS pid, r.id::text AS id, j.attempts,
+          EXISTS (SELECT FROM mine WHERE mine.key = ${names.lockKey('r.id')}) AS locked
+        FROM unnest($1::bigint[]) AS r(id) LEFT JOIN ${names.q}.jobs j ON j.id = r.id`,
     };
   }
 
@@ -207,12 +217,26 @@ export class Claimer {
 
   /**
    * Whether the session of `generation` still holds job `id`'s lock and the row still counts
-   * `attempt` attempts: null if so, else why not. One statement, in turn with the others.
+   * `attempt` attempts: null if so, else why not. Checks asked for while an earlier statement
+   * runs share one statement when their turn comes.
    */
   async owns(id: string, attempt: number, generation: number): Promise<string | null> {
-    if (!this.client || this.generation !== generation) return 'the session that claimed the job has ended';
-    const { rows } = await this.query('owns', [id]);
-    const row = rows[0] as { pid: number; locked: boolean; attempts: number | null };
+    const c = this.client;
+    if (!c || this.generation !== generation) return 'the session that claimed the job has ended';
+    if (this.ownsBatch?.client !== c) {
+      const ids: string[] = [];
+      const rows = this.serialize(async () => {
+        if (this.ownsBatch?.ids === ids) this.ownsBatch = undefined;
+        if (this.client !== c) throw new Error('claimer session is gone');
+        const query = { name: 'queue_owns', text: this.sql.owns, values: [ids] };
+        const result = await timedQuery(c, query, this.queryTimeout);
+        return new Map(result.rows.map((r: OwnsRow) => [r.id, r]));
+      });
+      this.ownsBatch = { client: c, ids, rows };
+    }
+    const batch = this.ownsBatch;
+    batch.ids.push(id);
+    const row = (await batch.rows).get(id)!;
     if (row.pid !== this.backend) return `the session moved from backend ${this.backend} to ${row.pid}`;
     if (!row.locked) return `the session no longer holds the lock of job ${id}`;
     if (row.attempts === null) return `job ${id} no longer exists`;

@@ -1,6 +1,6 @@
 import { nextEvent, useTestDatabase } from '@queue/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidOptionError, type Job, Queue, WorkerStalledError } from '../src/index.js';
+import { InvalidOptionError, type Job, LockLostError, Queue, WorkerStalledError } from '../src/index.js';
 import { captureLogger } from './faults/process-kit.js';
 import { FreezingProxy } from './faults/tcp-proxy.js';
 import { gate, queueFactory, startWorker } from './helpers.js';
@@ -23,6 +23,50 @@ function blockLoop(ms: number): void {
 }
 
 const STALL_MS = 100;
+const JOBS = 8;
+
+describe('assertOwnership() from many jobs at once', () => {
+  it('answers each job for itself when many check at once', async () => {
+    const allStarted = gate();
+    const tampered = gate();
+    let startedCount = 0;
+    const results = new Map<string, unknown>();
+    const queue = makeQueue({
+      tasks: {
+        guarded: async (_: null, ctx) => {
+          if (ctx.attempt > 1) return;
+          if (++startedCount === JOBS) allStarted.open();
+          await tampered.opened;
+          results.set(
+            ctx.job.id,
+            await ctx.assertOwnership().then(
+              () => 'owned',
+              (e) => e,
+            ),
+          );
+        },
+      },
+    });
+    const worker = await startWorker(queue, { concurrency: JOBS });
+    const jobs = await queue.enqueueMany(
+      Array.from({ length: JOBS }, () => ({ task: 'guarded' as const, payload: null })),
+    );
+    await allStarted.opened;
+    // One row changed behind the worker's back: its job is no longer on the attempt it runs.
+    const victim = jobs[3]!.id;
+    await db.query('UPDATE queue.jobs SET attempts = attempts + 1 WHERE id = $1', [victim]);
+    const rerun = nextEvent<{ job: Job }>(worker, 'completed', (e) => e.job.id === victim);
+    tampered.open();
+    expect((await rerun).job.attempts).toBe(3);
+    for (const job of jobs) {
+      if (job.id !== victim) expect(results.get(job.id)).toBe('owned');
+    }
+    const lost = results.get(victim) as LockLostError;
+    expect(lost).toBeInstanceOf(LockLostError);
+    expect((lost.cause as Error).message).toBe(`job ${victim} is on attempt 2, not 1`);
+    await worker.stop();
+  });
+});
 
 describe('event-loop stall detection', () => {
   it('re-verifies the session after a stall, and leaves running jobs alone when it is still theirs', async () => {
@@ -48,7 +92,8 @@ describe('event-loop stall detection', () => {
     await completed;
     expect(abortedDuringRun).toBe(false);
     const stalled = logger.lines.find((l) => /event loop stalled/.test(l.msg));
-    expect((stalled?.fields as { stalledMs: number }).stalledMs).toBeGreaterThanOrEqual(STALL_MS * 2);
+    expect(stalled).toBeDefined();
+    expect((stalled!.fields as { stalledMs: number }).stalledMs).toBeGreaterThanOrEqual(STALL_MS * 2);
     await worker.stop();
   });
 
