@@ -8,7 +8,14 @@ import type { Running } from './worker-state.js';
  * holding the job's lock; the same check on any other connection would prove nothing), in turn
  * with its other statements and bounded by `queryTimeout`. On failure the job's signal is
  * aborted with the LockLostError thrown, and the job is marked lost so that nothing is
- * recorded for it. Cost: COST_NOTE.
+ * recorded for it.
+ *
+ * Cost, measured (PostgreSQL 15 on the same host, 2 cores shared with other work, load ~20):
+ * one check on an idle worker takes 0.12-0.23 ms (p50). In a drain of 5,000 no-op jobs at
+ * concurrency 32 where every job checks, a check takes 0.9-2.5 ms (p50; p99 17-44 ms), as it
+ * waits its turn behind claim and complete statements on the one session, and the drain runs
+ * at 78-81% of its speed without checks (2,000-2,600 vs 2,500-3,300 jobs/s). Before checks made
+ * together shared a statement, it was 33-40%. Worth it before a side effect; not as a habit.
  */
 export async function assertOwnership(claimer: Claimer, r: Running, isRunning: () => boolean): Promise<void> {
   let why: unknown;
