@@ -124,8 +124,9 @@ describe('fault 19: a frozen worker (SIGSTOP) whose session is terminated while 
       figure: `A's handler resumed on its timer with signal.aborted ${timer.aborted}; A aborted ${ms(abortMs)} after SIGCONT (${aborted.code}); its ownership check threw ${lost.code} (${lost.cause}); effects recorded ${rows.length}/1 (attempt ${rows[0]?.attempt}); double completions ${completions.length + aCompleted - 1}`,
       pass,
     });
-    // After SIGCONT Node runs expired timers before reading sockets: the handler carried on
-    // before the worker could know its session was gone. Only the ownership check stops it.
+    // After SIGSTOP/SIGCONT, epoll_wait fails with EINTR (signal(7)) and libuv runs the expired
+    // timers before it polls sockets again: the handler carried on before the worker could know
+    // that its session was gone. Only the ownership check stopped it.
     expect(timer.aborted).toBe(false);
     expect(lost.code).toBe('QUEUE_LOCK_LOST');
     expect(aborted.code).toBe('QUEUE_LOCK_LOST');
