@@ -5,12 +5,13 @@
  * the wall clock, whichever saw more: the monotonic clock does not advance while a machine
  * is suspended; a wall-clock step forward only costs a needless re-check.
  *
- * It cannot run before everything else once the loop turns again: after SIGSTOP/SIGCONT,
- * epoll_wait fails with EINTR (signal(7)) and libuv runs every expired timer (this tick and
- * the handlers' own, in due order) before it reads any socket, so a handler's timer may carry
- * on before the re-check has answered or the dead session's error is read (seen on Node 20,
- * libuv 1.46; fault 19 asserts it). This is a best effort for handlers that do not call
- * `assertOwnership()`.
+ * It cannot run before everything else once the loop turns again. A process frozen while
+ * waiting in epoll_wait (its usual state) resumes with EINTR (signal(7)), and libuv then runs
+ * every expired timer (this tick and the handlers' own, in due order) before it reads any
+ * socket; one frozen mid-work reads its ready sockets first. Either way a handler's timer can
+ * carry on before the re-check has answered, and in the first case before the dead session's
+ * error is read (Node 20, libuv 1.46; fault 19 asserts it). So this is a best effort for
+ * handlers that do not call `assertOwnership()`.
  */
 export class StallMonitor {
   private timer: NodeJS.Timeout | undefined;

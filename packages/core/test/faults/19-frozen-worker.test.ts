@@ -44,6 +44,44 @@ async function freeze(p: Spawned): Promise<void> {
   );
 }
 
+/** epoll_wait and epoll_pwait (arm64 has only the latter): where an idle Node process sleeps. */
+const EPOLL_WAITS: Record<string, number[]> = { x64: [232, 281], arm64: [22] };
+
+/** When the backend last changed state, if it is idle now. */
+async function idleSince(backend: number): Promise<string | undefined> {
+  const [row] = await db.query(
+    `SELECT state_change::text AS at FROM pg_stat_activity WHERE pid = $1 AND state = 'idle'`,
+    [backend],
+  );
+  return row?.at as string | undefined;
+}
+
+/**
+ * Freezes the process while it sleeps in epoll (idle, a worker's usual state) with nothing
+ * unread from its claimer session, as a worker waiting on its handlers is. Checked, once it is
+ * stopped, by /proc/<pid>/syscall (the syscall, and a timeout argument other than 0: libuv
+ * first polls with none, to measure idle time, and a stop there lets the next poll read
+ * sockets before timers) and by the claimer backend having been idle since before the stop (a
+ * reply still unread would be read together with whatever comes after it). Stopped at another
+ * moment, it is let go and tried again.
+ */
+async function freezeWhileWaiting(p: Spawned, claimer: number): Promise<number> {
+  const waits = EPOLL_WAITS[process.arch];
+  if (!waits) {
+    throw new Error(`fault 19 knows the epoll syscall numbers of x64 and arm64 only, not of ${process.arch}`);
+  }
+  for (let tries = 1; tries <= 100; tries++) {
+    const before = await idleSince(claimer);
+    await delay(20);
+    await freeze(p);
+    const [nr, , , , timeout] = readFileSync(`/proc/${p.pid}/syscall`, 'utf8').split(' ');
+    const quiet = before !== undefined && (await idleSince(claimer)) === before;
+    if (quiet && waits.includes(Number(nr)) && Number(timeout) !== 0) return tries;
+    process.kill(p.pid, 'SIGCONT');
+  }
+  throw new Error('A was busy every time it was stopped (100 tries): it never waited in epoll');
+}
+
 /** Worker B: checks ownership right before its side effect, like A's handler. */
 function rescuer() {
   return makeQueue({
@@ -77,11 +115,18 @@ describe('fault 19: a frozen worker (SIGSTOP) whose session is terminated while 
   it('the frozen attempt’s ownership check fails after SIGCONT, so only the new attempt’s effect happens', async () => {
     const producer = rescuer();
     const a = await spawnFixture('frozen-worker.ts', {
-      env: { DATABASE_URL: db.url, MODE: 'check', HANDLER_DELAY_MS: String(HANDLER_DELAY_MS) },
+      // Woken by notifications, not polls: its claimer session stays quiet while the handler waits.
+      env: {
+        DATABASE_URL: db.url,
+        MODE: 'check',
+        HANDLER_DELAY_MS: String(HANDLER_DELAY_MS),
+        POLL_INTERVAL: '60000',
+      },
     });
+    const { claimer } = await printed<{ claimer: number }>(a, 'ready');
     const job = await producer.enqueue('fenced', null);
     const started = await printed<{ token: string; dueAt: number }>(a, 'started');
-    await freeze(a);
+    await freezeWhileWaiting(a, claimer);
     // The handler's timer must expire while A is stopped, as in a real freeze.
     expect(Date.now()).toBeLessThan(started.dueAt);
     const [holder] = await producer.runningJobs();
@@ -124,9 +169,9 @@ describe('fault 19: a frozen worker (SIGSTOP) whose session is terminated while 
       figure: `A's handler resumed on its timer with signal.aborted ${timer.aborted}; A aborted ${ms(abortMs)} after SIGCONT (${aborted.code}); its ownership check threw ${lost.code} (${lost.cause}); effects recorded ${rows.length}/1 (attempt ${rows[0]?.attempt}); double completions ${completions.length + aCompleted - 1}`,
       pass,
     });
-    // After SIGSTOP/SIGCONT, epoll_wait fails with EINTR (signal(7)) and libuv runs the expired
-    // timers before it polls sockets again: the handler carried on before the worker could know
-    // that its session was gone. Only the ownership check stopped it.
+    // Frozen in epoll_wait, A resumes with EINTR (signal(7)) and libuv runs the expired timers
+    // before it polls sockets again: the handler carried on before the worker could know that
+    // its session was gone. Only the ownership check stopped it.
     expect(timer.aborted).toBe(false);
     expect(lost.code).toBe('QUEUE_LOCK_LOST');
     expect(aborted.code).toBe('QUEUE_LOCK_LOST');
