@@ -55,6 +55,13 @@ export interface FailedRow {
   delay_ms: number;
 }
 
+interface OwnsRow {
+  pid: number;
+  id: string;
+  attempts: number | null;
+  locked: boolean;
+}
+
 const MAX_SCAN = 10_000;
 const EMPTY_FINISH: FinishBatch = { succeeded: [], failures: [], perQueue: new Map() };
 
@@ -69,11 +76,20 @@ export class Claimer {
   generation = 0;
   /** Names this worker's statistics rows. */
   readonly workerId = randomBytes(6).toString('hex');
-  private readonly sql: { cycle: string; release: string; nextDue: string; prune: string; session: string };
+  private readonly sql: {
+    cycle: string;
+    release: string;
+    nextDue: string;
+    prune: string;
+    session: string;
+    owns: string;
+  };
   private tail: Promise<unknown> = Promise.resolve();
   /** The backend this session must stay on, and the marker lock that proves it is ours alone. */
   private backend: number | undefined;
   private readonly marker = 1 + Math.floor(Math.random() * 0x7ffffffe);
+  /** Ownership checks waiting for their statement's turn: they share it. */
+  private ownsBatch: { client: pg.Client; ids: string[]; rows: Promise<Map<string, OwnsRow>> } | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -89,6 +105,14 @@ export class Claimer {
       session: `SELECT pg_backend_pid() AS pid, coalesce(array_agg(l.objid::int8), '{}') AS markers
         FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
           AND l.classid = $1::int4::oid AND l.objid <> 0 AND l.pid = pg_backend_pid()`,
+      // This backend's job locks from pg_locks (one-bigint form, split across classid and
+      // objid as in lockedIdsSql), read once, and each asked job's attempt count.
+      owns: `WITH mine AS MATERIALIZED (
+          SELECT (l.classid::int8 << 32) | l.objid::int8 AS key FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND l.pid = pg_backend_pid())
+        SELECT pg_backend_pid() AS pid, r.id::text AS id, j.attempts,
+          EXISTS (SELECT FROM mine WHERE mine.key = ${names.lockKey('r.id')}) AS locked
+        FROM unnest($1::bigint[]) AS r(id) LEFT JOIN ${names.q}.jobs j ON j.id = r.id`,
     };
   }
 
@@ -171,6 +195,53 @@ export class Claimer {
       destroyConnection(c, error);
       return error;
     }
+  }
+
+  /**
+   * Re-checks, on the session of `generation`, that it is alive and still ours alone (so
+   * every lock it took is still held). Throws if it is gone, replaced, or not ours.
+   */
+  async confirm(generation: number): Promise<void> {
+    const c = this.client;
+    if (!c || this.generation !== generation) throw new Error('the session that claimed the jobs has ended');
+    await this.serialize(async () => {
+      if (this.client !== c) throw new Error('the session that claimed the jobs has ended');
+      try {
+        await this.checkSession(c);
+      } catch (error) {
+        if (error instanceof SessionNotPinnedError) destroyConnection(c, error);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Whether the session of `generation` still holds job `id`'s lock and the row still counts
+   * `attempt` attempts: null if so, else why not. Checks asked for while an earlier statement
+   * runs share one statement when their turn comes.
+   */
+  async owns(id: string, attempt: number, generation: number): Promise<string | null> {
+    const c = this.client;
+    if (!c || this.generation !== generation) return 'the session that claimed the job has ended';
+    if (this.ownsBatch?.client !== c) {
+      const ids: string[] = [];
+      const rows = this.serialize(async () => {
+        if (this.ownsBatch?.ids === ids) this.ownsBatch = undefined;
+        if (this.client !== c) throw new Error('claimer session is gone');
+        const query = { name: 'queue_owns', text: this.sql.owns, values: [ids] };
+        const result = await timedQuery(c, query, this.queryTimeout);
+        return new Map(result.rows.map((r: OwnsRow) => [r.id, r]));
+      });
+      this.ownsBatch = { client: c, ids, rows };
+    }
+    const batch = this.ownsBatch;
+    batch.ids.push(id);
+    const row = (await batch.rows).get(id)!;
+    if (row.pid !== this.backend) return `the session moved from backend ${this.backend} to ${row.pid}`;
+    if (!row.locked) return `the session no longer holds the lock of job ${id}`;
+    if (row.attempts === null) return `job ${id} no longer exists`;
+    if (row.attempts !== attempt) return `job ${id} is on attempt ${row.attempts}, not ${attempt}`;
+    return null;
   }
 
   /** Closes the session; Postgres releases any lock still held. */

@@ -202,3 +202,22 @@ export class DatabaseUnavailableError extends QueueError implements DatabaseWait
     this.stopped = wait.stopped;
   }
 }
+
+/**
+ * The reason a handler's signal is aborted when the worker's event loop stalled (a paused
+ * process, a long GC pause, a suspended VM) for longer than `stallThreshold`, and its session
+ * could not then be re-verified within `stallThreshold`: its locks may be gone, and another
+ * worker may be running the job.
+ */
+export class WorkerStalledError extends QueueError {
+  readonly stalledMs: number;
+  constructor(stalledMs: number, cause?: unknown) {
+    super(
+      'QUEUE_WORKER_STALLED',
+      `the worker's event loop stalled for ${stalledMs} ms and its session could not be re-verified ` +
+        'afterwards, so it can no longer guarantee that it owns this job; the job will run again',
+      { cause },
+    );
+    this.stalledMs = stalledMs;
+  }
+}

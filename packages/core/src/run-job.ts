@@ -1,7 +1,12 @@
 import { JobTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
-import type { Job, TaskDefinition } from './types.js';
+import type { Job, JobContext, TaskDefinition } from './types.js';
+
+/** The fencing token of attempt `attempt` of job `id`: `<id>:<attempt>`, the attempt padded so tokens sort as text. */
+export function fencingToken(id: string, attempt: number): string {
+  return `${id}:${String(attempt).padStart(10, '0')}`;
+}
 
 export type RunOutcome = { ok: true } | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
 
@@ -15,6 +20,7 @@ export async function runJob(
   job: Job,
   controller: AbortController,
   makeLogger: () => Logger,
+  assertOwnership: JobContext['assertOwnership'],
 ): Promise<RunOutcome> {
   let payload: unknown;
   try {
@@ -35,7 +41,7 @@ export async function runJob(
   try {
     // The per-job child logger is made only if the handler asks for it: most never log.
     let logger: Logger | undefined;
-    const ctx = {
+    const ctx: JobContext = {
       job,
       attempt: job.attempts,
       signal: controller.signal,
@@ -43,6 +49,8 @@ export async function runJob(
         logger ??= makeLogger();
         return logger;
       },
+      fencingToken: fencingToken(job.id, job.attempts),
+      assertOwnership,
     };
     await def.handler(payload, ctx);
     if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };

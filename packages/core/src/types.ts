@@ -39,9 +39,30 @@ export interface JobContext<Payload = unknown> {
   job: Job<Payload>;
   /** 1 for the first attempt. */
   attempt: number;
-  /** Aborted on timeout, on shutdown past the grace period, and when the job's lock is lost. */
+  /**
+   * Aborted on timeout, on shutdown past the grace period, when the job's lock is lost, and
+   * after an event-loop stall the worker could not re-verify its session from.
+   */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * This attempt's fencing token, `<job id>:<attempt>` with the attempt zero-padded to 10
+   * digits (`"42:0000000003"`): the same throughout one attempt, and greater (compared as
+   * text, or by `attempt`) with each new attempt of the job. Hand it with a side effect to a
+   * system that can fence: it keeps the highest token it has accepted per job id and refuses
+   * a write carrying a lower one, so a stale attempt cannot overwrite a newer one's. To do an
+   * effect once per job rather than per attempt, key it by `job.id` instead.
+   * A manual `retryJob`/`retryFailed` starts the job's attempts, and so its tokens, again at 1.
+   */
+  fencingToken: string;
+  /**
+   * Proves that this worker still owns the job right now: one round trip on the session that
+   * holds the job's lock, checking that it is alive, still holds the lock, and that the job is
+   * still on this attempt. Throws a LockLostError (and aborts `signal` with it) if not. Call it
+   * right before a side effect that must not be done by two attempts at once; what it proves
+   * holds when Postgres answered, so pass `fencingToken` along where the target can fence.
+   */
+  assertOwnership(): Promise<void>;
 }
 
 export type TaskHandler<Payload = any> = (payload: Payload, ctx: JobContext<Payload>) => unknown;

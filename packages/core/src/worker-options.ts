@@ -39,6 +39,13 @@ export interface WorkerOptions {
    * host, starting up). Default: the queue's `startupTimeout` (60,000); 0 fails at once.
    */
   startupTimeout?: number;
+  /**
+   * Milliseconds the event loop may go without turning (a paused process, a long GC pause, a
+   * suspended VM) before the worker re-verifies its session; if that does not succeed within
+   * the same time, every running job's signal is aborted with a WorkerStalledError. A stall
+   * only costs one round trip when the session is fine. 0 turns the check off. Default 2,000.
+   */
+  stallThreshold?: number;
   /** Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once). Default false. */
   handleSignals?: boolean;
   logger?: Logger;
@@ -76,5 +83,27 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
     queryTimeout: checkInt('queryTimeout', options.queryTimeout ?? 30_000, 10, MAX_TIMER_MS),
     heartbeatInterval: checkInt('heartbeatInterval', options.heartbeatInterval ?? 10_000, 10, MAX_TIMER_MS),
     startupTimeout: checkStartupTimeout(options.startupTimeout),
+    stallThreshold: resolveStallThreshold(options.stallThreshold),
   };
+}
+
+/**
+ * 2 s: longer than ordinary pauses (a major GC of a large heap, a handler blocking the loop
+ * for a while), far shorter than the ~25 s after which Postgres itself ends a silent client's
+ * session (SESSION_KEEPALIVE_SQL); a restart, failover or pg_terminate_backend can end it at
+ * any moment, and the sooner a stall is checked the shorter the window. Erring low is cheap:
+ * a stall with a healthy session costs one round trip.
+ */
+const DEFAULT_STALL_THRESHOLD_MS = 2_000;
+
+function resolveStallThreshold(value: unknown): number {
+  if (value === undefined) return DEFAULT_STALL_THRESHOLD_MS;
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 50 || value > MAX_TIMER_MS) {
+    throw new InvalidOptionError(
+      'stallThreshold',
+      `must be 0 (off) or an integer from 50 to ${MAX_TIMER_MS} (milliseconds), got ${show(value)}`,
+    );
+  }
+  return value;
 }

@@ -32,6 +32,8 @@ export interface Running {
   generation: number;
   startedAt: number;
   stopping: boolean;
+  /** Set when `assertOwnership()` found the job no longer ours: nothing is recorded for it. */
+  lost: boolean;
   done: Promise<void>;
 }
 

@@ -6,10 +6,12 @@ import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './err
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { MAX_TIMER_MS } from './options.js';
+import { assertOwnership, checkAfterStall } from './ownership.js';
 import { describeError, runJob } from './run-job.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
+import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
 import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
@@ -63,6 +65,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly stopSignal = new AbortController();
   private readonly opts: ReturnType<typeof resolveWorkerOptions>;
   private removeSignalHandlers: (() => void) | undefined;
+  private readonly stallMonitor: StallMonitor;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -87,6 +90,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       logger,
       { heartbeatInterval: this.opts.heartbeatInterval, queryTimeout: this.opts.queryTimeout },
     );
+    const stall = this.opts.stallThreshold;
+    this.stallMonitor = new StallMonitor(stall, (ms) => {
+      void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
+    });
   }
 
   /**
@@ -130,6 +137,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.pruneTimer.unref();
     this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
     this.sessionTimer.unref();
+    this.stallMonitor.start();
     void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
@@ -194,6 +202,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     await this.drain();
     await this.reconnecting;
+    this.stallMonitor.stop();
     await this.claimer.close();
     this.state = 'stopped';
     // Removed only now, so that a second signal during shutdown can hurry it.
@@ -361,21 +370,26 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       generation: this.claimer.generation,
       startedAt: performance.now(),
       stopping: false,
+      lost: false,
       done: Promise.resolve(),
     };
     this.running.set(job.id, running);
     this.emit('started', { job });
     const log = () => childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
-    running.done = (def ? runJob(def, job, running.controller, log) : missingTask(job)).then((outcome) =>
-      this.onJobDone(running, outcome),
+    const owns = () => assertOwnership(this.claimer, running, () => this.running.get(job.id) === running);
+    running.done = (def ? runJob(def, job, running.controller, log, owns) : missingTask(job)).then(
+      (outcome) => this.onJobDone(running, outcome),
     );
   }
 
   private onJobDone(r: Running, outcome: Awaited<ReturnType<typeof runJob>>): void {
     this.running.delete(r.job.id);
     r.queue.running--;
-    if (r.generation !== this.claimer.generation || !this.claimer.connected) {
-      // The lock went with the old session: another worker may own the job now.
+    if (r.generation !== this.claimer.generation || !this.claimer.connected || r.lost) {
+      // The lock went with the old session (or an ownership check found it gone): another
+      // worker may own the job now. If the session lives on, make sure it holds no lock on it.
+      if (r.lost && r.generation === this.claimer.generation)
+        void this.claimer.release([r.job.id], []).catch(() => {});
       this.held.delete(r.job.id);
       this.kick();
       return;

@@ -1,6 +1,12 @@
 import { nextEvent, useTestDatabase } from '@queue/test-utils';
 import { describe, expect, it } from 'vitest';
-import { type Job, JobTimeoutError, WorkerStoppingError } from '../src/index.js';
+import {
+  type Job,
+  type JobContext,
+  JobTimeoutError,
+  LockLostError,
+  WorkerStoppingError,
+} from '../src/index.js';
 import { emptyClaims, gate, queueFactory, startWorker } from './helpers.js';
 
 const db = useTestDatabase();
@@ -257,6 +263,88 @@ describe('worker', () => {
       'started bad',
       'failed bad',
     ]);
+    await worker.stop();
+  });
+});
+
+describe('fencing', () => {
+  it('gives each attempt a fencing token: the same throughout it, greater with each attempt', async () => {
+    const tokens: { attempt: number; first: string; later: string }[] = [];
+    const queue = makeQueue({
+      tasks: {
+        // Ten attempts: the token must still sort in attempt order past 9 -> 10.
+        flaky: {
+          maxAttempts: 10,
+          backoff: () => 0,
+          handler: async (_: null, ctx) => {
+            const first = ctx.fencingToken;
+            await new Promise((r) => setImmediate(r));
+            tokens.push({ attempt: ctx.attempt, first, later: ctx.fencingToken });
+            if (ctx.attempt < 10) throw new Error(`attempt ${ctx.attempt} fails`);
+          },
+        },
+      },
+    });
+    const worker = await startWorker(queue);
+    const done = nextEvent<{ job: Job }>(worker, 'completed');
+    const job = await queue.enqueue('flaky', null);
+    await done;
+    expect(tokens.map((t) => t.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const t of tokens) {
+      expect(t.later).toBe(t.first);
+      expect(t.first).toBe(`${job.id}:${String(t.attempt).padStart(10, '0')}`);
+    }
+    const asText = tokens.map((t) => t.first);
+    expect([...asText].sort()).toEqual(asText);
+    expect(new Set(asText).size).toBe(10);
+    await worker.stop();
+  });
+
+  it('assertOwnership() passes while the job is owned, and throws LockLostError once its session is gone', async () => {
+    const checked = gate();
+    const terminated = gate();
+    const seen: { first?: unknown; second?: unknown; reason?: unknown; after?: unknown } = {};
+    let saved: JobContext | undefined;
+    const queue = makeQueue({
+      tasks: {
+        guarded: async (_: null, ctx) => {
+          if (ctx.attempt > 1) return;
+          saved = ctx;
+          seen.first = await ctx.assertOwnership().then(
+            () => 'owned',
+            (e) => e,
+          );
+          checked.open();
+          await terminated.opened;
+          seen.second = await ctx.assertOwnership().then(
+            () => 'owned',
+            (e) => e,
+          );
+          seen.reason = ctx.signal.reason;
+        },
+      },
+    });
+    const worker = await startWorker(queue, { pollInterval: 100 });
+    const completed: Job[] = [];
+    worker.on('completed', (e) => completed.push(e.job));
+    const job = await queue.enqueue('guarded', null);
+    await checked.opened;
+    expect(seen.first).toBe('owned');
+    await db.query('SELECT pg_terminate_backend($1)', [worker.backendPids.claimer]);
+    terminated.open();
+    const again = await nextEvent<{ job: Job }>(worker, 'completed', (e) => e.job.id === job.id);
+    expect(seen.second).toBeInstanceOf(LockLostError);
+    expect((seen.second as LockLostError).code).toBe('QUEUE_LOCK_LOST');
+    expect(seen.reason).toBeInstanceOf(LockLostError);
+    // Nothing was recorded by the lost first attempt; the second ran and completed, once.
+    expect(again.job.attempts).toBe(2);
+    expect(completed).toHaveLength(1);
+    // Once its attempt is over, a context can no longer claim to own the job.
+    seen.after = await saved!.assertOwnership().then(
+      () => 'owned',
+      (e) => e,
+    );
+    expect(seen.after).toBeInstanceOf(LockLostError);
     await worker.stop();
   });
 });
