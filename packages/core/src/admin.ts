@@ -377,7 +377,7 @@ export class QueueAdmin<
 
   /** @internal What closing involves; `Queue` stops its workers and enqueues first. */
   protected async shutdown(): Promise<void> {
-    await this.notifier.flush();
+    await this.notifier.close();
     if (this.ownsPool) await this.pool.end();
   }
 

@@ -32,8 +32,11 @@ export class InsertBatcher {
     });
   }
 
-  /** Resolves once every row added so far has been written or has failed. */
-  flush(): Promise<void> {
+  /**
+   * Resolves once every row added so far has been written or has failed. The owner stops
+   * adding rows first (Queue refuses enqueues after close()). Safe twice.
+   */
+  close(): Promise<void> {
     if (this.inFlight === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
   }

@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import {
-  type ConnectionConfig,
-  destroyConnection,
-  SESSION_KEEPALIVE_SQL,
-  sessionClient,
-  timedQuery,
-} from './connection.js';
+import { type ConnectionConfig, destroyConnection, SESSION_KEEPALIVE_SQL, timedQuery } from './connection.js';
 import { SessionNotPinnedError } from './errors.js';
+import { SessionConnection } from './session.js';
 import { nextDueSql } from './sql/claim.js';
 import { cycleSql } from './sql/cycle.js';
 import { pruneStatsSql, releaseSql } from './sql/finish.js';
@@ -72,7 +67,7 @@ const EMPTY_FINISH: FinishBatch = { succeeded: [], failures: [], perQueue: new M
  * so results from jobs claimed on an older one are never written.
  */
 export class Claimer {
-  private client: pg.Client | undefined;
+  private session: SessionConnection | undefined;
   generation = 0;
   /** Names this worker's statistics rows. */
   readonly workerId = randomBytes(6).toString('hex');
@@ -117,45 +112,46 @@ export class Claimer {
   }
 
   get connected(): boolean {
-    return this.client !== undefined;
+    return this.session !== undefined;
   }
 
   get backendPid(): number | undefined {
-    return (this.client as unknown as { processID?: number } | undefined)?.processID;
+    return this.session?.backendPid;
   }
 
-  async connect(): Promise<void> {
-    const client = sessionClient(this.config, 'queue-claimer');
-    let live = false;
-    const lost = (error?: Error) => {
-      if (!live || this.client !== client) return;
-      this.client = undefined;
-      client.end().catch(() => {});
-      this.onLost(error ?? new Error('connection ended'));
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    try {
-      await client.connect();
-      await client.query(SESSION_KEEPALIVE_SQL);
-      // The claim is a prepared statement whose best plan depends on how many jobs are due;
-      // a generic plan cached while the queue was empty can be ruinous once it fills up.
-      await client.query(`SET plan_cache_mode = force_custom_plan`);
-      // A marker lock in the two-int4 form (never a job's key), taken in one transaction and
-      // checked in the next: behind a transaction-mode pooler the next transaction may run
-      // on another backend, or share this one with other clients.
-      const { rows } = await client.query('SELECT pg_backend_pid() AS pid, pg_advisory_lock($1, $2)', [
-        this.names.lockNamespace,
-        this.marker,
-      ]);
-      this.backend = rows[0].pid;
-      await this.checkSession(client);
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    live = true;
-    this.client = client;
+  /** The live session's client, if any. */
+  private get client(): pg.Client | undefined {
+    return this.session?.client;
+  }
+
+  /** Opens the locking session (again, after a loss); a new session is a new generation. */
+  async start(): Promise<void> {
+    let session: SessionConnection | undefined;
+    session = await SessionConnection.open(
+      this.config,
+      'queue-claimer',
+      async (client) => {
+        await client.query(SESSION_KEEPALIVE_SQL);
+        // The claim is a prepared statement whose best plan depends on how many jobs are due;
+        // a generic plan cached while the queue was empty can be ruinous once it fills up.
+        await client.query(`SET plan_cache_mode = force_custom_plan`);
+        // A marker lock in the two-int4 form (never a job's key), taken in one transaction and
+        // checked in the next: behind a transaction-mode pooler the next transaction may run
+        // on another backend, or share this one with other clients.
+        const { rows } = await client.query('SELECT pg_backend_pid() AS pid, pg_advisory_lock($1, $2)', [
+          this.names.lockNamespace,
+          this.marker,
+        ]);
+        this.backend = rows[0].pid;
+        await this.checkSession(client);
+      },
+      (error) => {
+        if (this.session !== session) return;
+        this.session = undefined;
+        this.onLost(error);
+      },
+    );
+    this.session = session;
     this.generation++;
   }
 
@@ -244,11 +240,11 @@ export class Claimer {
     return null;
   }
 
-  /** Closes the session; Postgres releases any lock still held. */
-  async close(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    await c?.end().catch(() => {});
+  /** Closes the session; Postgres releases any lock still held. Safe twice, and before start(). */
+  async stop(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.close();
   }
 
   /**

@@ -1,6 +1,6 @@
-import type pg from 'pg';
-import { type ConnectionConfig, reconnectDelay, sessionClient, sleep, timedQuery } from './connection.js';
+import { type ConnectionConfig, reconnectDelay, sleep, timedQuery } from './connection.js';
 import type { Logger } from './logger.js';
+import { SessionConnection } from './session.js';
 import type { Names } from './sql/names.js';
 
 export interface Wake {
@@ -20,7 +20,7 @@ export interface ListenerEvents {
  * listening again, reports it so the worker polls for what it missed.
  */
 export class Listener {
-  private client: pg.Client | undefined;
+  private session: SessionConnection | undefined;
   private stopping = new AbortController();
   private running: Promise<void> | undefined;
   private failures = 0;
@@ -45,58 +45,50 @@ export class Listener {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.heartbeat);
-    const c = this.client;
-    this.client = undefined;
-    await c?.end().catch(() => {});
+    const session = this.session;
+    this.session = undefined;
+    await session?.close();
   }
 
-  /** Terminates the socket as if the network had dropped it (used by fault tests). */
+  /** The LISTEN session's backend pid (for diagnostics and fault tests). */
   get backendPid(): number | undefined {
-    return (this.client as unknown as { processID?: number } | undefined)?.processID;
+    return this.session?.backendPid;
   }
 
   private async connect(): Promise<void> {
-    const client = sessionClient(this.config, 'queue-listener');
-    let live = false;
-    let dropped = false;
-    const onDrop = (error?: Error) => {
-      // Errors before the connection is live reject connect() instead.
-      if (!live || dropped) return;
-      dropped = true;
-      if (this.client === client) this.client = undefined;
-      client.end().catch(() => {});
-      if (this.stopping.signal.aborted) return;
-      this.logger.warn({ err: error?.message }, 'listener connection lost; reconnecting');
-      void this.reconnect();
-    };
-    client.on('error', onDrop);
-    client.on('end', () => onDrop());
-    client.on('notification', (msg) => {
-      if (msg.channel !== this.names.channel || !msg.payload) return;
-      const wake = parseWake(msg.payload);
-      if (wake) this.events.onWake(wake);
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${this.names.channelIdent}`);
-    } catch (error) {
-      await client.end().catch(() => {});
-      throw error;
-    }
-    live = true;
+    let session: SessionConnection | undefined;
+    session = await SessionConnection.open(
+      this.config,
+      'queue-listener',
+      async (client) => {
+        client.on('notification', (msg) => {
+          if (msg.channel !== this.names.channel || !msg.payload) return;
+          const wake = parseWake(msg.payload);
+          if (wake) this.events.onWake(wake);
+        });
+        await client.query(`LISTEN ${this.names.channelIdent}`);
+      },
+      (error) => {
+        if (this.session === session) this.session = undefined;
+        if (this.stopping.signal.aborted) return;
+        this.logger.warn({ err: error.message }, 'listener connection lost; reconnecting');
+        void this.reconnect();
+      },
+    );
     if (this.stopping.signal.aborted) {
-      await client.end().catch(() => {});
+      await session.close();
       return;
     }
-    this.client = client;
+    this.session = session;
     this.failures = 0;
     // An idle LISTEN connection sends nothing, so a half-open one would wait forever: ask
     // something now and then, and drop the connection if no answer comes in time.
     clearInterval(this.heartbeat);
     let beating = false;
+    const { client } = session;
     this.heartbeat = setInterval(() => {
       // One heartbeat at a time: while one waits for its answer, its own timeout decides.
-      if (this.client !== client || beating) return;
+      if (this.session !== session || beating) return;
       beating = true;
       timedQuery(client, { text: 'SELECT 1' }, this.timing.queryTimeout)
         .catch(() => {})

@@ -28,8 +28,8 @@ export class Notifier {
     this.inFlight ??= this.drain();
   }
 
-  /** Resolves when every nudge so far has been sent. */
-  async flush(): Promise<void> {
+  /** Resolves when every nudge so far has been sent. Safe twice; nudges after it are sent too. */
+  async close(): Promise<void> {
     while (this.inFlight) await this.inFlight;
   }
 

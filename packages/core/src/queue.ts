@@ -184,7 +184,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
    */
   protected override async shutdown(): Promise<void> {
     await Promise.all([...this.workers].map((w) => w.stop()));
-    await this.batcher.flush();
+    await this.batcher.close();
     await super.shutdown();
   }
 }

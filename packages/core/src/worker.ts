@@ -107,7 +107,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.starting = untilReachable(
       async () => {
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
-        if (!this.claimer.connected) await this.claimer.connect();
+        if (!this.claimer.connected) await this.claimer.start();
         await this.listener.start();
       },
       {
@@ -125,7 +125,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       if (this.stopSignal.signal.aborted) return;
       this.state = 'stopped';
       await this.listener.stop();
-      await this.claimer.close();
+      await this.claimer.stop();
       throw error;
     }
     // stop() was called while we connected: it has closed everything; stay stopped.
@@ -203,7 +203,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.drain();
     await this.reconnecting;
     this.stallMonitor.stop();
-    await this.claimer.close();
+    await this.claimer.stop();
     this.state = 'stopped';
     // Removed only now, so that a second signal during shutdown can hurry it.
     this.removeSignalHandlers?.();
@@ -454,7 +454,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       await sleep(reconnectDelay(failures), this.stopSignal.signal);
       if (this.state !== 'running') break;
       try {
-        await this.claimer.connect();
+        await this.claimer.start();
         this.logger.info({}, 'claimer reconnected');
         this.reconnecting = undefined;
         this.wakeAll();
