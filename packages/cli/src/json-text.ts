@@ -11,7 +11,9 @@ export function parseJsonText(text: string, what: string): unknown {
   } catch (error) {
     const reason = (error as Error).message
       .replace(/ in JSON at position \d+.*$/s, '')
-      .replace(/\s*\(line \d+ column \d+\)$/, '');
+      .replace(/\s*\(line \d+ column \d+\)$/, '')
+      // Node quotes the start of the text, line breaks and all: one line of error stays one line.
+      .replace(/\r?\n/g, '\\n');
     // `queue enqueue greet hello`: a bare word is the likeliest mistake; say how to write a string.
     const word = /^\s*[A-Za-z_]/.test(text) && !/^\s*(true|false|null)\b/.test(text);
     const hint = word ? ` (a string payload is written in JSON quotes: '"${text.trim().slice(0, 20)}"')` : '';
