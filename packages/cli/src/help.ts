@@ -124,8 +124,9 @@ ${GLOBAL}`,
   enqueue: `Usage: queue enqueue <task> [json] [options]
 
 Adds a job and prints its id. The payload is JSON text (default: null); '-' reads it
-from standard input. The CLI knows no task definitions: options you leave out get the
-defaults that enqueueing without one gives (queue 'default', priority 0, 25 attempts).
+from standard input. The CLI knows no task definitions and passes on only the options
+you give: core applies the task's defaults to the rest (today, for a task it has no
+definition of: queue 'default', priority 0, 25 attempts).
 
 Options:
   --queue <name>         Queue to put the job in
