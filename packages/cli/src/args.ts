@@ -22,8 +22,50 @@ export function parse(
       strict: true,
     });
   } catch (error) {
+    const message = (error as Error).message;
+    // "--priority -5": parseArgs reads -5 as an option and refuses the value as ambiguous.
+    const ambiguous = /argument is ambiguous.*use '(--[\w-]+)=-XYZ'/s.exec(message);
     throw new UsageError(
-      `${(error as Error).message.replace(/\. To specify .*$/s, '')} (see 'queue ${command} --help')`,
+      ambiguous
+        ? `${ambiguous[1]} needs a value; write a value that starts with '-' as ${ambiguous[1]}=<value>, e.g. --priority=-5 (see 'queue ${command} --help')`
+        : `${message.replace(/\. To specify .*$/s, '').replace(/\s*\n\s*/g, ' ')} (see 'queue ${command} --help')`,
+    );
+  }
+}
+
+/** The global options of a parsed command line, as connect.ts takes them. */
+export function globals(values: Record<string, any>): { databaseUrl?: string; schema?: string } {
+  return { databaseUrl: values['database-url'], schema: values.schema };
+}
+
+/** A string flag that must not be empty (a queue or task name). */
+export function nameFlag(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.length === 0 || value.length > 128)
+    throw new UsageError(`--${name} must be a name of 1 to 128 characters, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** One of a fixed set of words, or a usage error listing them. */
+export function choiceFlag<T extends string>(
+  name: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value))
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+/** A job id given as a flag's value (a paging cursor), checked by core's parser. */
+export function jobIdFlag(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseJobId(value, name);
+  } catch {
+    throw new UsageError(
+      `--${name} must be a job id (a positive whole number of at most 2^63-1), got ${JSON.stringify(value)}`,
     );
   }
 }
@@ -58,4 +100,26 @@ export function jobIds(command: string, positionals: string[]): string[] {
       );
     }
   });
+}
+
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+/**
+ * An ISO 8601 date and time with its zone (Z or an offset), e.g. 2025-06-01T09:00:00Z. The
+ * zone is required: without it the same text means different times on a laptop and a server.
+ */
+export function timeFlag(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const m = ISO_TIME.exec(value);
+  const date = m ? new Date(value.replace(' ', 'T')) : undefined;
+  const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  // Date rolls 2025-02-30 over to March 2: the day must exist in its month.
+  const dayExists = m && new Date(Date.UTC(y!, mo! - 1, d!)).getUTCDate() === d && mo! >= 1 && mo! <= 12;
+  if (!date || Number.isNaN(date.getTime()) || !dayExists) {
+    throw new UsageError(
+      `--${name} must be an ISO 8601 time with a zone, e.g. 2025-06-01T09:00:00Z or 2025-06-01T11:00+02:00, got ${JSON.stringify(value)}`,
+    );
+  }
+  return date;
 }

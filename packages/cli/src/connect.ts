@@ -1,4 +1,4 @@
-import { consoleLogger, Queue, type TaskMap } from '@queue/core';
+import { consoleLogger, Queue, QueueAdmin, type TaskMap } from '@queue/core';
 import { CliError, DatabaseError, EXIT, UsageError } from './errors.js';
 
 export interface GlobalOptions {
@@ -33,28 +33,45 @@ function where(value: string): string {
   return `${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname}`;
 }
 
-/** Opens a queue and checks the connection at once, so a bad one fails with a clear message before any work. */
-export async function openQueue<M extends TaskMap>(
+/** How the CLI connects: its own application name, a 10 s connect timeout, warnings only on stderr. */
+function clientOptions(opts: GlobalOptions, cs: string) {
+  return {
+    connection: { connectionString: cs, connectionTimeoutMillis: 10_000, application_name: 'queue-cli' },
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    // Warnings and errors only, on stderr: stdout stays for the command's own output.
+    logger: consoleLogger('warn'),
+  };
+}
+
+/** Checks the connection at once, so a bad one fails with a clear message before any work. */
+async function checked<A extends QueueAdmin<any>>(admin: A, cs: string): Promise<A> {
+  listenWhileCheckedOut(admin.pool);
+  try {
+    await admin.ping();
+  } catch (error) {
+    await admin.close().catch(() => {});
+    throw toCliError(error, cs);
+  }
+  return admin;
+}
+
+/** An admin client (reads and management, no tasks): every command that neither enqueues nor works. */
+export function openAdmin(opts: GlobalOptions, env: NodeJS.ProcessEnv): Promise<QueueAdmin> {
+  const cs = connectionString(opts, env);
+  return checked(new QueueAdmin(clientOptions(opts, cs)), cs);
+}
+
+/**
+ * A queue, for `enqueue` (without tasks: core applies its defaults to options not given)
+ * and `worker` (with the task module's tasks).
+ */
+export function openQueue<M extends TaskMap>(
   opts: GlobalOptions,
   env: NodeJS.ProcessEnv,
   tasks?: M,
 ): Promise<Queue<M>> {
   const cs = connectionString(opts, env);
-  const queue = new Queue<M>({
-    connection: { connectionString: cs, connectionTimeoutMillis: 10_000, application_name: 'queue-cli' },
-    ...(opts.schema ? { schema: opts.schema } : {}),
-    ...(tasks ? { tasks } : {}),
-    // Warnings and errors only, on stderr: stdout stays for the command's own output.
-    logger: consoleLogger('warn'),
-  });
-  listenWhileCheckedOut(queue.pool);
-  try {
-    await queue.ping();
-  } catch (error) {
-    await queue.close().catch(() => {});
-    throw toCliError(error, cs);
-  }
-  return queue;
+  return checked(new Queue<M>({ ...clientOptions(opts, cs), ...(tasks ? { tasks } : {}) }), cs);
 }
 
 /**
@@ -65,7 +82,7 @@ export async function openQueue<M extends TaskMap>(
  * 1. Listening is enough: the query in flight, or the next one, still fails with the cause,
  * and the command reports that through toCliError (exit code 3).
  */
-function listenWhileCheckedOut(pool: Queue['pool']): void {
+function listenWhileCheckedOut(pool: QueueAdmin['pool']): void {
   const ignore = () => {};
   pool.on('acquire', (client) => client.on('error', ignore));
   pool.on('release', (_error, client) => client.off('error', ignore));
@@ -82,6 +99,9 @@ export function toCliError(error: unknown, cs?: string): Error {
     case 'QUEUE_JOB_RUNNING':
       return new CliError(e.code, EXIT.CONFLICT, e.message ?? 'the job is running');
     case 'QUEUE_INVALID_OPTION':
+    case 'QUEUE_INVALID_PAYLOAD':
+    case 'QUEUE_PAYLOAD_VALIDATION':
+    case 'QUEUE_UNKNOWN_TASK':
     case 'QUEUE_CONFIG':
     case 'DASHBOARD_CONFIG':
       return new UsageError(e.message ?? 'invalid option');

@@ -1,14 +1,31 @@
 import { createRequire } from 'node:module';
 import { migrate, remove, retry, stats } from './commands/admin.js';
 import { dashboard } from './commands/dashboard.js';
+import { enqueue } from './commands/enqueue.js';
+import { list } from './commands/list.js';
+import { pause, resume } from './commands/pause.js';
+import { show } from './commands/show.js';
 import { worker } from './commands/worker.js';
+import { toCliError } from './connect.js';
 import { type CliContext, processContext } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { HELP } from './help.js';
 
 type Command = (argv: string[], ctx: CliContext) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { migrate, worker, stats, retry, delete: remove, dashboard };
+const COMMANDS: Record<string, Command> = {
+  migrate,
+  worker,
+  stats,
+  list,
+  show,
+  enqueue,
+  retry,
+  delete: remove,
+  pause,
+  resume,
+  dashboard,
+};
 
 /**
  * Runs one `queue` command line and resolves with its exit code; never rejects. Errors are
@@ -38,7 +55,9 @@ export async function run(argv: string[], ctx: CliContext = processContext()): P
   }
   try {
     return await command(rest, ctx);
-  } catch (error) {
+  } catch (thrown) {
+    // Every command's database errors get the documented exit codes here, in one place.
+    const error = toCliError(thrown);
     if (error instanceof CliError) {
       ctx.err(`queue: ${error.message}`);
       return error.exitCode;

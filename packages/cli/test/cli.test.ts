@@ -34,19 +34,40 @@ describe('queue --help', () => {
     const r = await queueCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: queue <command>/);
-    for (const c of ['migrate', 'worker <module>', 'stats', 'retry <id...>', 'delete <id...>', 'dashboard'])
-      expect(r.stdout).toContain(c);
+    for (const c of [
+      'migrate',
+      'worker <module>',
+      'stats',
+      'list',
+      'show <id>',
+      'enqueue <task> [json]',
+      'retry <id...>',
+      'delete <id...>',
+      'pause <queue...>',
+      'resume <queue...>',
+      'dashboard',
+    ])
+      expect(r.stdout).toMatch(new RegExp(`^  ${c.replace(/[.[\]]/g, '\\$&')}  `, 'm'));
     expect(r.stdout).toContain('Exit codes:');
   });
 
-  it.each(['migrate', 'worker', 'stats', 'retry', 'delete', 'dashboard'])(
-    'has help for %s',
-    async (command) => {
-      const r = await queueCli([command, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^Usage: queue ${command}`));
-    },
-  );
+  it.each([
+    'migrate',
+    'worker',
+    'stats',
+    'list',
+    'show',
+    'enqueue',
+    'retry',
+    'delete',
+    'pause',
+    'resume',
+    'dashboard',
+  ])('has help for %s', async (command) => {
+    const r = await queueCli([command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: queue ${command}`));
+  });
 
   it('exits 2 on a bad command line', async () => {
     expect((await queueCli([])).code).toBe(2);

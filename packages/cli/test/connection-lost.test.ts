@@ -94,4 +94,49 @@ describe('a session lost in the middle of a command', () => {
     expect(result.stderr).toBe('queue: lost the connection to the database: read ECONNRESET\n');
     expect(result.stdout).toBe('');
   });
+
+  it.each([
+    ['list', ['list', '--state', 'failed']],
+    ['show', ['show', '1']],
+    ['pause', ['pause', 'emails']],
+  ])('%s: terminated while its query waits, exits 3 with one line', async (_name, args) => {
+    await holdInTransaction('LOCK TABLE queue.jobs IN ACCESS EXCLUSIVE MODE');
+    const cli = startCli(args, { DATABASE_URL: db.url });
+    const pid = await cliWaitingForLock();
+    await db.query('SELECT pg_terminate_backend($1)', [pid]);
+    const result = await cli.exited;
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toBe(
+      'queue: database unavailable: terminating connection due to administrator command\n',
+    );
+    expect(result.stdout).toBe('');
+  });
+
+  it('enqueue: terminated while its insert waits, exits 3 with one line and stores nothing', async () => {
+    await holdInTransaction('LOCK TABLE queue.jobs IN ACCESS EXCLUSIVE MODE');
+    const cli = startCli(['enqueue', 'lost', '{"a":1}'], { DATABASE_URL: db.url });
+    await db.query('SELECT pg_terminate_backend($1)', [await cliWaitingForLock()]);
+    const result = await cli.exited;
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toBe(
+      'queue: database unavailable: terminating connection due to administrator command\n',
+    );
+    expect(result.stdout).toBe('');
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup(); // the lock goes
+    expect(await db.query(`SELECT id FROM queue.jobs WHERE task = 'lost'`)).toEqual([]);
+  });
+
+  it('enqueue: a connection reset while its insert waits exits 3 with one line', async () => {
+    // Unlike a terminated session, the server's side may still commit the insert once the
+    // lock is free (it notices the lost client only when it answers): the README says so.
+    await holdInTransaction('LOCK TABLE queue.jobs IN ACCESS EXCLUSIVE MODE');
+    const relay = await startRelay(db.url);
+    const cli = startCli(['enqueue', 'reset', '{"a":1}'], { DATABASE_URL: relay.url });
+    await cliWaitingForLock();
+    relay.resetAll();
+    const result = await cli.exited;
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toBe('queue: lost the connection to the database: read ECONNRESET\n');
+    expect(result.stdout).toBe('');
+  });
 });

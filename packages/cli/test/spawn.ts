@@ -19,8 +19,13 @@ const baseEnv = () => {
   return env;
 };
 
-/** Runs `queue <args>` to completion. */
-export function queueCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<Result> {
+/** Runs `queue <args>` to completion, with `input` (or nothing) on its standard input. */
+export function queueCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+  input = '',
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...baseEnv(), ...env },
@@ -32,6 +37,8 @@ export function queueCli(args: string[], env: Record<string, string> = {}, cwd?:
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
+    child.stdin.on('error', () => {}); // a command that never reads stdin may exit before we write
+    child.stdin.end(input);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

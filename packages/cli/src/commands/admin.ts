@@ -1,18 +1,15 @@
-import { GLOBAL_OPTIONS, jobIds, parse } from '../args.js';
-import { openQueue, toCliError } from '../connect.js';
+import { globals, jobIds, nameFlag, parse } from '../args.js';
+import { openAdmin, toCliError } from '../connect.js';
 import type { CliContext } from '../context.js';
-import { EXIT, UsageError } from '../errors.js';
-
-type Values = { 'database-url'?: string; schema?: string };
-const globals = (v: Values) => ({ databaseUrl: v['database-url'], schema: v.schema });
+import { CliError, EXIT, UsageError } from '../errors.js';
 
 export async function migrate(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parse('migrate', argv, {});
   if (positionals.length > 0)
     throw new UsageError(`migrate takes no arguments, got ${JSON.stringify(positionals[0])}`);
-  const queue = await openQueue(globals(values), ctx.env);
+  const queue = await openAdmin(globals(values), ctx.env);
   try {
-    const applied = await queue.migrate().catch((e) => Promise.reject(toCliError(e)));
+    const applied = await queue.migrate();
     ctx.out(applied.length > 0 ? `applied migrations ${applied.join(', ')}` : 'schema is up to date');
     return EXIT.OK;
   } finally {
@@ -24,9 +21,9 @@ export async function stats(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parse('stats', argv, { json: { type: 'boolean' } });
   if (positionals.length > 0)
     throw new UsageError(`stats takes no arguments, got ${JSON.stringify(positionals[0])}`);
-  const queue = await openQueue(globals(values), ctx.env);
+  const queue = await openAdmin(globals(values), ctx.env);
   try {
-    const counts = await queue.countJobs().catch((e) => Promise.reject(toCliError(e)));
+    const counts = await queue.countJobs();
     if (values.json) {
       ctx.out(JSON.stringify(counts));
       return EXIT.OK;
@@ -55,18 +52,17 @@ export async function retry(argv: string[], ctx: CliContext): Promise<number> {
     queue: { type: 'string' },
     task: { type: 'string' },
   });
-  if (!values.failed && (values.queue || values.task))
+  if (!values.failed && (values.queue !== undefined || values.task !== undefined))
     throw new UsageError('--queue and --task go with --failed');
   if (values.failed && positionals.length > 0) throw new UsageError('give job ids or --failed, not both');
   const ids = values.failed ? [] : jobIds('retry', positionals);
-  const queue = await openQueue(globals(values), ctx.env);
+  const queue = await openAdmin(globals(values), ctx.env);
   try {
     if (values.failed) {
-      const filter = {
-        ...(values.queue ? { queue: values.queue } : {}),
-        ...(values.task ? { task: values.task } : {}),
-      };
-      const n = await queue.retryFailed(filter).catch((e) => Promise.reject(toCliError(e)));
+      const q = nameFlag('queue', values.queue);
+      const task = nameFlag('task', values.task);
+      const filter = { ...(q ? { queue: q } : {}), ...(task ? { task } : {}) };
+      const n = await queue.retryFailed(filter);
       ctx.out(`retried ${n} failed job${n === 1 ? '' : 's'}`);
       return EXIT.OK;
     }
@@ -82,7 +78,7 @@ export async function retry(argv: string[], ctx: CliContext): Promise<number> {
 export async function remove(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parse('delete', argv, {});
   const ids = jobIds('delete', positionals);
-  const queue = await openQueue(globals(values), ctx.env);
+  const queue = await openAdmin(globals(values), ctx.env);
   try {
     return await eachJob(ids, ctx, async (id) => {
       await queue.deleteJob(id);
@@ -94,22 +90,26 @@ export async function remove(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 /**
- * Acts on every id even when one fails, reporting each failure; exits with the code of
- * the first failure, so `queue retry 1 2 3` tells a script that something was left undone.
+ * Acts on every id even when one is missing or running, reporting each; exits with the code
+ * of the first such failure, so `queue retry 1 2 3` tells a script that something was left
+ * undone. Anything else (a lost connection) ends the command at once, with its own code.
  */
-async function eachJob(ids: string[], ctx: CliContext, act: (id: string) => Promise<void>): Promise<number> {
+export async function eachJob(
+  ids: string[],
+  ctx: CliContext,
+  act: (id: string) => Promise<void>,
+): Promise<number> {
   let code: number = EXIT.OK;
   for (const id of ids) {
     try {
       await act(id);
     } catch (error) {
-      const e = toCliError(error) as Error & { exitCode?: number };
-      if (e.exitCode === undefined) throw e;
+      const e = toCliError(error);
+      if (!(e instanceof CliError) || (e.exitCode !== EXIT.NOT_FOUND && e.exitCode !== EXIT.CONFLICT))
+        throw e;
       ctx.err(`queue: ${e.message}`);
       if (code === EXIT.OK) code = e.exitCode;
     }
   }
   return code;
 }
-
-export { GLOBAL_OPTIONS };

@@ -1,6 +1,6 @@
 import { startDashboardServer } from '@queue/dashboard';
-import { intFlag, parse } from '../args.js';
-import { openQueue, toCliError } from '../connect.js';
+import { globals, intFlag, parse } from '../args.js';
+import { openAdmin, toCliError } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { untilSignal } from '../signals.js';
@@ -26,7 +26,7 @@ export async function dashboard(argv: string[], ctx: CliContext): Promise<number
       'the dashboard needs authentication: set QUEUE_DASHBOARD_USER and QUEUE_DASHBOARD_PASSWORD, or pass --no-auth for local use only',
     );
   }
-  const queue = await openQueue({ databaseUrl: values['database-url'], schema: values.schema }, ctx.env);
+  const queue = await openAdmin(globals(values), ctx.env);
   const stopped = untilSignal();
   let server: Awaited<ReturnType<typeof startDashboardServer>>;
   try {

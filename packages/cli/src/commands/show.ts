@@ -1,0 +1,107 @@
+import type { Job, JobState, QueueAdmin, RunningJob } from '@queue/core';
+import { globals, jobIds, parse } from '../args.js';
+import { openAdmin } from '../connect.js';
+import type { CliContext } from '../context.js';
+import { CliError, EXIT, UsageError } from '../errors.js';
+import { duration, when } from '../format.js';
+
+/** The worker session holding a running job, as `show` prints it and `show --json` returns it. */
+export interface WorkerSession {
+  pid: number;
+  applicationName: string | null;
+  clientAddr: string | null;
+  connectedAt: Date | null;
+  runningMs: number | null;
+}
+
+/** runningJobs() lists at most this many, longest-running first; a job past them has no session shown. */
+const RUNNING_LIMIT = 10_000;
+
+export async function show(argv: string[], ctx: CliContext): Promise<number> {
+  const { values, positionals } = parse('show', argv, {
+    json: { type: 'boolean' },
+    stack: { type: 'boolean' },
+  });
+  if (positionals.length !== 1)
+    throw new UsageError(`give one job id: queue show 42 (see 'queue show --help')`);
+  const [id] = jobIds('show', positionals);
+  const admin = await openAdmin(globals(values), ctx.env);
+  try {
+    const job = await admin.getJob(id!);
+    if (!job) throw new CliError('QUEUE_JOB_NOT_FOUND', EXIT.NOT_FOUND, `no job with id ${id}`);
+    const worker = job.state === 'running' ? await session(admin, job.id) : null;
+    if (values.json) {
+      ctx.out(JSON.stringify({ ...job, worker }));
+    } else {
+      ctx.out(describe(job, worker, job.state === 'running', values.stack === true));
+    }
+    return EXIT.OK;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The session holding the job's lock; null if it let go in the meantime or is past the list. */
+async function session(admin: QueueAdmin, id: string): Promise<WorkerSession | null> {
+  const running: RunningJob[] = await admin.runningJobs({ limit: RUNNING_LIMIT });
+  const r = running.find((j) => j.id === id);
+  if (!r) return null;
+  return {
+    pid: r.pid,
+    applicationName: r.worker.applicationName,
+    clientAddr: r.worker.clientAddr,
+    connectedAt: r.worker.connectedAt,
+    runningMs: r.runningMs,
+  };
+}
+
+function describe(
+  job: Job & { state: JobState },
+  worker: WorkerSession | null,
+  running: boolean,
+  stacks: boolean,
+): string {
+  const now = Date.now();
+  const rows: [string, string][] = [
+    ['task', job.task],
+    ['queue', job.queue],
+    ['state', job.state],
+    ['priority', String(job.priority)],
+    ['attempts', `${job.attempts} of ${job.maxAttempts}`],
+    ['run at', when(job.runAt, now)],
+    ['created at', when(job.createdAt, now)],
+    ['started at', when(job.startedAt, now)],
+    ['failed at', when(job.failedAt, now)],
+  ];
+  if (running && worker) {
+    rows.push(
+      ['worker pid', String(worker.pid)],
+      ['worker app', worker.applicationName ?? '-'],
+      ['worker addr', worker.clientAddr ?? '- (a local socket, or hidden from this database role)'],
+      ['running for', worker.runningMs === null ? '-' : duration(worker.runningMs)],
+    );
+  } else if (running) {
+    rows.push(['worker', '- (it let go of the job while we looked, or is past the first 10,000 running)']);
+  }
+  const out = [`job ${job.id}`, ...rows.map(([k, v]) => `  ${k.padEnd(12)}${v}`)];
+  out.push('  payload', indent(JSON.stringify(job.payload, null, 2), 4));
+  if (job.errors.length === 0) {
+    out.push('  errors      none');
+  } else {
+    out.push(`  errors (${job.errors.length})`);
+    for (const e of job.errors) {
+      out.push(`    attempt ${e.attempt} at ${e.at}: ${indent(e.message, 6).trimStart()}`);
+      if (stacks && e.stack) out.push(indent(e.stack, 6));
+    }
+    if (!stacks && job.errors.some((e) => e.stack)) out.push('  (--stack shows the stack traces)');
+  }
+  return out.join('\n');
+}
+
+function indent(text: string, n: number): string {
+  const pad = ' '.repeat(n);
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
