@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Queue, silentLogger } from '../../src/index.js';
 import { recordFigure } from './figures.js';
 import { type Host, skipNetns } from './netns-kit.js';
-import { concurrentRuns, lineAfter, nthLine } from './netns-lines.js';
+import { concurrentRuns, lineAfter, nthLine, runsOf } from './netns-lines.js';
 import { settle, type WorkQueue } from './netns-load.js';
 import { skippedNote, useLinkedPostgres } from './netns-postgres.js';
 import { ms, type Spawned, spawnFixture, useProcessCleanup } from './process-kit.js';
@@ -82,22 +82,13 @@ describe.skipIf(skipNetns)(`fault 23: a worker host's link flaps${skippedNote(23
       const recoverMs = answeredAt - upAt;
 
       const { left, lost, repeated, completionWrites } = await settle(server.query, ids);
-      // Jobs A was running when its link went down: started before, not finished before.
-      const aEvents = a.events();
-      const inFlight = downs.map(
-        (at) =>
-          aEvents.filter(
-            (s) =>
-              s.event === 'started' &&
-              s.at! < at &&
-              !aEvents.some(
-                (e) => e.id === s.id && e.event === 'completed' && e.attempts === s.attempts && e.at! < at,
-              ),
-          ).length,
-      );
+      // Jobs A was running when its link went down.
+      const aRuns = runsOf(a);
+      const inFlight = downs.map((at) => aRuns.filter((r) => r.start < at && r.end > at).length);
       const completedBy = (w: Spawned) => w.events().filter((e) => e.event === 'completed').length;
+      const retries = a.events().filter((e) => e.event === 'retried').length;
       const reconnects = a.lines.filter((l) => l.includes('claimer reconnected')).length;
-      const aborted = a.events().filter((e) => e.event === 'error').length;
+      const claimerLost = a.events().filter((e) => e.event === 'error').length;
       const caught = inFlight.reduce((x, y) => x + y, 0);
       const overlaps = concurrentRuns([a, b]);
       const pass =
@@ -113,7 +104,7 @@ describe.skipIf(skipNetns)(`fault 23: a worker host's link flaps${skippedNote(23
         figure:
           `link of A down ${downs.length} times in ${(FLAPS.reduce((x, y) => x + y) / 1000).toFixed(1)} s, with [${inFlight.join(', ')}] of its jobs running; jobs ${ids.length}, lost ${lost}, ` +
           `completion writes ${completionWrites}, runs at once on both hosts ${overlaps.length}, effects repeated ${repeated} (at least once: a run whose result could not be written runs again); ` +
-          `A lost its claimer ${aborted} times and reconnected ${reconnects} times; completed by A ${completedBy(a)}, by B ${completedBy(b)}; ` +
+          `A lost its claimer ${claimerLost} times (reconnected ${reconnects}), retried ${retries} jobs whose own queries timed out; completed by A ${completedBy(a)}, by B ${completedBy(b)}; ` +
           `last up -> A's claimer answered ${ms(recoverMs)}, -> all done ${ms(drainedMs)}`,
         pass,
       });

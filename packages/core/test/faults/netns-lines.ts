@@ -67,27 +67,38 @@ async function withTail<T>(s: Spawned, wait: Promise<T>): Promise<T> {
   }
 }
 
+export interface Run {
+  pid: number;
+  id: string;
+  start: number;
+  /** Infinity while it runs still. */
+  end: number;
+}
+
 /**
- * Runs of one job by two processes at the same time. A run starts with its `started` event
- * and ends with the job's next completed/retried/failed event in that process, or when that
- * process lost its claimer (an `error` event: every handler is aborted then); a run with
- * neither is still going. Times are when the test read the lines.
+ * The runs of jobs in a worker process. A run starts with its `started` event and ends with
+ * the job's next completed/retried/failed event in that process, or when that process lost
+ * its claimer (an `error` event: every handler is aborted then); a run with neither is still
+ * going. Times are when the test read the lines.
  */
-export function concurrentRuns(processes: Spawned[]): { id: string; overlapMs: number }[] {
-  const runs = processes.flatMap((p) => {
-    const events = p.events();
-    return events.flatMap((s, i) => {
-      if (s.event !== 'started') return [];
-      const end = events
-        .slice(i + 1)
-        .find(
-          (e) =>
-            e.event === 'error' ||
-            (e.id === s.id && (e.event === 'completed' || e.event === 'retried' || e.event === 'failed')),
-        );
-      return [{ pid: p.pid, id: s.id!, start: s.at!, end: end?.at ?? Number.POSITIVE_INFINITY }];
-    });
+export function runsOf(p: Spawned): Run[] {
+  const events = p.events();
+  return events.flatMap((s, i) => {
+    if (s.event !== 'started') return [];
+    const end = events
+      .slice(i + 1)
+      .find(
+        (e) =>
+          e.event === 'error' ||
+          (e.id === s.id && (e.event === 'completed' || e.event === 'retried' || e.event === 'failed')),
+      );
+    return [{ pid: p.pid, id: s.id!, start: s.at!, end: end?.at ?? Number.POSITIVE_INFINITY }];
   });
+}
+
+/** Runs of one job by two processes at the same time (see runsOf). */
+export function concurrentRuns(processes: Spawned[]): { id: string; overlapMs: number }[] {
+  const runs = processes.flatMap(runsOf);
   const overlaps: { id: string; overlapMs: number }[] = [];
   for (const r of runs) {
     for (const o of runs) {
