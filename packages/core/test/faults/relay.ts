@@ -29,13 +29,13 @@ class DelayLine {
   private arm(): void {
     const head = this.queue[0];
     if (!head) return;
-    this.timer = setTimeout(() => this.flush(), Math.max(0, head.due - performance.now()));
+    // Rounded up, and re-armed below if it fires early: a chunk never leaves before it is due.
+    this.timer = setTimeout(() => this.flush(), Math.max(1, Math.ceil(head.due - performance.now())));
   }
 
   private flush(): void {
     this.timer = undefined;
-    // A timer may fire a little early or late: pass on everything that is due by now.
-    const now = performance.now() + 1;
+    const now = performance.now();
     while (this.queue.length > 0 && this.queue[0]!.due <= now) this.send(this.queue.shift()!.chunk);
     this.arm();
   }
