@@ -16,7 +16,10 @@ class DelayLine {
 
   /** A chunk to pass on, or null for the end of the stream. */
   push(chunk: Buffer | null): void {
-    if (this.delayMs === 0) return this.send(chunk);
+    if (this.delayMs === 0) {
+      this.send(chunk);
+      return;
+    }
     this.queue.push({ due: performance.now() + this.delayMs, chunk });
     if (!this.timer) this.arm();
   }
