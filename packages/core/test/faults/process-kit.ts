@@ -73,6 +73,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Extra `node` flags, after `--import tsx`. */
   nodeArgs?: string[];
+  /** Runs node under this command, e.g. `['ip', 'netns', 'exec', ns]` (which execs it: same pid). */
+  prefix?: string[];
   /** Resolve once a line starting with this is printed; null to resolve at once. Default 'ready'. */
   ready?: string | null;
   stdin?: boolean;
@@ -81,7 +83,12 @@ export interface SpawnOptions {
 
 /** Starts `node --import tsx fixtures/<name>` with cwd at the repo root (so tsx resolves). */
 export async function spawnFixture(name: string, options: SpawnOptions = {}): Promise<Spawned> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), fixturePath(name)], {
+  const argv = [
+    ...(options.prefix ?? []),
+    process.execPath,
+    ...['--import', 'tsx', ...(options.nodeArgs ?? []), fixturePath(name)],
+  ];
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
