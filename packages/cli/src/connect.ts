@@ -40,6 +40,10 @@ function clientOptions(opts: GlobalOptions, cs: string) {
     ...(opts.schema ? { schema: opts.schema } : {}),
     // Warnings and errors only, on stderr: stdout stays for the command's own output.
     logger: consoleLogger('warn'),
+    // A command fails at once with exit code 3 when Postgres is unreachable, rather than
+    // waiting for it as an app's boot does: the caller (a shell, a deploy step, a process
+    // manager) decides whether to try again.
+    startupTimeout: 0,
   };
 }
 
@@ -98,6 +102,15 @@ export function toCliError(error: unknown, cs?: string): Error {
       return new CliError(e.code, EXIT.NOT_FOUND, e.message ?? 'no such job');
     case 'QUEUE_JOB_RUNNING':
       return new CliError(e.code, EXIT.CONFLICT, e.message ?? 'the job is running');
+    case 'QUEUE_DATABASE_UNAVAILABLE': {
+      // Core's message advises its startupTimeout option, which the CLI sets to 0 on purpose:
+      // say what the connection error itself was instead.
+      const cause = (error as { cause?: unknown }).cause;
+      const mapped = cause === undefined ? undefined : toCliError(cause, cs);
+      return mapped instanceof DatabaseError
+        ? mapped
+        : new DatabaseError(`database unavailable: ${e.message}`);
+    }
     case 'QUEUE_INVALID_OPTION':
     case 'QUEUE_INVALID_PAYLOAD':
     case 'QUEUE_PAYLOAD_VALIDATION':
