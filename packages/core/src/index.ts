@@ -19,6 +19,8 @@ export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
 export { onShutdownSignal, shutdownInProgress } from './shutdown.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
+export type { CheckedOut } from './transaction.js';
+export { begin, checkOut, checkPool, endTransaction, withTransaction } from './transaction.js';
 export type {
   Backoff,
   EnqueueOptions,

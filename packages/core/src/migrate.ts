@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Names } from './sql/names.js';
+import { checkOut } from './transaction.js';
 import type { Queryable } from './types.js';
 
 export interface Migration {
@@ -85,35 +86,14 @@ export async function migrate(conn: Connection, names: Names): Promise<number[]>
  * unknown, so the client is destroyed rather than pooled.
  */
 export async function migrateFromPool(pool: pg.Pool, names: Names): Promise<number[]> {
-  let lost: Error | undefined;
-  const onError = (error: Error) => {
-    lost = error;
-  };
-  const client = await checkOutListening(pool, onError);
+  // Listening from the handover on: a session ended mid-migration fails this call, not the process.
+  const tx = await checkOut(pool);
   try {
-    return await migrate(client, names);
+    const applied = await migrate(tx.client, names);
+    tx.release();
+    return applied;
   } catch (error) {
-    lost ??= error as Error;
+    tx.release(true);
     throw error;
-  } finally {
-    client.off('error', onError);
-    client.release(lost);
   }
-}
-
-/**
- * Checks a client out with `onError` listening from the handover on. pg-pool takes its own
- * listener off a client it hands out, and `await pool.connect()` returns the client a
- * microtask later: an 'error' in that gap (a session ended by a Postgres shutdown, reported in
- * the same network read as the previous user's last answer) had no listener and ended the
- * process. The callback form runs at the handover itself.
- */
-export function checkOutListening(pool: pg.Pool, onError: (error: Error) => void): Promise<pg.PoolClient> {
-  return new Promise((resolve, reject) => {
-    pool.connect((error, client) => {
-      if (error || !client) return reject(error ?? new Error('the pool gave no client'));
-      client.on('error', onError);
-      resolve(client);
-    });
-  });
 }
