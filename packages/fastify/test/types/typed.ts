@@ -10,7 +10,7 @@ const tasks = defineTasks({
 });
 
 declare module '../../src/index.js' {
-  interface FastifyQueueTypes {
+  interface Register {
     tasks: typeof tasks;
   }
 }
@@ -27,12 +27,14 @@ export async function build() {
     pool: parent.pg.pool,
     tasks,
     migrate: true,
-    closeOnSignals: true,
+    handleSignals: true,
   }));
   await app.register(fastifyQueue, {
     queue: new Queue({ connectionString: 'postgres://localhost/app', tasks }),
   });
   const url = 'postgres://localhost/app';
+  // @ts-expect-error: signals are the plugin's handleSignals, not the worker's
+  await app.register(fastifyQueue, { connectionString: url, tasks, worker: { handleSignals: true } });
   // @ts-expect-error: a queue and the options to create one
   await app.register(fastifyQueue, { queue: new Queue({ tasks }), connectionString: url });
   // @ts-expect-error: tasks must be the declared map
