@@ -29,7 +29,7 @@ runDemoMainSuite({
         );
       });
       // QueueModule's handleSignals took the signal: the HTTP server first, then the worker and the queue.
-      expect(output).toContain('closing the HTTP server {"signal":"SIGTERM"}');
+      expect(output).toContain('closing the server on signal {"signal":"SIGTERM"}');
     });
   },
 });

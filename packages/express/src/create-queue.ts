@@ -230,7 +230,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
         name: '@queue/express server',
         phase: 'server',
         stop: async (signal) => {
-          this.queue.logger.info({ signal }, 'closing the server');
+          this.queue.logger.info({ signal }, 'closing the server on signal');
           await this.stopServer();
         },
         hurry: () => server.closeAllConnections?.(),

@@ -13,10 +13,10 @@ export function joinShutdown(fastify: FastifyInstance): void {
   let leave: (() => void) | undefined;
   fastify.addHook('onReady', async () => {
     leave = onShutdownSignal({
-      name: '@queue/fastify',
+      name: '@queue/fastify server',
       phase: 'server',
       stop: async (signal) => {
-        fastify.log.info({ signal }, 'closing on signal');
+        fastify.log.info({ signal }, 'closing the server on signal');
         await fastify.close();
       },
     });

@@ -52,7 +52,7 @@ describe('handleSignals (on by default, as in the quick start)', { timeout: 30_0
     const job = await queue.enqueue('hold', null);
     await app.logged('job started');
     app.child.kill('SIGTERM');
-    await app.logged('closing on signal');
+    await app.logged('closing the server on signal');
     // It stops taking requests at once, and waits for the job: the process has not exited.
     await waitFor('the server to refuse connections', () =>
       fetch(app.baseUrl).then(
@@ -76,7 +76,7 @@ describe('handleSignals (on by default, as in the quick start)', { timeout: 30_0
     const job = await queue.enqueue('hold', null);
     await app.logged('job started');
     app.child.kill('SIGTERM');
-    await app.logged('closing on signal');
+    await app.logged('closing the server on signal');
     app.child.kill('SIGTERM');
     const [, signal] = await app.exited;
     expect(signal).toBe('SIGTERM');

@@ -24,10 +24,10 @@ export function joinShutdown(options: {
   if (http) {
     leave.push(
       onShutdownSignal({
-        name: '@queue/nest HTTP server',
+        name: '@queue/nest server',
         phase: 'server',
         stop: async (signal) => {
-          logger.info({ signal }, 'closing the HTTP server');
+          logger.info({ signal }, 'closing the server on signal');
           await http.close();
         },
         hurry: () => http.getHttpServer?.()?.closeAllConnections?.(),
