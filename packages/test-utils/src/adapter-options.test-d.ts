@@ -1,5 +1,7 @@
 // Type-level only: checked by `tsc --noEmit` of @queue/test-utils (its `typecheck` script, run
-// by `turbo run typecheck`), which fails on any expectation below that does not hold.
+// by `turbo run typecheck`), which fails on any expectation below that does not hold. The
+// package's turbo.json lists the adapters' and core's sources as inputs of that task, so a
+// change in an adapter re-runs it rather than replaying a cached pass.
 import { describe, expectTypeOf, it } from 'vitest';
 import type { Queue } from '../../core/src/index.js';
 import type { ExpressQueueOptions } from '../../express/src/index.js';
