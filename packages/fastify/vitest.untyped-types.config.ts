@@ -3,7 +3,7 @@ import { defineProject } from 'vitest/config';
 /**
  * Fastify's type tests for an app that declares no task map (test/types/untyped). A project of
  * their own because vitest's typecheck compiles one program per project, and the typed tests'
- * FastifyQueueTypes augmentation (vitest.config.ts) would apply to any program they share.
+ * Register augmentation (vitest.config.ts) would apply to any program they share.
  */
 export default defineProject({
   test: {

@@ -44,7 +44,11 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
-/** The signup API: builds the app, migrates its database, and wires the queue to the server. */
+/**
+ * The signup API: builds the app, creates its own tables, and wires the queue to the server.
+ * The queue's tables are created when the server listens (`migrate`, on by default), before
+ * the worker starts; `jobs.ready()` resolves once both are done.
+ */
 export async function createApp(options: DemoAppOptions): Promise<DemoApp> {
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
@@ -55,8 +59,9 @@ export async function createApp(options: DemoAppOptions): Promise<DemoApp> {
 
   const app = express();
   app.disable('x-powered-by');
-  // First, so every route below has req.queue. The worker starts when app.listen is
-  // listening and stops, with its running jobs finished, when the server closes or on SIGTERM.
+  // First, so every route below has req.queue. When app.listen is listening, the queue's
+  // tables are migrated and the worker starts; it stops, with its running jobs finished, when
+  // the server closes or on SIGTERM (handleSignals, on by default).
   const jobs = createQueue(app, {
     pool,
     tasks: demoTasks(pool, { crmFailureRate: options.crmFailureRate }),
@@ -67,7 +72,6 @@ export async function createApp(options: DemoAppOptions): Promise<DemoApp> {
     },
   });
   try {
-    await jobs.queue.migrate();
     await migrateDemo(pool);
   } catch (error) {
     await jobs.close();

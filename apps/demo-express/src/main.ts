@@ -37,13 +37,21 @@ worker?.on('failed', ({ job, error }) => {
 });
 
 // SIGTERM/SIGINT (Ctrl-C) close the server, let running requests and jobs finish, end the pool
-// and stop the embedded Postgres (the adapter's signal handling, then onClose); a second
+// and stop the embedded Postgres (the adapter's handleSignals, then onClose); a second
 // Ctrl-C stops waiting for running jobs.
-const server = demo.app.listen(port, (error?: Error) => {
+const server = demo.app.listen(port, async (error?: Error) => {
   if (error) {
     console.error(`cannot listen on port ${port}: ${error.message}`);
     process.exitCode = 1;
     void demo.close();
+    return;
+  }
+  // Migrated and the worker running: only then say the demo is up.
+  try {
+    await demo.jobs.ready();
+  } catch (error) {
+    console.error(`the queue could not start: ${(error as Error).message}`);
+    process.exitCode = 1;
     return;
   }
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;

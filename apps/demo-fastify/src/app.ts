@@ -14,7 +14,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 
 // Types `app.queue.enqueue` by the demo's tasks: names and payloads are checked.
 declare module '@queue/fastify' {
-  interface FastifyQueueTypes {
+  interface Register {
     tasks: DemoTasks;
   }
 }
@@ -24,8 +24,6 @@ export interface AppOptions {
   /** Chance that a CRM sync attempt fails, to show retries (default: CRM_FAILURE_RATE or 0.2). */
   crmFailureRate?: number;
   logger?: FastifyServerOptions['logger'];
-  /** Let the worker hear SIGTERM/SIGINT too, so a second signal aborts running jobs. */
-  handleSignals?: boolean;
   /**
    * HTTP Basic credentials for the queue dashboard at /admin/queue. Without them the dashboard
    * is still registered, closed: it answers 401 to every request.
@@ -37,24 +35,18 @@ export interface AppOptions {
 export const DASHBOARD_PATH = '/admin/queue';
 
 /** The signup API, not yet listening: `main.ts` serves it, the tests boot it on a free port. */
-export async function createApp({
-  databaseUrl,
-  crmFailureRate,
-  logger = false,
-  handleSignals = false,
-  dashboard,
-}: AppOptions) {
+export async function createApp({ databaseUrl, crmFailureRate, logger = false, dashboard }: AppOptions) {
   const app = Fastify({ logger });
   try {
     await app.register(fastifyPostgres, { connectionString: databaseUrl });
     await migrateDemo(app.pg.pool);
     // The queue shares the app's pool. Registered after @fastify/postgres, so it closes
-    // first: the worker drains while the pool its handlers use is still open.
+    // first: the worker drains while the pool its handlers use is still open. By default it
+    // migrates its tables while it loads, and on SIGTERM/SIGINT closes the app: requests
+    // stop, running jobs finish, and a second signal aborts them (handleSignals).
     await app.register(fastifyQueue, (parent) => ({
       pool: parent.pg.pool,
       tasks: demoTasks(parent.pg.pool, { crmFailureRate }),
-      migrate: true,
-      worker: { handleSignals },
     }));
     // The queue dashboard: an encapsulated plugin under its prefix, closed unless credentials
     // are given; every action needs the page's CSRF token.

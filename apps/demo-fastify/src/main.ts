@@ -11,32 +11,20 @@ const dashboard = {
   password: process.env.QUEUE_DASHBOARD_PASSWORD || randomBytes(18).toString('base64url'),
 };
 
-// DATABASE_URL when set; otherwise an embedded Postgres that lives as long as this process.
+// DATABASE_URL when set; otherwise an embedded Postgres. On SIGTERM/SIGINT it stops last,
+// after the app (its part in @queue/core's shutdown, which the queue plugin's handleSignals
+// starts): requests stop, running jobs finish, the queue closes, then the database stops.
 const postgres = await startPostgres();
 if (postgres.embedded) console.log(`embedded Postgres at ${postgres.url}`);
 
 const app = await createApp({
   databaseUrl: postgres.url,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
-  handleSignals: true,
   dashboard,
 }).catch(async (error) => {
   await postgres.stop();
   throw error;
 });
-
-// First SIGTERM/SIGINT: stop taking requests, let running jobs finish, then stop the
-// embedded Postgres. A second one makes the worker abort its jobs (they run again later).
-let stopping = false;
-const stop = async (signal: NodeJS.Signals) => {
-  if (stopping) return;
-  stopping = true;
-  app.log.info({ signal }, 'shutting down');
-  await app.close().catch((error) => app.log.error({ err: error }, 'close failed'));
-  await postgres.stop();
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
 
 try {
   const url = await app.listen({

@@ -6,5 +6,6 @@ runDemoMainSuite({
   main: 'src/main.ts',
   listening: /serving on ([^\s;]+)/,
   dashboardUrl: /^http:\/\/127\.0\.0\.1:\d+\/admin\/queue\/$/,
-  exit: 'code 0',
+  // The plugin closes the app and the queue, the embedded Postgres stops, then the signal is re-raised.
+  exit: 'SIGTERM',
 });

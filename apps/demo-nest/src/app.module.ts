@@ -22,19 +22,19 @@ export class AppModule {
         DatabaseModule,
         QueueModule.forRootAsync({
           inject: [DEMO_CONFIG],
+          // migrate and handleSignals are on by default: the tables are created when the app
+          // starts, and SIGTERM lets running jobs finish.
           useFactory: (demo: DemoConfig) => ({
             connectionString: demo.databaseUrl,
-            // Fine for a demo; a real deployment runs migrations as a release step.
-            migrate: true,
             worker: { concurrency: 4 },
           }),
         }),
         // The queue dashboard, with the queue QueueModule provides: middleware at /admin/queue,
         // closed unless credentials are given; every action needs the page's CSRF token.
         QueueDashboardModule.forRootAsync({
-          path: DASHBOARD_PATH,
           inject: [QUEUE, DEMO_CONFIG],
           useFactory: (queue: Queue, demo: DemoConfig) => ({
+            path: DASHBOARD_PATH,
             queue,
             ...(demo.dashboard ? { basicAuth: demo.dashboard } : {}),
             title: 'demo-nest',

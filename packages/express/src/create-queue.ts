@@ -1,38 +1,32 @@
 import type { Server, ServerResponse } from 'node:http';
 import {
   ConfigError,
+  onShutdownSignal,
   Queue,
-  type QueueOptions,
+  QueueClosedError,
   type TaskMap,
   type Worker,
-  type WorkerOptions,
 } from '@queue/core';
 import type { Application } from 'express';
-import { AlreadyAttachedError, QueueClosedError } from './errors.js';
+import { type AdapterOptions, assertMigrated, resolveAdapterOptions } from './adapter-options.js';
+import { AlreadyAttachedError } from './errors.js';
 
-export interface ExpressQueueOptions<M extends TaskMap = TaskMap> extends QueueOptions<M> {
-  /**
-   * The worker this process runs while its server listens. `false` for a web process that
-   * only enqueues, when separate worker processes run the jobs. Default: core's defaults.
-   */
-  worker?: Omit<WorkerOptions, 'handleSignals'> | false;
-  /**
-   * On SIGTERM/SIGINT, close the server and the queue gracefully, then re-send the signal
-   * so the process ends as it would have (unless the app listens for it too). A second
-   * signal aborts running jobs and drops open connections. Default true.
-   */
-  handleSignals?: boolean;
+/**
+ * The options every adapter takes (`worker`, `migrate`, `handleSignals`, and `queue` or
+ * core's `QueueOptions`), plus `onClose`.
+ */
+export type ExpressQueueOptions<M extends TaskMap = TaskMap> = AdapterOptions<M> & {
   /** Runs once, after the server has closed and the queue has stopped: end your own pool here. */
   onClose?: () => unknown;
-}
+};
 
-const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const WHERE = 'createQueue(app, options)';
 const claimedApps = new WeakSet<object>();
 
 /**
  * Creates the app's queue: sets `req.queue` on every request that passes the middleware it
- * adds, starts the worker when the app's server is listening, and stops both when it closes.
- * Call it right after `express()`, before registering routes.
+ * adds, migrates and starts the worker when the app's server is listening, and stops both
+ * when it closes. Call it right after `express()`, before registering routes.
  */
 export function createQueue<M extends TaskMap>(
   app: Application,
@@ -43,40 +37,54 @@ export function createQueue<M extends TaskMap>(
 
 export class ExpressQueue<M extends TaskMap = TaskMap> {
   readonly queue: Queue<M>;
-  /** Undefined with `worker: false`. */
-  readonly worker: Worker | undefined;
+  /** The worker this process runs; null with `worker: false`. */
+  readonly worker: Worker | null;
   private attachedTo: Server | undefined;
   /** Resolves on the attached server's 'close', once it has listened. */
   private serverClosed: Promise<void> = Promise.resolve();
   private readonly inflight = new Set<ServerResponse>();
   private starting: Promise<void> | undefined;
+  private stoppingServer: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  private signalled = false;
   private readonly started: Promise<void>;
   private markStarted!: (error?: unknown) => void;
+  /** False for a Queue the app passed in: it stays the app's to close. */
+  private readonly ownsQueue: boolean;
+  private readonly migrate: boolean;
   private readonly handleSignals: boolean;
   private readonly onClose: (() => unknown) | undefined;
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  private readonly leaveShutdown: (() => void)[] = [];
 
   constructor(app: Application, options: ExpressQueueOptions<M>) {
     if (typeof app !== 'function' || typeof app.use !== 'function' || typeof app.listen !== 'function') {
-      throw new ConfigError('createQueue(app, options): the first argument must be an Express app');
+      throw new ConfigError(`${WHERE}: the first argument must be an Express app`);
     }
     if (options === null || typeof options !== 'object') {
-      throw new ConfigError('createQueue(app, options): options must be an object');
+      throw new ConfigError(`${WHERE}: options must be an object`);
     }
     if (claimedApps.has(app)) {
       throw new AlreadyAttachedError('this Express app already has a queue: call createQueue once per app');
     }
-    const { worker, handleSignals = true, onClose, ...queueOptions } = options;
+    const { onClose, ...rest } = options;
     if (onClose !== undefined && typeof onClose !== 'function') {
-      throw new ConfigError('createQueue(app, options): onClose must be a function');
+      throw new ConfigError(`${WHERE}: onClose must be a function`);
     }
-    this.queue = new Queue(queueOptions);
-    // Core's own signal handling stops the worker and lets a second signal abort its jobs;
-    // ours (below) closes the server around it, and they agree on re-sending the signal.
-    this.worker = worker === false ? undefined : this.queue.worker({ ...worker, handleSignals });
-    this.handleSignals = handleSignals;
+    const setup = resolveAdapterOptions(rest, WHERE);
+    this.ownsQueue = setup.queue === undefined;
+    this.queue = (setup.queue ?? new Queue(setup.queueOptions)) as Queue<M>;
+    try {
+      // With handleSignals, core's worker joins the process's shutdown in the worker phase,
+      // where a second signal aborts its running jobs; the server and the queue join below.
+      this.worker =
+        setup.worker === false
+          ? null
+          : this.queue.worker({ ...setup.worker, handleSignals: setup.handleSignals });
+    } catch (error) {
+      if (this.ownsQueue) void this.queue.close();
+      throw error;
+    }
+    this.migrate = setup.migrate;
+    this.handleSignals = setup.handleSignals;
     this.onClose = onClose;
     this.started = new Promise<void>((resolve, reject) => {
       this.markStarted = (error) => (error === undefined ? resolve() : reject(error));
@@ -95,7 +103,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     const listen = app.listen;
     const self = this;
     app.listen = function (this: Application, ...args: unknown[]) {
-      if (self.closing) throw new QueueClosedError();
+      if (self.closing) throw new QueueClosedError('app.listen()');
       const server = (listen as (...a: unknown[]) => Server).apply(this, args);
       self.attach(server);
       return server;
@@ -116,7 +124,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     if (this.attachedTo) {
       throw new AlreadyAttachedError('this queue already follows a server; it can follow only one');
     }
-    if (this.closing) throw new QueueClosedError();
+    if (this.closing) throw new QueueClosedError('attach()');
     if (!server || typeof server.once !== 'function' || typeof server.close !== 'function') {
       throw new ConfigError('attach(server): expected a node:http (or https) Server');
     }
@@ -131,23 +139,27 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     // Keep-alive clients hold server.close() open until they time out; responses sent during
     // shutdown say Connection: close so that each connection ends with its last answer.
     server.prependListener('request', (_req, res: ServerResponse) => {
-      if (this.closing) res.setHeader('Connection', 'close');
+      if (this.stoppingServer) res.setHeader('Connection', 'close');
       this.inflight.add(res);
       res.once('close', () => this.inflight.delete(res));
     });
-    if (this.handleSignals) this.installSignalHandlers();
+    if (this.handleSignals) this.joinShutdown(server);
     return this;
   }
 
-  /** Resolves once the server listens and the worker runs; rejects if the worker could not start. */
+  /**
+   * Resolves once the server listens, the tables are migrated (with `migrate: true`) and the
+   * worker runs; rejects if they could not be.
+   */
   ready(): Promise<void> {
     return this.started;
   }
 
   /**
    * Closes the server (open requests finish first), stops the worker (running jobs finish
-   * first, up to its shutdownTimeout), closes the queue, then runs `onClose`. Closing the
-   * server yourself does the same; both wait on one shutdown, so call either, or both.
+   * first, up to its shutdownTimeout), closes the queue (unless you passed it in), then runs
+   * `onClose`. Closing the server yourself does the same; both wait on one shutdown, so call
+   * either, or both.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -156,61 +168,74 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
 
   private start(): void {
     if (this.closing || this.starting) return;
-    this.starting = Promise.resolve(this.worker?.start());
+    this.starting = this.boot();
     this.starting.then(
       () => this.markStarted(),
       (error: Error) => {
-        // Serving requests whose jobs never run would fail silently: shut down instead.
-        this.queue.logger.error(
-          { err: error?.message },
-          'the queue worker could not start; closing the server',
-        );
         this.markStarted(error);
+        if (this.closing) return; // close() ended the boot: nothing failed
+        // Serving requests whose jobs never run would fail silently: shut down instead.
+        this.queue.logger.error({ err: error?.message }, 'the queue could not start; closing the server');
         void this.close().catch(() => {});
       },
     );
   }
 
+  private async boot(): Promise<void> {
+    if (this.migrate) await this.queue.migrate();
+    if (this.closing) return;
+    await this.worker?.start();
+    // Without migrate, a database nobody migrated would fail every claim: say so at once.
+    if (!this.migrate && this.worker && !this.closing) await assertMigrated(this.queue);
+  }
+
+  /** Stops taking connections and resolves once open requests have finished. */
+  private stopServer(): Promise<void> {
+    this.stoppingServer ??= (async () => {
+      const server = this.attachedTo;
+      if (server?.listening) server.close();
+      server?.closeIdleConnections?.();
+      for (const res of this.inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      await this.serverClosed;
+    })();
+    return this.stoppingServer;
+  }
+
   private async shutdown(): Promise<void> {
-    const server = this.attachedTo;
-    if (server?.listening) server.close();
-    server?.closeIdleConnections?.();
-    for (const res of this.inflight) if (!res.headersSent) res.setHeader('Connection', 'close');
-    this.markStarted(new QueueClosedError()); // a no-op once it has started
+    const serverStopped = this.stopServer();
+    this.markStarted(new QueueClosedError('ready()')); // a no-op once it has started
     try {
       // stop() also ends a start() still waiting for Postgres; HTTP drains meanwhile.
-      await Promise.all([this.serverClosed, this.worker?.stop()]);
+      await Promise.all([serverStopped, this.worker?.stop()]);
       // Only now: requests still open above may have been enqueueing through the pool.
-      await this.queue.close();
+      if (this.ownsQueue) await this.queue.close();
       await this.onClose?.();
     } catch (error) {
       this.queue.logger.error({ err: (error as Error)?.message }, 'closing the queue failed');
       throw error;
     } finally {
-      for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
-      this.signalHandlers.clear();
+      for (const leave of this.leaveShutdown.splice(0)) leave();
     }
   }
 
-  private installSignalHandlers(): void {
-    for (const signal of SIGNALS) {
-      const handler = () => {
-        if (this.signalled) {
-          // A second signal: stop waiting for slow clients (core aborts the running jobs).
-          this.attachedTo?.closeAllConnections?.();
-          return;
-        }
-        this.signalled = true;
-        this.queue.logger.info({ signal }, 'closing the server and the queue');
-        void this.close()
-          .catch(() => {})
-          .then(() => {
-            // Let the signal do what it would have done had nobody listened, unless the app listens too.
-            if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-          });
-      };
-      this.signalHandlers.set(signal, handler);
-      process.on(signal, handler);
-    }
+  /**
+   * The server's and the queue's parts in core's shutdown on SIGTERM/SIGINT: the server stops
+   * taking requests first (then, once closed, starts close()), the worker finishes its running
+   * jobs in the worker phase, and the queue closes and `onClose` runs in the queue phase. A
+   * second signal drops the connections still open, and core's worker aborts its jobs.
+   */
+  private joinShutdown(server: Server): void {
+    this.leaveShutdown.push(
+      onShutdownSignal({
+        name: '@queue/express server',
+        phase: 'server',
+        stop: async (signal) => {
+          this.queue.logger.info({ signal }, 'closing the server on signal');
+          await this.stopServer();
+        },
+        hurry: () => server.closeAllConnections?.(),
+      }),
+      onShutdownSignal({ name: '@queue/express queue', phase: 'queue', stop: () => this.close() }),
+    );
   }
 }

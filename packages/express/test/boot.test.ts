@@ -1,12 +1,12 @@
 /**
  * An Express app that boots while its Postgres is down (a replacement instance during a
- * database restart): the quick start's migrate() and the worker started by app.listen wait,
- * logging each retry, and the app serves and runs jobs once Postgres is up.
+ * database restart): migrate() and the worker started by app.listen wait, logging each
+ * retry, and the app serves and runs jobs once Postgres is up.
  */
-import { DatabaseUnavailableError, type Logger } from '@queue/core';
+import { DatabaseUnavailableError, type Logger, QueueClosedError } from '@queue/core';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createQueue, type ExpressQueue, QueueClosedError } from '../src/index.js';
+import { createQueue, type ExpressQueue } from '../src/index.js';
 import { listen, postJson, route } from './helpers.js';
 
 interface DedicatedPostgres {
@@ -83,6 +83,8 @@ describe('booting while Postgres is down', () => {
       tasks: { record: async (p: { value: string }) => void ran.push(p.value) },
       logger,
       handleSignals: false,
+      // Migrated by the deploy step's migrate() below, so that the worker's own wait shows too.
+      migrate: false,
       worker: { pollInterval: 200 },
     });
     open.push(jobs);
@@ -95,7 +97,7 @@ describe('booting while Postgres is down', () => {
       }),
     );
 
-    // The quick start's order: migrate, then listen (whose worker starts at once).
+    // A deploy step's order: migrate, then listen (whose worker starts at once).
     const migrating = jobs.queue.migrate();
     const { baseUrl } = await listen(app);
     await next(/^Postgres not reachable .*\(ECONNREFUSED\)/, 'migrate()');

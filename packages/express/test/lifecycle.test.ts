@@ -1,10 +1,15 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { ConfigError, type Logger, silentLogger } from '@queue/core';
+import { ConfigError, type Logger, QueueClosedError, silentLogger } from '@queue/core';
 import { expectNoAdvisoryLocks, useTestDatabase, waitFor } from '@queue/test-utils';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlreadyAttachedError, createQueue, type ExpressQueue, QueueClosedError } from '../src/index.js';
+import {
+  AlreadyAttachedError,
+  createQueue,
+  type ExpressQueue,
+  type ExpressQueueOptions,
+} from '../src/index.js';
 import { expressVersions, listen, route } from './helpers.js';
 
 const db = useTestDatabase();
@@ -43,9 +48,14 @@ const signalListeners = () => process.listenerCount('SIGTERM') + process.listene
 
 for (const [label, express] of expressVersions) {
   describe(`lifecycle on ${label}`, () => {
-    const make = (options: Partial<Parameters<typeof createQueue>[1]> = {}) => {
+    const make = (options: Record<string, unknown> = {}) => {
       const app = express();
-      const jobs = createQueue(app, { connectionString: db.url, tasks, logger: silentLogger, ...options });
+      const jobs = createQueue(app, {
+        connectionString: db.url,
+        tasks,
+        logger: silentLogger,
+        ...options,
+      } as ExpressQueueOptions<typeof tasks>);
       open.push(jobs);
       return { app, jobs };
     };
@@ -126,7 +136,7 @@ for (const [label, express] of expressVersions) {
 
     it('with worker: false it only enqueues; jobs wait for a worker elsewhere', async () => {
       const { app, jobs } = make({ worker: false });
-      expect(jobs.worker).toBeUndefined();
+      expect(jobs.worker).toBeNull();
       await listen(app);
       await jobs.ready();
       const job = await jobs.queue.enqueue('record', { value: 'waits' });
@@ -157,7 +167,7 @@ for (const [label, express] of expressVersions) {
       await expect(jobs.ready()).rejects.toThrow();
       await closed;
       await jobs.close();
-      expect(errors).toContain('the queue worker could not start; closing the server');
+      expect(errors).toContain('the queue could not start; closing the server');
     });
 
     it('closed before listening: ready(), attach and app.listen reject with QueueClosedError', async () => {

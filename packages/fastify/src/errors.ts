@@ -1,11 +1,12 @@
 import { QueueError } from '@queue/core';
 
 /**
- * The plugin was registered with options that cannot work together. Thrown while Fastify
- * loads plugins, so `ready()`/`listen()` rejects with it before any request is served.
+ * The plugin is registered twice on one instance (a second `fastify.queue` and a second
+ * worker). Thrown while Fastify loads plugins, so `ready()`/`listen()` rejects with it. The
+ * same error, with the same code, as @queue/express throws for `createQueue` twice on one app.
  */
-export class FastifyQueueConfigError extends QueueError {
+export class AlreadyAttachedError extends QueueError {
   constructor(message: string) {
-    super('QUEUE_FASTIFY_CONFIG', `@queue/fastify: ${message}`);
+    super('QUEUE_ALREADY_ATTACHED', message);
   }
 }

@@ -2,7 +2,9 @@ import { fastifyQueue } from './plugin.js';
 
 export { fastifyQueue };
 export default fastifyQueue;
+export type { AdapterBehaviour, AdapterWorkerOptions } from './adapter-options.js';
+export { NotMigratedError } from './adapter-options.js';
 export { withTransaction } from './checkout.js';
-export { FastifyQueueConfigError } from './errors.js';
+export { AlreadyAttachedError } from './errors.js';
 export type { FastifyQueueOptions } from './options.js';
-export type { FastifyQueueTypes, RegisteredTasks } from './types.js';
+export type { Register, RegisteredQueue, RegisteredTasks } from './types.js';

@@ -1,107 +1,19 @@
+import { ConfigError, DEFAULT_STARTUP_TIMEOUT, type Queue, type TaskMap } from '@queue/core';
 import {
-  DEFAULT_STARTUP_TIMEOUT,
-  Queue,
-  type QueueOptions,
-  type TaskMap,
-  type WorkerOptions,
-} from '@queue/core';
-import { FastifyQueueConfigError } from './errors.js';
-
-interface PluginOptions {
-  /**
-   * Run a worker in this instance (started on `onReady`, stopped gracefully on `onClose`):
-   * `true` (default), worker options, or `false` for a web-only instance that only enqueues.
-   */
-  worker?: boolean | WorkerOptions;
-  /**
-   * Create or update the queue's tables while the plugin loads. Default false: production
-   * apps often migrate in a deploy step, with rights the web process should not hold.
-   */
-  migrate?: boolean;
-  /**
-   * On SIGTERM or SIGINT, `fastify.close()` the whole instance: the server stops taking
-   * requests, then the worker finishes its jobs. A second signal aborts running jobs.
-   * Default false: many apps already own their signals (close-with-grace and the like).
-   */
-  closeOnSignals?: boolean;
-}
+  type AdapterOptions,
+  type ResolvedAdapterOptions,
+  resolveAdapterOptions,
+} from './adapter-options.js';
 
 /**
- * A Queue is invariant in its task map, so an app that declared none (M is the wide
- * TaskMap) may pass a Queue typed by any map.
+ * The options every adapter takes: `worker`, `migrate`, `handleSignals`, and either your own
+ * `queue` (you close it) or core's `QueueOptions` to create one (the plugin closes it).
  */
-type QueueFor<M extends TaskMap> = TaskMap extends M ? Queue<any> : Queue<M>;
-
-/** Either your own Queue (you close it), or the options to create one (the plugin closes it). */
-export type FastifyQueueOptions<M extends TaskMap = TaskMap> = PluginOptions &
-  (
-    | ({ queue?: undefined } & QueueOptions<M>)
-    | ({ queue: QueueFor<M> } & { [K in keyof QueueOptions]?: never })
-  );
-
-// Typed as a record of every key, so a new core option fails the typecheck here until listed.
-const queueOptionKeys: Record<keyof QueueOptions, true> = {
-  connectionString: true,
-  connection: true,
-  pool: true,
-  schema: true,
-  lockNamespace: true,
-  tasks: true,
-  maxPayloadBytes: true,
-  logger: true,
-  startupTimeout: true,
-};
-
-export interface ResolvedOptions {
-  queue: Queue<any> | undefined;
-  queueOptions: QueueOptions;
-  worker: WorkerOptions | false;
-  migrate: boolean;
-  closeOnSignals: boolean;
-}
+export type FastifyQueueOptions<M extends TaskMap = TaskMap> = AdapterOptions<M>;
 
 /** Checks what only the plugin knows about; the queue and worker options are core's to check. */
-export function resolveOptions(options: FastifyQueueOptions<any>): ResolvedOptions {
-  if (options === null || typeof options !== 'object') {
-    throw new FastifyQueueConfigError(`options must be an object, got ${typeof options}`);
-  }
-  const { queue, worker = true, migrate = false, closeOnSignals = false, ...queueOptions } = options;
-  if (queue !== undefined) {
-    if (!(queue instanceof Queue)) {
-      throw new FastifyQueueConfigError(
-        '`queue` must be a Queue from @queue/core (is @queue/core installed twice?)',
-      );
-    }
-    const clash = Object.keys(queueOptions).filter((k) => k in queueOptionKeys);
-    if (clash.length > 0) {
-      throw new FastifyQueueConfigError(
-        `give either \`queue\` or the options to create one, not both (got queue and ${clash.join(', ')})`,
-      );
-    }
-  } else if (worker !== false && queueOptions.tasks === undefined) {
-    throw new FastifyQueueConfigError(
-      'a worker needs `tasks`; pass them, or `worker: false` for an instance that only enqueues',
-    );
-  }
-  if (typeof worker !== 'boolean' && (worker === null || typeof worker !== 'object')) {
-    throw new FastifyQueueConfigError('`worker` must be true, false or worker options');
-  }
-  for (const [name, value] of [
-    ['migrate', migrate],
-    ['closeOnSignals', closeOnSignals],
-  ] as const) {
-    if (typeof value !== 'boolean') throw new FastifyQueueConfigError(`\`${name}\` must be a boolean`);
-  }
-  const workerOptions = worker === true ? {} : worker;
-  return {
-    queue,
-    queueOptions,
-    // A signal closes the whole app; the worker's own handler then only serves a second
-    // signal, which aborts running jobs instead of waiting for them.
-    worker: workerOptions && closeOnSignals ? { handleSignals: true, ...workerOptions } : workerOptions,
-    migrate,
-    closeOnSignals,
-  };
+export function resolveOptions(options: FastifyQueueOptions<any>): ResolvedAdapterOptions {
+  return resolveAdapterOptions(options, '@queue/fastify');
 }
 
 /** Room left under Fastify's pluginTimeout for the last connection attempt and the rest of the boot. */
@@ -118,7 +30,7 @@ const PLUGIN_TIMEOUT_MARGIN_MS = 1_000;
 export function startupTimeouts(
   pluginTimeout: number | undefined,
   queue: Queue<any>,
-  setup: ResolvedOptions,
+  setup: ResolvedAdapterOptions,
 ): { migrate: number; worker: number } {
   const limit =
     pluginTimeout && pluginTimeout > 0
@@ -131,8 +43,8 @@ export function startupTimeouts(
   const fit = (value: number, explicit: boolean, name: string) => {
     if (value <= limit) return value;
     if (!explicit) return limit;
-    throw new FastifyQueueConfigError(
-      `${name} is ${value} ms, but Fastify's pluginTimeout (${pluginTimeout} ms) would end the boot ` +
+    throw new ConfigError(
+      `@queue/fastify: ${name} is ${value} ms, but Fastify's pluginTimeout (${pluginTimeout} ms) would end the boot ` +
         `first: raise it, e.g. Fastify({ pluginTimeout: ${value + PLUGIN_TIMEOUT_MARGIN_MS} }) (0 for none), ` +
         `or lower ${name}`,
     );

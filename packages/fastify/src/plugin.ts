@@ -1,15 +1,16 @@
 import { type Logger, Queue, type Worker } from '@queue/core';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { FastifyQueueConfigError } from './errors.js';
+import { assertMigrated } from './adapter-options.js';
+import { AlreadyAttachedError } from './errors.js';
 import { type FastifyQueueOptions, resolveOptions, startupTimeouts } from './options.js';
-import { closeOnSignals } from './signals.js';
+import { joinShutdown } from './signals.js';
 import type { RegisteredTasks } from './types.js';
 
 const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = async (fastify, options) => {
   const setup = resolveOptions(options);
   if (fastify.hasDecorator('queue')) {
-    throw new FastifyQueueConfigError('fastify.queue exists already: register the plugin once per instance');
+    throw new AlreadyAttachedError('fastify.queue exists already: register the plugin once per instance');
   }
   const owned = setup.queue === undefined;
   const queue: Queue<any> =
@@ -21,7 +22,14 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
     const wait = startupTimeouts(fastify.initialConfig.pluginTimeout, queue, setup);
     if (setup.migrate) await queue.migrate({ startupTimeout: wait.migrate });
     // Created now, started on onReady: bad worker options fail the boot, not the first job.
-    if (setup.worker) worker = queue.worker({ ...setup.worker, startupTimeout: wait.worker });
+    // With handleSignals it joins core's shutdown, where a second signal aborts its jobs.
+    if (setup.worker) {
+      worker = queue.worker({
+        ...setup.worker,
+        startupTimeout: wait.worker,
+        handleSignals: setup.handleSignals,
+      });
+    }
   } catch (error) {
     if (owned) await queue.close();
     throw error;
@@ -32,7 +40,17 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
   if (worker) {
     const started = worker;
     // onReady, not onListen: `inject()` tests and workers-only processes never listen.
-    fastify.addHook('onReady', () => started.start());
+    fastify.addHook('onReady', async () => {
+      await started.start();
+      if (setup.migrate) return;
+      // Without migrate, a database nobody migrated would fail every claim: say so at once.
+      try {
+        await assertMigrated(queue);
+      } catch (error) {
+        await started.stop();
+        throw error;
+      }
+    });
   }
   // Fastify runs onClose hooks after in-flight requests finish and in reverse order of
   // registration, so plugins registered before this one (@fastify/postgres, whose pool the
@@ -42,7 +60,7 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
     // close() also ends the pool when the queue created it; a pool you passed stays yours.
     if (owned) await queue.close();
   });
-  if (setup.closeOnSignals) closeOnSignals(fastify);
+  if (setup.handleSignals) joinShutdown(fastify);
 };
 
 /**

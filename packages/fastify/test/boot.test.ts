@@ -4,10 +4,10 @@
  * once Postgres is up. The wait fits under Fastify's pluginTimeout, so a database that stays
  * down fails the boot with our error, not with Fastify's "plugin did not start in time".
  */
-import { DatabaseUnavailableError, type Logger } from '@queue/core';
+import { ConfigError, DatabaseUnavailableError, type Logger } from '@queue/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FastifyQueueConfigError, type FastifyQueueOptions, fastifyQueue } from '../src/index.js';
+import { type FastifyQueueOptions, fastifyQueue } from '../src/index.js';
 
 interface DedicatedPostgres {
   url: string;
@@ -136,7 +136,7 @@ describe('booting while Postgres is down', () => {
 
     // The worker's wait in onReady is fitted the same way.
     const workerOnly = app(
-      { connectionString: server.url, tasks: { record: async () => {} }, logger },
+      { connectionString: server.url, tasks: { record: async () => {} }, migrate: false, logger },
       Fastify({ pluginTimeout: 2_500 }),
     );
     const failed = (await bootError(workerOnly)) as DatabaseUnavailableError;
@@ -151,7 +151,7 @@ describe('booting while Postgres is down', () => {
       Fastify({ pluginTimeout: 10_000 }),
     );
     const error = await bootError(fastify);
-    expect(error).toBeInstanceOf(FastifyQueueConfigError);
+    expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/startupTimeout is 30000 ms.*pluginTimeout \(10000 ms\)/);
 
     // pluginTimeout: 0 (none) takes any startupTimeout.

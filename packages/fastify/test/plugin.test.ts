@@ -1,10 +1,21 @@
 import { Writable } from 'node:stream';
 import fastifyPostgres from '@fastify/postgres';
-import { InvalidOptionError, Queue, silentLogger, type TaskMap } from '@queue/core';
-import { expectNoAdvisoryLocks, nextEvent, useEmptyDatabase, useTestDatabase } from '@queue/test-utils';
+import { ConfigError, InvalidOptionError, Queue, silentLogger, type TaskMap } from '@queue/core';
+import {
+  expectNoAdvisoryLocks,
+  nextEvent,
+  useEmptyDatabase,
+  useTestDatabase,
+  waitFor,
+} from '@queue/test-utils';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FastifyQueueConfigError, type FastifyQueueOptions, fastifyQueue } from '../src/index.js';
+import {
+  AlreadyAttachedError,
+  type FastifyQueueOptions,
+  fastifyQueue,
+  NotMigratedError,
+} from '../src/index.js';
 
 const db = useTestDatabase();
 const empty = useEmptyDatabase();
@@ -139,12 +150,42 @@ describe('lifecycle', () => {
     await db.query(`DELETE FROM queue.jobs`);
   });
 
-  it('migrate: true creates the queue tables while the plugin loads', async () => {
+  it('by default (migrate: true) creates the queue tables while the plugin loads', async () => {
     const fastify = Fastify();
-    await fastify.register(fastifyQueue, { connectionString: empty.url, migrate: true, worker: false });
+    await fastify.register(fastifyQueue, { connectionString: empty.url, worker: false });
     try {
       await fastify.queue.enqueue('t', null);
       expect(await empty.query(`SELECT task FROM queue.jobs`)).toEqual([{ task: 't' }]);
+    } finally {
+      await fastify.close();
+    }
+  });
+
+  it('with migrate: false on a database nobody migrated, ready() rejects saying what to do', async () => {
+    const fastify = Fastify();
+    void fastify.register(fastifyQueue, {
+      connectionString: empty.url,
+      schema: 'nobody_migrated',
+      migrate: false,
+      logger: silentLogger,
+      tasks: { t: record },
+    });
+    try {
+      const error = await fastify.ready().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(NotMigratedError);
+      expect(error).toMatchObject({ code: 'QUEUE_NOT_MIGRATED' });
+      expect((error as Error).message).toMatch(/nobody_migrated\.jobs.*set migrate: true or run migrate\(\)/);
+      // The worker it had started is stopped again, before any close(): no claiming session is left.
+      await waitFor('the worker sessions to end', async () => {
+        const rows = await empty.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'queue-%'`,
+          [empty.name],
+        );
+        return rows.length === 0;
+      });
     } finally {
       await fastify.close();
     }
@@ -184,8 +225,8 @@ describe('misconfiguration fails the boot with a named error, and leaves nothing
   };
   const configError = (message: RegExp) =>
     expect.objectContaining({
-      name: 'FastifyQueueConfigError',
-      code: 'QUEUE_FASTIFY_CONFIG',
+      name: 'ConfigError',
+      code: 'QUEUE_CONFIG',
       message: expect.stringMatching(message),
     });
 
@@ -193,7 +234,7 @@ describe('misconfiguration fails the boot with a named error, and leaves nothing
     const queue = new Queue({ connectionString: db.url, tasks: { t: record } });
     try {
       const error = await boot({ queue, connectionString: db.url });
-      expect(error).toBeInstanceOf(FastifyQueueConfigError);
+      expect(error).toBeInstanceOf(ConfigError);
       expect(error).toEqual(configError(/either `queue` or the options.*connectionString/));
     } finally {
       await queue.close();
@@ -222,7 +263,11 @@ describe('misconfiguration fails the boot with a named error, and leaves nothing
     const error = await boot(options, (f) => {
       void f.register(fastifyQueue, options);
     });
-    expect(error).toEqual(configError(/already/));
+    expect(error).toBeInstanceOf(AlreadyAttachedError);
+    expect(error).toMatchObject({
+      code: 'QUEUE_ALREADY_ATTACHED',
+      message: expect.stringMatching(/already/),
+    });
   });
 
   it("bad worker options are core's InvalidOptionError", async () => {

@@ -37,13 +37,13 @@ async function startApp() {
   });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const logged = (msg: string) =>
-    waitFor(`the app to log "${msg}"`, () => logs.some((l) => l.msg?.startsWith(msg)));
-  await logged('Server listening');
-  return { child, logged, exited };
+    waitFor(`the app to log "${msg}"`, () => logs.find((l) => l.msg?.startsWith(msg)));
+  const { msg } = await logged('Server listening at ');
+  return { child, logged, exited, baseUrl: msg!.slice('Server listening at '.length) };
 }
 
 // Each test boots a process through tsx, which takes a few seconds on a cold cache.
-describe('closeOnSignals', { timeout: 30_000 }, () => {
+describe('handleSignals (on by default, as in the quick start)', { timeout: 30_000 }, () => {
   const queue = new Queue({ connectionString: db.url, logger: silentLogger });
   afterAll(() => queue.close());
 
@@ -52,12 +52,21 @@ describe('closeOnSignals', { timeout: 30_000 }, () => {
     const job = await queue.enqueue('hold', null);
     await app.logged('job started');
     app.child.kill('SIGTERM');
-    await app.logged('closing on signal');
+    await app.logged('closing the server on signal');
+    // It stops taking requests at once, and waits for the job: the process has not exited.
+    await waitFor('the server to refuse connections', () =>
+      fetch(app.baseUrl).then(
+        () => false,
+        () => true,
+      ),
+    );
     expect(app.child.exitCode).toBeNull();
     // Let the job finish: only then may the process end.
     app.child.stdin!.write('go\n');
     const [code, signal] = await app.exited;
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
+    await app.logged('job finished');
+    // Completed: recorded as done (deleted), not left to run again.
     expect(await queue.getJob(job.id)).toBeNull();
     await expectNoAdvisoryLocks(db);
   });
@@ -67,7 +76,7 @@ describe('closeOnSignals', { timeout: 30_000 }, () => {
     const job = await queue.enqueue('hold', null);
     await app.logged('job started');
     app.child.kill('SIGTERM');
-    await app.logged('closing on signal');
+    await app.logged('closing the server on signal');
     app.child.kill('SIGTERM');
     const [, signal] = await app.exited;
     expect(signal).toBe('SIGTERM');

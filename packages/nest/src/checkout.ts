@@ -1,5 +1,5 @@
 // The same file ships in @queue/express, @queue/fastify and @queue/nest (each adapter stands
-// alone and uses only core's public API); test/checkout-copies.test.ts in @queue/express keeps
+// alone and uses only core's public API); test/shared-copies.test.ts in @queue/express keeps
 // the three copies identical.
 import { ConfigError } from '@queue/core';
 import type pg from 'pg';

@@ -1,3 +1,5 @@
+export type { AdapterBehaviour, AdapterWorkerOptions } from './adapter-options.js';
+export { NotMigratedError } from './adapter-options.js';
 export { withTransaction } from './checkout.js';
 export type { TaskDecoratorOptions } from './decorators.js';
 export { InjectQueue, InjectWorker, Processor, QUEUE, QUEUE_WORKER, Task } from './decorators.js';
@@ -7,3 +9,4 @@ export { nestLogger } from './logger.js';
 export type { QueueModuleAsyncOptions, QueueModuleOptions, QueueOptionsFactory } from './options.js';
 export { QUEUE_MODULE_OPTIONS } from './options.js';
 export { QueueModule } from './queue.module.js';
+export type { Register, RegisteredQueue, RegisteredTasks } from './types.js';

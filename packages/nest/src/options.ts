@@ -1,16 +1,13 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { QueueOptions, WorkerOptions } from '@queue/core';
+import type { TaskMap } from '@queue/core';
+import type { AdapterOptions } from './adapter-options.js';
 
-export interface QueueModuleOptions extends QueueOptions {
-  /**
-   * Worker options (concurrency, queues, pollInterval, shutdownTimeout…), or `false` for an
-   * app that only enqueues (a web process, with workers elsewhere). Default `true`: a worker
-   * with core's defaults. Leave `handleSignals` off: Nest's `enableShutdownHooks()` owns the signals.
-   */
-  worker?: WorkerOptions | boolean;
-  /** Run the queue's migrations when the module initialises, before any worker starts. Default false. */
-  migrate?: boolean;
-}
+/**
+ * The options every adapter takes: `worker`, `migrate`, `handleSignals`, and either your own
+ * `queue` (you close it) or core's `QueueOptions` to create one (the module closes it). The
+ * worker's tasks are the @Processor() classes' @Task() methods, plus the `tasks` option.
+ */
+export type QueueModuleOptions = AdapterOptions<TaskMap>;
 
 /** What a `useClass`/`useExisting` options provider implements. */
 export interface QueueOptionsFactory {

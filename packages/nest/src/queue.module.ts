@@ -7,35 +7,50 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { Queue, type Worker } from '@queue/core';
+import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import { ConfigError, Queue, type Worker } from '@queue/core';
+import { assertMigrated, type ResolvedAdapterOptions, resolveAdapterOptions } from './adapter-options.js';
 import { QUEUE, QUEUE_WORKER } from './decorators.js';
 import { ProcessorDefinitionError } from './errors.js';
 import { assertSingletons, exploreTasks, type TaskRegistry } from './explorer.js';
 import { nestLogger } from './logger.js';
 import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './options.js';
+import { joinShutdown } from './signals.js';
 
 const REGISTRY = '@queue/nest:TaskRegistry';
+const SETUP = '@queue/nest:Setup';
+const WHERE = 'QueueModule';
 
-function createQueue(options: QueueModuleOptions, registry: TaskRegistry): Queue {
-  const { worker: _worker, migrate: _migrate, tasks: _tasks, ...queueOptions } = options;
+function createQueue(setup: ResolvedAdapterOptions, registry: TaskRegistry): Queue {
+  if (setup.queue) {
+    if (registry.processors.length > 0) {
+      throw new ConfigError(
+        `${WHERE}: the tasks of @Processor() classes (${Object.keys(registry.tasks).join(', ')}) cannot ` +
+          'run on a `queue` you pass, whose tasks are fixed when it is created: pass the options to ' +
+          'create one instead of `queue`, or define those tasks in your Queue and drop the processors',
+      );
+    }
+    return setup.queue;
+  }
+  const { tasks: _tasks, ...queueOptions } = setup.queueOptions;
   // No tasks means a producer-only app: passing none (rather than {}) lets it enqueue task
   // names it does not define, for workers elsewhere to run.
   const tasks = Object.keys(registry.tasks).length > 0 ? registry.tasks : undefined;
   return new Queue({ logger: nestLogger(), ...queueOptions, tasks });
 }
 
-function createWorker(options: QueueModuleOptions, queue: Queue, registry: TaskRegistry): Worker | null {
-  if (options.worker === false) return null;
-  if (Object.keys(registry.tasks).length === 0) {
+function createWorker(setup: ResolvedAdapterOptions, queue: Queue, registry: TaskRegistry): Worker | null {
+  if (setup.worker === false) return null;
+  if (!setup.queue && Object.keys(registry.tasks).length === 0) {
     throw new ProcessorDefinitionError(
       'QUEUE_NEST_NO_TASKS',
       'the queue worker has no tasks: no provider is a @Processor() with @Task() methods and `tasks` is empty. ' +
         "Add your processor classes to a module's providers, or pass `worker: false` for an app that only enqueues",
     );
   }
-  // Created now (it connects only on start()) so it can be injected with @InjectWorker().
-  return queue.worker(typeof options.worker === 'object' ? options.worker : {});
+  // Created now (it connects only on start()) so it can be injected with @InjectWorker(). With
+  // handleSignals it joins core's shutdown on start, where a second signal aborts its jobs.
+  return queue.worker({ ...setup.worker, handleSignals: setup.handleSignals });
 }
 
 /**
@@ -48,13 +63,19 @@ function createWorker(options: QueueModuleOptions, queue: Queue, registry: TaskR
   imports: [DiscoveryModule],
   providers: [
     {
-      provide: REGISTRY,
-      useFactory: (options: QueueModuleOptions, d: DiscoveryService, s: MetadataScanner, r: Reflector) =>
-        exploreTasks(d, s, r, options.tasks),
-      inject: [QUEUE_MODULE_OPTIONS, DiscoveryService, MetadataScanner, Reflector],
+      provide: SETUP,
+      useFactory: (options: QueueModuleOptions) =>
+        resolveAdapterOptions(options, WHERE, '@Processor() classes'),
+      inject: [QUEUE_MODULE_OPTIONS],
     },
-    { provide: QUEUE, useFactory: createQueue, inject: [QUEUE_MODULE_OPTIONS, REGISTRY] },
-    { provide: QUEUE_WORKER, useFactory: createWorker, inject: [QUEUE_MODULE_OPTIONS, QUEUE, REGISTRY] },
+    {
+      provide: REGISTRY,
+      useFactory: (setup: ResolvedAdapterOptions, d: DiscoveryService, s: MetadataScanner, r: Reflector) =>
+        exploreTasks(d, s, r, setup.queueOptions.tasks),
+      inject: [SETUP, DiscoveryService, MetadataScanner, Reflector],
+    },
+    { provide: QUEUE, useFactory: createQueue, inject: [SETUP, REGISTRY] },
+    { provide: QUEUE_WORKER, useFactory: createWorker, inject: [SETUP, QUEUE, REGISTRY] },
     // Lets apps compiled with emitDecoratorMetadata inject by type: `constructor(queue: Queue)`.
     { provide: Queue, useExisting: QUEUE },
   ],
@@ -64,23 +85,43 @@ export class QueueModule
   extends ConfigurableModuleClass
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
+  private leaveShutdown: (() => void) | undefined;
+
   constructor(
     @Inject(QUEUE) private readonly queue: Queue,
     @Inject(QUEUE_WORKER) private readonly worker: Worker | null,
-    @Inject(QUEUE_MODULE_OPTIONS) private readonly options: QueueModuleOptions,
+    @Inject(SETUP) private readonly setup: ResolvedAdapterOptions,
     @Inject(REGISTRY) private readonly registry: TaskRegistry,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {
     super();
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.options.migrate) await this.queue.migrate();
+    if (this.setup.migrate) await this.queue.migrate();
   }
 
   /** After every onModuleInit (the app's own setup, e.g. its migrations) and before the server listens. */
   async onApplicationBootstrap(): Promise<void> {
     assertSingletons(this.registry.processors);
     await this.worker?.start();
+    if (!this.setup.migrate && this.worker) {
+      // Without migrate, a database nobody migrated would fail every claim: say so at once.
+      try {
+        await assertMigrated(this.queue);
+      } catch (error) {
+        await this.worker.stop();
+        throw error;
+      }
+    }
+    // Once booted: a signal before then ends the process as it would have (no job runs yet).
+    if (this.setup.handleSignals) {
+      this.leaveShutdown = joinShutdown({
+        adapterHost: this.adapterHost,
+        queue: this.setup.queue ? undefined : this.queue,
+        logger: this.queue.logger,
+      });
+    }
   }
 
   /**
@@ -92,8 +133,12 @@ export class QueueModule
     await this.worker?.stop();
   }
 
-  /** After the HTTP server has closed: sends pending wake-ups and closes the pool the queue made. */
+  /**
+   * After the HTTP server has closed: sends pending wake-ups and closes the pool the queue
+   * made. A `queue` you passed stays yours to close.
+   */
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
+    if (!this.setup.queue) await this.queue.close();
+    this.leaveShutdown?.();
   }
 }

@@ -202,12 +202,12 @@ describe('module options', () => {
     ]);
   });
 
-  describe('migrate: true', () => {
+  describe('migrate (true by default)', () => {
     const empty = useEmptyDatabase();
     it('creates the queue schema before the worker starts', async () => {
       const app = await boot({
         module: class AppModule {},
-        imports: [QueueModule.forRoot({ connectionString: empty.url, migrate: true }), MailModule],
+        imports: [QueueModule.forRoot({ connectionString: empty.url }), MailModule],
       });
       const done = nextEvent(app.get<Worker>(QUEUE_WORKER), 'completed');
       await app.get<Queue>(QUEUE).enqueue('greet', { name: 'fresh' });

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  type DynamicModule,
+  ConfigurableModuleBuilder,
   Inject,
   type MiddlewareConsumer,
   Module,
-  type ModuleMetadata,
   type NestModule,
   RequestMethod,
 } from '@nestjs/common';
@@ -16,12 +15,28 @@ import type { DashboardOptions } from '../options.js';
 /** The request the `auth` hook gets: Express's request on platform-express, Node's on platform-fastify. */
 export type NestDashboardOptions = DashboardOptions<IncomingMessage & Record<string, any>>;
 
-export interface NestDashboardAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+export interface QueueDashboardModuleOptions extends NestDashboardOptions {
   /** Where to serve the dashboard, e.g. 'admin/queue' (below the app's global prefix, if any). */
   path: string;
-  inject?: any[];
-  useFactory: (...args: any[]) => NestDashboardOptions | Promise<NestDashboardOptions>;
 }
+
+/** What a `useClass`/`useExisting` options provider implements. */
+export interface QueueDashboardOptionsFactory {
+  createDashboardOptions(): QueueDashboardModuleOptions | Promise<QueueDashboardModuleOptions>;
+}
+
+// Nest's own builder, as @queue/nest's QueueModule uses: forRoot() and forRootAsync() with
+// useFactory/useClass/useExisting, inject and imports, as other Nest modules accept them.
+const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: DASHBOARD_MODULE_OPTIONS,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<QueueDashboardModuleOptions>({ moduleName: 'QueueDashboard' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createDashboardOptions')
+  .build();
+
+export type QueueDashboardModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
 
 const DASHBOARD = Symbol('QUEUE_DASHBOARD');
 
@@ -30,42 +45,25 @@ interface Mounted {
   dashboard: Dashboard;
 }
 
+function mount(options: QueueDashboardModuleOptions): Mounted {
+  if (options === null || typeof options !== 'object') {
+    throw new DashboardConfigError('QueueDashboardModule options must be an object');
+  }
+  const { path, ...rest } = options;
+  return { path: checkPath(path), dashboard: new Dashboard(rest) };
+}
+
 /**
  * A Nest module serving the dashboard at `path`, as middleware on the raw request, so it
  * works on platform-express and platform-fastify alike:
  * `QueueDashboardModule.forRoot({ path: 'admin/queue', queue, auth: (req) => … })`, or
- * `forRootAsync({ path, imports, inject: [Queue], useFactory: (queue) => ({ queue, auth }) })`.
+ * `forRootAsync({ imports, inject: [Queue], useFactory: (queue) => ({ path, queue, auth }) })`
+ * (or `useClass`/`useExisting` with a QueueDashboardOptionsFactory). Bad options fail the
+ * app's start with DashboardConfigError.
  */
-export class QueueDashboardModule implements NestModule {
-  constructor(private readonly mounted: Mounted) {}
-
-  static forRoot(options: NestDashboardOptions & { path: string }): DynamicModule {
-    const { path, ...rest } = options;
-    const mount = checkPath(path);
-    return {
-      module: QueueDashboardModule,
-      providers: [
-        { provide: DASHBOARD, useFactory: (): Mounted => ({ path: mount, dashboard: new Dashboard(rest) }) },
-      ],
-    };
-  }
-
-  static forRootAsync(options: NestDashboardAsyncOptions): DynamicModule {
-    const mount = checkPath(options.path);
-    return {
-      module: QueueDashboardModule,
-      imports: options.imports ?? [],
-      providers: [
-        {
-          provide: DASHBOARD,
-          inject: options.inject ?? [],
-          useFactory: async (...args: any[]): Promise<Mounted> => ({
-            path: mount,
-            dashboard: new Dashboard(await options.useFactory(...args)),
-          }),
-        },
-      ],
-    };
+export class QueueDashboardModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly mounted: Mounted) {
+    super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
@@ -105,7 +103,9 @@ function checkPath(path: unknown): string {
 
 // Applied as functions rather than decorator syntax, so the build needs no decorator support.
 Inject(DASHBOARD)(QueueDashboardModule, undefined as unknown as string, 0);
-Module({})(QueueDashboardModule);
+Module({
+  providers: [{ provide: DASHBOARD, useFactory: mount, inject: [DASHBOARD_MODULE_OPTIONS] }],
+})(QueueDashboardModule);
 
 export type { DashboardOptions };
 export { Dashboard };

@@ -13,7 +13,7 @@ const tasks = defineTasks({
 
 // Applies to the whole program: why this directory is compiled alone.
 declare module '../../../src/index.js' {
-  interface FastifyQueueTypes {
+  interface Register {
     tasks: typeof tasks;
   }
 }
@@ -31,12 +31,14 @@ describe('fastify.queue and the options follow the task map an app declares', ()
       pool: parent.pg.pool,
       tasks,
       migrate: true,
-      closeOnSignals: true,
+      handleSignals: true,
     }));
     await app.register(fastifyQueue, {
       queue: new Queue({ connectionString: 'postgres://localhost/app', tasks }),
     });
     const url = 'postgres://localhost/app';
+    // @ts-expect-error: signals are the plugin's handleSignals, not the worker's
+    await app.register(fastifyQueue, { connectionString: url, tasks, worker: { handleSignals: true } });
     // @ts-expect-error: a queue and the options to create one
     await app.register(fastifyQueue, { queue: new Queue({ tasks }), connectionString: url });
     // @ts-expect-error: tasks must be the declared map
