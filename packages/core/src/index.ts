@@ -1,4 +1,13 @@
 export type {
+  AdapterBehaviour,
+  AdapterOptions,
+  AdapterWorkerOptions,
+  QueueFor,
+  QueueSource,
+  ResolvedAdapterOptions,
+} from './adapter-options.js';
+export { assertMigrated, NotMigratedError, resolveAdapterOptions } from './adapter-options.js';
+export type {
   ConnectionOptions,
   JobCounts,
   JobStat,

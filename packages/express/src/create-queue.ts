@@ -1,14 +1,16 @@
 import type { Server, ServerResponse } from 'node:http';
 import {
+  type AdapterOptions,
+  assertMigrated,
   ConfigError,
   onShutdownSignal,
   Queue,
   QueueClosedError,
+  resolveAdapterOptions,
   type TaskMap,
   type Worker,
 } from '@queue/core';
 import type { Application } from 'express';
-import { type AdapterOptions, assertMigrated, resolveAdapterOptions } from './adapter-options.js';
 import { AlreadyAttachedError } from './errors.js';
 
 /**

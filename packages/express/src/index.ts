@@ -1,9 +1,8 @@
 import type { Queue, TaskMap } from '@queue/core';
 import type { PoolClient } from 'pg';
 
-export type { AdapterBehaviour, AdapterWorkerOptions } from './adapter-options.js';
-export { NotMigratedError } from './adapter-options.js';
-export { withTransaction } from './checkout.js';
+export type { AdapterBehaviour, AdapterWorkerOptions } from '@queue/core';
+export { NotMigratedError, withTransaction } from '@queue/core';
 export type { ExpressQueueOptions } from './create-queue.js';
 export { createQueue, ExpressQueue } from './create-queue.js';
 export { AlreadyAttachedError, MissingPoolError } from './errors.js';

@@ -1,6 +1,6 @@
+import { begin, type CheckedOut, checkPool, endTransaction } from '@queue/core';
 import type { RequestHandler, Response } from 'express';
 import type pg from 'pg';
-import { begin, type CheckedOut, checkPool, endTransaction } from './checkout.js';
 import { MissingPoolError } from './errors.js';
 
 /**

@@ -97,14 +97,18 @@ describe('booting while Postgres is down', () => {
       }),
     );
 
-    // A deploy step's order: migrate, then listen (whose worker starts at once).
+    // A deploy step's migrate() waits for Postgres and finishes first; the app's worker, which
+    // checks that the tables exist once connected (migrate: false), then waits for it too.
     const migrating = jobs.queue.migrate();
-    const { baseUrl } = await listen(app);
     await next(/^Postgres not reachable .*\(ECONNREFUSED\)/, 'migrate()');
-    await next(/^Postgres not reachable .*\(ECONNREFUSED\)/, 'worker.start()');
     await server.start();
     up = true;
     expect((await migrating).length).toBeGreaterThan(0);
+    await down();
+    const { baseUrl } = await listen(app);
+    await next(/^Postgres not reachable .*\(ECONNREFUSED\)/, 'worker.start()');
+    await server.start();
+    up = true;
     await jobs.ready();
 
     const completed = new Promise<{ job: { id: string } }>((resolve) =>

@@ -2,9 +2,8 @@ import { fastifyQueue } from './plugin.js';
 
 export { fastifyQueue };
 export default fastifyQueue;
-export type { AdapterBehaviour, AdapterWorkerOptions } from './adapter-options.js';
-export { NotMigratedError } from './adapter-options.js';
-export { withTransaction } from './checkout.js';
+export type { AdapterBehaviour, AdapterWorkerOptions } from '@queue/core';
+export { NotMigratedError, withTransaction } from '@queue/core';
 export { AlreadyAttachedError } from './errors.js';
 export type { FastifyQueueOptions } from './options.js';
 export type { Register, RegisteredQueue, RegisteredTasks } from './types.js';

@@ -1,9 +1,12 @@
-import { ConfigError, DEFAULT_STARTUP_TIMEOUT, type Queue, type TaskMap } from '@queue/core';
 import {
   type AdapterOptions,
+  ConfigError,
+  DEFAULT_STARTUP_TIMEOUT,
+  type Queue,
   type ResolvedAdapterOptions,
   resolveAdapterOptions,
-} from './adapter-options.js';
+  type TaskMap,
+} from '@queue/core';
 
 /**
  * The options every adapter takes: `worker`, `migrate`, `handleSignals`, and either your own

@@ -1,7 +1,6 @@
-import { type Logger, Queue, type Worker } from '@queue/core';
+import { assertMigrated, type Logger, Queue, type Worker } from '@queue/core';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { assertMigrated } from './adapter-options.js';
 import { AlreadyAttachedError } from './errors.js';
 import { type FastifyQueueOptions, resolveOptions, startupTimeouts } from './options.js';
 import { joinShutdown } from './signals.js';

@@ -1,6 +1,5 @@
-export type { AdapterBehaviour, AdapterWorkerOptions } from './adapter-options.js';
-export { NotMigratedError } from './adapter-options.js';
-export { withTransaction } from './checkout.js';
+export type { AdapterBehaviour, AdapterWorkerOptions } from '@queue/core';
+export { NotMigratedError, withTransaction } from '@queue/core';
 export type { TaskDecoratorOptions } from './decorators.js';
 export { InjectQueue, InjectWorker, Processor, QUEUE, QUEUE_WORKER, Task } from './decorators.js';
 export type { ProcessorErrorCode } from './errors.js';

@@ -1,6 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { TaskMap } from '@queue/core';
-import type { AdapterOptions } from './adapter-options.js';
+import type { AdapterOptions, TaskMap } from '@queue/core';
 
 /**
  * The options every adapter takes: `worker`, `migrate`, `handleSignals`, and either your own

@@ -8,8 +8,14 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
-import { ConfigError, Queue, type Worker } from '@queue/core';
-import { assertMigrated, type ResolvedAdapterOptions, resolveAdapterOptions } from './adapter-options.js';
+import {
+  assertMigrated,
+  ConfigError,
+  Queue,
+  type ResolvedAdapterOptions,
+  resolveAdapterOptions,
+  type Worker,
+} from '@queue/core';
 import { QUEUE, QUEUE_WORKER } from './decorators.js';
 import { ProcessorDefinitionError } from './errors.js';
 import { assertSingletons, exploreTasks, type TaskRegistry } from './explorer.js';

@@ -1,16 +1,13 @@
-// The same file ships in @queue/express, @queue/fastify and @queue/nest, so that the three
-// adapters take the same options under the same names, types, defaults and errors (each
-// adapter stands alone and uses only core's public API). test/shared-copies.test.ts in
-// @queue/express keeps the three copies identical.
-import {
-  ConfigError,
-  Queue,
-  type QueueAdmin,
-  QueueError,
-  type QueueOptions,
-  type TaskMap,
-  type WorkerOptions,
-} from '@queue/core';
+/**
+ * What the framework adapters (@queue/express, @queue/fastify, @queue/nest) share: the options
+ * every adapter takes under the same names, types, defaults and errors, and their checks. In
+ * core, framework-neutral, so that the three adapters hold no copies of it.
+ */
+import type { QueueAdmin } from './admin.js';
+import { ConfigError, QueueError } from './errors.js';
+import { Queue, type QueueOptions } from './queue.js';
+import type { TaskMap } from './types.js';
+import type { WorkerOptions } from './worker-options.js';
 
 /** Core's worker options, less `handleSignals`: signals are the adapter's `handleSignals`. */
 export type AdapterWorkerOptions = Omit<WorkerOptions, 'handleSignals'>;
