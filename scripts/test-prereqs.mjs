@@ -20,6 +20,15 @@ const prerequisites = [
     elsewhere: 'install Chromium and set CHROMIUM_PATH to its executable',
   },
   {
+    what: 'iproute2 and nftables (fault scenarios 20-23: worker hosts in network namespaces)',
+    found: () => (onPath('ip') || executable('/usr/sbin/ip')) && (onPath('nft') || executable('/usr/sbin/nft')),
+    apt: 'iproute2 nftables',
+    optOut: 'QUEUE_TEST_SKIP_NETNS',
+    elsewhere: 'run the tests as root on Linux with iproute2 and nftables installed',
+    // Network namespaces need root (CAP_NET_ADMIN) whatever is installed.
+    needsRoot: true,
+  },
+  {
     what: 'PgBouncer (fault scenario 18, transaction-mode pooler)',
     found: () => onPath('pgbouncer') || executable('/usr/sbin/pgbouncer'),
     apt: 'pgbouncer',
@@ -41,11 +50,12 @@ function onPath(name) {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && executable(`${dir}/${name}`));
 }
 
+const root = process.getuid?.() === 0;
 const missing = prerequisites.filter((p) => process.env[p.optOut] !== '1' && !p.found());
-const canApt = process.getuid?.() === 0 && onPath('apt-get');
+const canApt = root && onPath('apt-get');
 
 if (missing.length > 0 && canApt) {
-  const packages = missing.map((p) => p.apt);
+  const packages = missing.flatMap((p) => p.apt.split(' '));
   console.log(
     `[test] installing ${packages.join(', ')} with apt-get (needed by: ${missing.map((p) => p.what).join('; ')})`,
   );
@@ -66,6 +76,11 @@ for (const p of still) {
   const fix = onPath('apt-get') ? `sudo apt-get install ${p.apt}` : p.elsewhere;
   console.error(`[test] missing ${p.what}: ${fix}, or set ${p.optOut}=1 to skip those tests.`);
 }
+const unprivileged = root ? [] : prerequisites.filter((p) => p.needsRoot && process.env[p.optOut] !== '1');
+for (const p of unprivileged) {
+  console.error(`[test] ${p.what} need root: run the tests as root, or set ${p.optOut}=1 to skip them.`);
+}
+still.push(...unprivileged);
 for (const p of prerequisites.filter((x) => process.env[x.optOut] === '1')) {
   console.log(`[test] opted out: ${p.optOut}=1 skips the tests that need ${p.what}`);
 }
