@@ -47,6 +47,19 @@ describe('live workers', () => {
     expect(await rows()).toEqual([]);
   });
 
+  it('refuses to start on a schema without the workers table, saying to migrate', async () => {
+    const queue = makeQueue({ schema: 'unmigrated_workers', tasks: { send: async () => {} } });
+    await queue.migrate();
+    await db.query('DROP TABLE unmigrated_workers.workers');
+    const worker = queue.worker({ startupTimeout: 0 });
+    await expect(worker.start()).rejects.toThrow(
+      expect.objectContaining({
+        code: 'QUEUE_CONFIG',
+        message: expect.stringMatching(/has no workers table .*run queue\.migrate\(\)/),
+      }),
+    );
+  });
+
   it('registers again after its claimer session is lost, with the new backend pid', async () => {
     const queue = makeQueue({ tasks: { send: async () => {} } });
     const worker = await startWorker(queue);
