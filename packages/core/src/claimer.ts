@@ -82,7 +82,7 @@ export class Claimer {
   private tail: Promise<unknown> = Promise.resolve();
   /** The backend this session must stay on, and the marker lock that proves it is ours alone. */
   private backend: number | undefined;
-  private readonly marker = 1 + Math.floor(Math.random() * 0x7ffffffe);
+  readonly marker = 1 + Math.floor(Math.random() * 0x7ffffffe);
   /** Ownership checks waiting for their statement's turn: they share it. */
   private ownsBatch: { client: pg.Client; ids: string[]; rows: Promise<Map<string, OwnsRow>> } | undefined;
 
@@ -91,6 +91,10 @@ export class Claimer {
     private readonly names: Names,
     private readonly queryTimeout: number,
     private readonly onLost: (error: Error) => void,
+    /** Runs on each new session once it is checked, before anything is claimed on it. */
+    private readonly onConnect?: (
+      query: (text: string, values: unknown[]) => Promise<pg.QueryResult>,
+    ) => Promise<void>,
   ) {
     this.sql = {
       cycle: cycleSql(names),
@@ -144,6 +148,7 @@ export class Claimer {
         ]);
         this.backend = rows[0].pid;
         await this.checkSession(client);
+        await this.onConnect?.((text, values) => timedQuery(client, { text, values }, this.queryTimeout));
       },
       (error) => {
         if (this.session !== session) return;
@@ -260,6 +265,15 @@ export class Claimer {
       if (!c || this.client !== c) return Promise.reject(new Error('claimer session is gone'));
       // A statement that outlives queryTimeout means a dead or half-open connection.
       return timedQuery(c, { name: `queue_${name}`, text: this.sql[name], values }, this.queryTimeout);
+    });
+  }
+
+  /** Runs one unnamed statement on the current session, in turn with the claimer's own. */
+  run(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    const c = this.client;
+    return this.serialize(() => {
+      if (!c || this.client !== c) return Promise.reject(new Error('claimer session is gone'));
+      return timedQuery(c, { text, values }, this.queryTimeout);
     });
   }
 

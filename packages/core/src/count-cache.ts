@@ -5,11 +5,11 @@ export interface ScanCounts {
   failed: number;
 }
 
-export interface Scan {
+export interface Scan<C extends ScanCounts = ScanCounts> {
   /** When it was counted (Date.now()), and how long the scan took. */
   at: number;
   ms: number;
-  rows: Map<string, ScanCounts>;
+  rows: Map<string, C>;
 }
 
 /** A count this fast is simply redone on every request. */
@@ -23,13 +23,13 @@ const COST_FACTOR = 20;
  * otherwise at most every max(maxAge, 20 × its own duration), in the background (stale while
  * revalidating), one scan at a time however many callers ask.
  */
-export class CountCache {
-  private scan: Scan | undefined;
-  private counting: Promise<Scan> | undefined;
+export class CountCache<C extends ScanCounts = ScanCounts> {
+  private scan: Scan<C> | undefined;
+  private counting: Promise<Scan<C>> | undefined;
 
-  constructor(private readonly count: () => Promise<Map<string, ScanCounts>>) {}
+  constructor(private readonly count: () => Promise<Map<string, C>>) {}
 
-  async get(maxAgeMs: number): Promise<Scan> {
+  async get(maxAgeMs: number): Promise<Scan<C>> {
     const scan = this.scan;
     if (!scan || scan.ms < CHEAP_MS) return this.refresh();
     if (Date.now() - scan.at > Math.max(maxAgeMs, COST_FACTOR * scan.ms)) {
@@ -43,12 +43,12 @@ export class CountCache {
     if (this.scan) this.scan.at = 0;
   }
 
-  private refresh(): Promise<Scan> {
+  private refresh(): Promise<Scan<C>> {
     this.counting ??= (async () => {
       try {
         const started = performance.now();
         const rows = await this.count();
-        const scan: Scan = { at: Date.now(), ms: Math.round(performance.now() - started), rows };
+        const scan: Scan<C> = { at: Date.now(), ms: Math.round(performance.now() - started), rows };
         this.scan = scan;
         return scan;
       } finally {

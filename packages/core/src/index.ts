@@ -48,3 +48,4 @@ export type {
 export type { WorkerEvents } from './worker.js';
 export { Worker } from './worker.js';
 export type { WorkerOptions } from './worker-options.js';
+export type { LiveWorker, Unrouted, UnroutedJobs, UnroutedReason } from './workers.js';

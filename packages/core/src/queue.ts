@@ -48,7 +48,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly tasks = new Map<string, TaskDefinition>();
   private readonly checksTaskNames: boolean;
   private readonly maxPayloadBytes: number;
-  private readonly workers = new Set<Worker>();
+  /** Workers made by worker(), stopped by close(). */
+  private readonly ownWorkers = new Set<Worker>();
   private readonly sql: { one: string; many: string; notify: string };
   private readonly batcher: InsertBatcher;
 
@@ -173,8 +174,9 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
         ? { ...options, startupTimeout: options.startupTimeout ?? this.startupTimeout }
         : options,
       options.logger ?? this.logger,
+      this.pool,
     );
-    this.workers.add(worker);
+    this.ownWorkers.add(worker);
     return worker;
   }
 
@@ -183,7 +185,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
    * pending wake-ups and closes the pool if it made it. Safe twice.
    */
   protected override async shutdown(): Promise<void> {
-    await Promise.all([...this.workers].map((w) => w.stop()));
+    await Promise.all([...this.ownWorkers].map((w) => w.stop()));
     await this.batcher.close();
     await super.shutdown();
   }

@@ -51,6 +51,12 @@ export interface WorkerOptions {
    * only costs one round trip when the session is fine. 0 turns the check off. Default 2,000.
    */
   stallThreshold?: number;
+  /**
+   * Milliseconds between checks for jobs nobody will run: due for over 30 s on a queue no live
+   * worker serves, or of a task no live worker serving its queue knows. One worker in the
+   * cluster runs each check and logs a warning per queue and task. 0 turns it off. Default 60,000.
+   */
+  unroutedCheckInterval?: number;
   /** Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once). Default false. */
   handleSignals?: boolean;
   logger?: Logger;
@@ -89,6 +95,7 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
     heartbeatInterval: checkInt('heartbeatInterval', options.heartbeatInterval ?? 10_000, 10, MAX_TIMER_MS),
     startupTimeout: checkStartupTimeout(options.startupTimeout),
     stallThreshold: resolveStallThreshold(options.stallThreshold),
+    unroutedCheckInterval: resolveCheckInterval(options.unroutedCheckInterval),
   };
 }
 
@@ -108,6 +115,18 @@ function resolveStallThreshold(value: unknown): number {
     throw new InvalidOptionError(
       'stallThreshold',
       `must be 0 (off) or an integer from 50 to ${MAX_TIMER_MS} (milliseconds), got ${show(value)}`,
+    );
+  }
+  return value;
+}
+
+function resolveCheckInterval(value: unknown): number {
+  if (value === undefined) return 60_000;
+  if (value === 0) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 100 || value > MAX_TIMER_MS) {
+    throw new InvalidOptionError(
+      'unroutedCheckInterval',
+      `must be 0 (off) or an integer from 100 to ${MAX_TIMER_MS} (milliseconds), got ${show(value)}`,
     );
   }
   return value;

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { retryDelay } from './backoff.js';
 import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
@@ -7,6 +8,7 @@ import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { MAX_TIMER_MS } from './options.js';
 import { assertOwnership, checkAfterStall } from './ownership.js';
+import { WorkerPresence } from './presence.js';
 import { describeError, runJob } from './run-job.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
@@ -66,6 +68,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly opts: ReturnType<typeof resolveWorkerOptions>;
   private removeSignalHandlers: (() => void) | undefined;
   private readonly stallMonitor: StallMonitor;
+  /** Its row in the workers table, and the periodic check for jobs nobody will run. */
+  private readonly presence: WorkerPresence;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -73,6 +77,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     private readonly tasks: ReadonlyMap<string, TaskDefinition>,
     options: WorkerOptions,
     private readonly logger: Logger,
+    pool?: pg.Pool,
   ) {
     super();
     this.opts = resolveWorkerOptions(options, tasks);
@@ -82,7 +87,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     for (const [name, concurrency] of this.opts.queues) {
       this.queues.set(name, { name, concurrency, running: 0, dirty: true, wakes: 0, tasks: known });
     }
-    this.claimer = new Claimer(config, names, this.opts.queryTimeout, (e) => this.onLockLost(e));
+    this.claimer = new Claimer(
+      config,
+      names,
+      this.opts.queryTimeout,
+      (e) => this.onLockLost(e),
+      (query) => this.presence.register(query),
+    );
+    this.presence = new WorkerPresence({
+      claimer: this.claimer,
+      names,
+      pool,
+      logger,
+      queues: this.opts.queues,
+      tasks: known,
+      checkInterval: this.opts.unroutedCheckInterval,
+    });
     this.listener = new Listener(
       config,
       names,
@@ -138,6 +158,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
     this.sessionTimer.unref();
     this.stallMonitor.start();
+    this.presence.start();
     void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
@@ -149,6 +170,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     this.wakeAll();
     void this.scheduleNextDue();
+  }
+
+  /** This worker's id: its row in the workers table (`queue.workers()`) and its statistics rows. */
+  get id(): string {
+    return this.claimer.workerId;
   }
 
   /** Jobs running right now. */
@@ -179,6 +205,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     clearInterval(this.pruneTimer);
     clearInterval(this.sessionTimer);
     clearTimeout(this.dueTimer);
+    this.presence.stop();
     this.stopSignal.abort();
     if (!wasStarted) {
       this.state = 'stopped';
@@ -203,6 +230,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.drain();
     await this.reconnecting;
     this.stallMonitor.stop();
+    await this.presence.unregister();
     await this.claimer.stop();
     this.state = 'stopped';
     // Removed only now, so that a second signal during shutdown can hurry it.

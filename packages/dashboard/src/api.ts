@@ -64,12 +64,20 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
         const job = await getJob(queue, parseId(params.id));
         const run =
           job.state === 'running' ? (await runningJobs(queue)).find((r) => r.id === job.id) : undefined;
+        // Why a job that waits will not run: no live worker serves its queue or knows its task.
+        const waiting = job.state === 'available' || job.state === 'scheduled';
         return json(200, {
           now: new Date(),
           job,
           running: run
-            ? { pid: run.pid, startedAt: run.startedAt, runningMs: run.runningMs, worker: run.worker }
+            ? {
+                backendPid: run.backendPid,
+                startedAt: run.startedAt,
+                runningMs: run.runningMs,
+                worker: run.worker,
+              }
             : null,
+          unrouted: waiting ? await queue.unroutedReason(job.queue, job.task) : null,
         });
       },
     },

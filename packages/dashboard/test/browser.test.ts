@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { type Job, Queue, silentLogger, type Worker } from '@queue/core';
 import {
   CHROMIUM,
@@ -124,12 +125,23 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('dashboard in a browser', CH
     const ids = (await started).map((e) => e.job.id);
     expect(await runningFor(ids[0]!)).toMatch(/^1m 3\ds$/);
     for (const id of ids.slice(1)) expect(await runningFor(id)).toMatch(/^\d\.\ds$/);
+    // The worker is this test process: named by its host and Node pid, not the session's backend pid.
+    const thisWorker = `worker ${hostname()} pid ${process.pid}`;
+    expect(
+      await page
+        .locator('table[data-testid="running"] tr[data-job] [data-testid="worker"]')
+        .allTextContents(),
+    ).toEqual([thisWorker, thisWorker, thisWorker]);
+    expect(await page.getAttribute(`tr[data-job="${ids[0]}"] [data-testid="worker"]`, 'title')).toMatch(
+      new RegExp(`^backend pid ${worker.backendPids.claimer} · queue-claimer`),
+    );
     await browser.screenshot('running');
-    // The job's own page says the same, with the worker's pid.
+    // The job's own page says the same, with the worker's host and pid.
     await page.click(`tr[data-job="${ids[0]}"] a`);
     // A span on the job page (the list's cells are td): waits for the navigation to render.
     const jobRunningFor = await page.locator('span[data-testid="running-for"]').textContent();
-    expect(jobRunningFor).toMatch(/^1m 3\ds \(pid \d+\)$/);
+    expect(jobRunningFor).toMatch(/^1m 3\ds \(worker .+ pid \d+\)$/);
+    expect(jobRunningFor!.endsWith(`(${thisWorker})`)).toBe(true);
     await browser.screenshot('job-running');
 
     const completed = nextEvent(worker, 'completed', (e: any) => e.job.payload?.key === 'k3');
@@ -226,6 +238,62 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('dashboard in a browser', CH
     await queue.resumeQueue('default');
   });
 
+  it('flags jobs nobody will run on the overview and on their page, until a worker serves them', async () => {
+    const { page } = browser;
+    // From SQL, as a trigger would: a task no worker knows, and a queue no worker serves.
+    const [{ id: mystery }] = await db.query(`SELECT queue.enqueue('mystery', '{}') AS id`);
+    const nightly = await queue.enqueue('quick', undefined, { queue: 'nightly' });
+    await page.goto(server.url);
+    const item = (q: string, t: string) => `[data-testid="unrouted"] li[data-queue="${q}"][data-task="${t}"]`;
+    await page.locator(item('default', 'mystery')).waitFor();
+    expect(await page.textContent(item('default', 'mystery'))).toMatch(
+      /^1 due job of task mystery on queue default: no live worker knows task "mystery" on queue "default"; oldest due (now|\d+s ago)\.$/,
+    );
+    expect(await page.textContent(item('nightly', 'quick'))).toContain(
+      'no live worker serves queue "nightly"',
+    );
+    expect(await page.textContent('tr[data-queue="nightly"] [data-testid="unrouted-badge"]')).toBe(
+      "1 won't run",
+    );
+    expect(await page.textContent('tr[data-queue="default"] [data-testid="unrouted-badge"]')).toBe(
+      "1 won't run",
+    );
+    expect(await page.locator('tr[data-queue="emails"] [data-testid="unrouted-badge"]').count()).toBe(0);
+    await browser.screenshot('overview-unrouted');
+
+    await page.goto(`${server.url}#/jobs/${mystery}`);
+    await waitForText(
+      page,
+      '[data-testid="job-unrouted"] .warning-text',
+      'This job is not running: no live worker knows task "mystery" on queue "default".',
+    );
+    await browser.screenshot('job-unrouted');
+
+    // A worker that knows the task and serves the queue starts: both jobs run, the warnings go.
+    const helper = new Queue({
+      connectionString: db.url,
+      logger: silentLogger,
+      tasks: { mystery: () => {}, quick: () => {} },
+    });
+    try {
+      const other = helper.worker({ queues: ['default', 'nightly'], pollInterval: 100 });
+      const done = Promise.all(
+        [String(mystery), nightly.id].map((id) =>
+          nextEvent<{ job: Job }>(other, 'completed', (e) => e.job.id === id),
+        ),
+      );
+      await other.start();
+      await done;
+      await page.locator('[data-testid="job-gone"]').waitFor();
+      await page.goto(server.url);
+      await page.locator('tr[data-queue="nightly"]').waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid="unrouted"]') === null);
+      expect(await page.locator('[data-testid="unrouted-badge"]').count()).toBe(0);
+    } finally {
+      await helper.close();
+    }
+  });
+
   it('fits a 390 px phone screen on every page, with long names, big payloads and long stacks', async () => {
     // Several queues; two that no worker serves keep their jobs waiting.
     const billing = 'billing-reconciliation-europe-west';
@@ -244,7 +312,13 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('dashboard in a browser', CH
       // Each page with what to wait for: first a mark only that page has (the previous page's
       // rows could still be on screen for a moment), then its data.
       const pages: [name: string, hash: string, ...waitFor: string[]][] = [
-        ['overview', '#/', `tr[data-queue="${billing}"]`, 'svg.chart'],
+        [
+          'overview',
+          '#/',
+          `tr[data-queue="${billing}"] [data-testid="unrouted-badge"]`,
+          `[data-testid="unrouted"] li[data-queue="${billing}"]`,
+          'svg.chart',
+        ],
         ['jobs', '#/jobs', '[data-testid="tab-all"].tab-active', `tr[data-job="${broken.id}"]`],
         [
           'jobs-available',
@@ -274,6 +348,8 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('dashboard in a browser', CH
         ['job-failed', `#/jobs/${broken.id}`, '[data-testid="errors"]'],
         ['job-running', `#/jobs/${running.id}`, 'span[data-testid="running-for"]'],
         ['job-scheduled', `#/jobs/${later.id}`, '[data-testid="run-now"]'],
+        // A job on a queue no worker serves: its page says why it waits.
+        ['job-unrouted', `#/jobs/${waiting.id}`, '[data-testid="job-unrouted"]'],
         ['running', '#/running', `table[data-testid="running"] tr[data-job="${running.id}"]`],
       ];
       for (const [name, hash, ...marks] of pages) {

@@ -60,6 +60,10 @@ describe(`with ${JOBS.toLocaleString('en')} jobs`, () => {
       failed: 10_000,
     });
     process.stdout.write(`[scale] count duration reported by the dashboard: ${first.countMs} ms\n`);
+    // No worker runs: every queue's due jobs are flagged, from the same scan.
+    expect(first.unrouted).toHaveLength(12);
+    expect(first.unrouted.every((u: any) => u.reason === 'queue-not-served')).toBe(true);
+    expect(first.queues.find((q: any) => q.queue === 'default').unrouted).toBe(200_000);
     const second = await timed(
       'GET api/overview, warm (cached counts)',
       async () => (await c.get('api/overview')).json() as Promise<any>,
@@ -96,6 +100,31 @@ describe(`with ${JOBS.toLocaleString('en')} jobs`, () => {
     );
     await timed('GET api/running', () => c.get('api/running'));
     await timed('GET api/jobs/500000', () => c.get('api/jobs/500000'));
+  });
+
+  it('finds the jobs nobody will run in one scan', async () => {
+    const none = await timed('core unroutedJobs(), no live worker', () => queue.unroutedJobs());
+    expect(none.reduce((a, u) => a + u.count, 0)).toBe(900_000);
+    // A worker that serves 'default' but knows only two of its three tasks (the queue is paused
+    // so that it leaves the table as it is).
+    await queue.pauseQueue('default');
+    const workerQueue = new Queue({
+      connectionString: db.url,
+      logger: silentLogger,
+      tasks: { send: () => {}, build: () => {} },
+    });
+    try {
+      await workerQueue.worker({ queues: ['default'] }).start();
+      const some = await timed('core unroutedJobs(), one live worker', () => queue.unroutedJobs());
+      expect(some.filter((u) => u.queue === 'default')).toEqual([
+        expect.objectContaining({ task: 'sync', count: 66_666, reason: 'task-unknown' }),
+      ]);
+      expect(some).toHaveLength(10);
+      await timed('core unroutedReason()', () => queue.unroutedReason('default', 'sync'));
+    } finally {
+      await workerQueue.close();
+      await queue.resumeQueue('default');
+    }
   });
 
   it('runs a scheduled job now, keeping its attempts; not a failed one', async () => {

@@ -44,3 +44,18 @@ export function pretty(value: unknown): string {
     return String(value);
   }
 }
+
+/** A running job's worker: "worker web-1 pid 4242", or its session's backend pid when it registered no row. */
+export function workerLabel(worker: { host: string | null; pid: number | null }, backendPid: number): string {
+  return worker.host !== null && worker.pid !== null
+    ? `worker ${worker.host} pid ${worker.pid}`
+    : `backend pid ${backendPid}`;
+}
+
+/** The details behind workerLabel, for a tooltip: backend pid, session name, address. */
+export function sessionDetails(
+  worker: { applicationName: string | null; clientAddr: string | null },
+  backendPid: number,
+): string {
+  return [`backend pid ${backendPid}`, worker.applicationName, worker.clientAddr].filter(Boolean).join(' · ');
+}

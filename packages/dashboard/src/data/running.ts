@@ -11,9 +11,20 @@ export interface RunningJob {
   runAt: Date;
   createdAt: Date;
   payloadPreview: string;
-  /** Backend pid of the worker session holding the job's lock. */
-  pid: number;
-  worker: { applicationName: string | null; clientAddr: string | null; connectedAt: Date | null };
+  /** The Postgres backend pid of the worker session holding the job's lock. */
+  backendPid: number;
+  /**
+   * The worker: its host name and Node pid (null when its session registered no row, e.g. a
+   * worker of an older @queue/core), and its session's name, address and start.
+   */
+  worker: {
+    id: string | null;
+    host: string | null;
+    pid: number | null;
+    applicationName: string | null;
+    clientAddr: string | null;
+    connectedAt: Date | null;
+  };
   /** When the current attempt started (database clock); null for a job claimed before core recorded it. */
   startedAt: Date | null;
   /** How long the current attempt has run, by the database clock; null when `startedAt` is. */
@@ -45,7 +56,7 @@ export async function runningJobs(queue: QueueAdmin): Promise<RunningJob[]> {
       runAt: j.runAt,
       createdAt: j.createdAt,
       payloadPreview: preview(j.payload),
-      pid: j.pid,
+      backendPid: j.backendPid,
       worker: j.worker,
       startedAt: j.startedAt,
       runningMs: j.runningMs === null ? null : Math.max(0, Math.round(j.runningMs)),

@@ -1,6 +1,6 @@
 import { ApiError, act, getJson } from '../api.js';
 import { fill, h } from '../dom.js';
-import { absolute, elapsed, pretty, relative } from '../format.js';
+import { absolute, elapsed, pretty, relative, sessionDetails, workerLabel } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
 import { actionButton, badge, card, toast } from '../ui.js';
 
@@ -30,12 +30,19 @@ interface JobDetail {
     startedAt: string | null;
   };
   running: {
-    pid: number;
+    backendPid: number;
     startedAt: string | null;
     /** How long the attempt has run, by the database clock. */
     runningMs: number | null;
-    worker: { applicationName: string | null };
+    worker: {
+      host: string | null;
+      pid: number | null;
+      applicationName: string | null;
+      clientAddr: string | null;
+    };
   } | null;
+  /** Why no live worker will run this waiting job (its queue is not served, or its task unknown). */
+  unrouted: { reason: string; message: string } | null;
 }
 
 /** One job: its payload, attempts, every error with its stack, timestamps, and what can be done to it. */
@@ -95,7 +102,7 @@ export function jobPage(ctx: PageContext, id: string): Page {
 
   function runningFor(data: JobDetail): string {
     const r = data.running!;
-    return `${r.runningMs === null ? '—' : elapsed(r.runningMs)} (pid ${r.pid})`;
+    return `${r.runningMs === null ? '—' : elapsed(r.runningMs)} (${workerLabel(r.worker, r.backendPid)})`;
   }
 
   function render(data: JobDetail, open: Set<string | null>, firstRender: boolean) {
@@ -173,10 +180,38 @@ export function jobPage(ctx: PageContext, id: string): Page {
       ]);
     if (job.failedAt) facts.push(['Failed', time(job.failedAt, now)]);
     if (data.running)
-      facts.push(['Running for', h('span', { 'data-testid': 'running-for' }, runningFor(data))]);
+      facts.push([
+        'Running for',
+        h(
+          'span',
+          {
+            'data-testid': 'running-for',
+            title: sessionDetails(data.running.worker, data.running.backendPid),
+          },
+          runningFor(data),
+        ),
+      ]);
     const errors = [...job.errors].reverse();
     fill(
       body,
+      data.unrouted
+        ? h(
+            'section',
+            { class: 'card warning', 'data-testid': 'job-unrouted' },
+            h(
+              'p',
+              { class: 'warning-text' },
+              job.state === 'scheduled'
+                ? `When it is due, this job will not run: ${data.unrouted.message}.`
+                : `This job is not running: ${data.unrouted.message}.`,
+            ),
+            h(
+              'p',
+              { class: 'note' },
+              "A worker runs a job when it claims from the job's queue and has a handler for its task. Start one that does and it takes the job at once.",
+            ),
+          )
+        : null,
       card(
         'Details',
         h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),

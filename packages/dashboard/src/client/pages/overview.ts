@@ -1,7 +1,7 @@
 import { act, getJson } from '../api.js';
 import { type Bucket, throughputChart } from '../chart.js';
 import { fill, h } from '../dom.js';
-import { duration, num } from '../format.js';
+import { duration, num, relative } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
 import { actionButton, badge, card, empty, toast } from '../ui.js';
 
@@ -12,11 +12,24 @@ interface QueueRow {
   running: number;
   failed: number;
   paused: boolean;
+  /** Due jobs of this queue that no live worker will run. */
+  unrouted: number;
+}
+
+/** Due jobs of one task on one queue that no live worker will run, and why. */
+interface Unrouted {
+  queue: string;
+  task: string;
+  count: number;
+  oldestDueAt: string;
+  reason: string;
+  message: string;
 }
 
 interface Overview {
   now: string;
   queues: QueueRow[];
+  unrouted: Unrouted[];
   countedAt: string;
   countMs: number;
   throughput: { minutes: number; supported: boolean; buckets: Bucket[] };
@@ -29,10 +42,13 @@ export function overviewPage(ctx: PageContext): Page {
   const chart = h('div', { class: 'chart-slot' });
   const rows = h('tbody');
   const note = h('p', { class: 'note', 'data-testid': 'counts-note' });
+  // Shown only while some due jobs have no live worker to run them.
+  const warning = h('div', { class: 'warning-slot' });
   const el = h(
     'div',
     { class: 'page' },
     totals,
+    warning,
     card('Last hour', chart),
     card(
       'Queues',
@@ -86,7 +102,13 @@ export function overviewPage(ctx: PageContext): Page {
     const now = new Date(data.now).getTime();
     // Redrawn only when what is shown changes: the counts' age and timing change on every
     // answer (the note above says them), and redrawing would reset a half-confirmed button.
-    const key = JSON.stringify([data.queues, data.throughput, Math.floor(now / 60_000)]);
+    const unrouted = data.unrouted ?? [];
+    const key = JSON.stringify([
+      data.queues,
+      data.throughput,
+      unrouted.map((u) => [u.queue, u.task, u.count, u.message]),
+      Math.floor(now / 60_000),
+    ]);
     fill(
       note,
       data.countMs >= 50
@@ -111,6 +133,7 @@ export function overviewPage(ctx: PageContext): Page {
         ),
       ),
     );
+    fill(warning, unrouted.length > 0 ? unroutedCard(unrouted, now) : null);
     drawChart(data.throughput, now);
     const perQueue = new Map<string, { completed: number; failed: number }>();
     for (const b of data.throughput.buckets) {
@@ -133,6 +156,7 @@ export function overviewPage(ctx: PageContext): Page {
               running: 0,
               failed: 0,
               paused: false,
+              unrouted: 0,
             };
             const t = perQueue.get(name) ?? { completed: 0, failed: 0 };
             return h(
@@ -144,6 +168,20 @@ export function overviewPage(ctx: PageContext): Page {
                 h('a', { href: route('/jobs', { queue: name }), class: 'queue-name' }, name),
                 ' ',
                 q.paused ? badge('paused') : null,
+                q.unrouted > 0
+                  ? h(
+                      'span',
+                      {
+                        class: 'badge badge-unrouted',
+                        'data-testid': 'unrouted-badge',
+                        title: unrouted
+                          .filter((u) => u.queue === name)
+                          .map((u) => u.message)
+                          .join('; '),
+                      },
+                      `${num(q.unrouted)} won't run`,
+                    )
+                  : null,
               ),
               ...STATES.map((st) =>
                 h(
@@ -171,6 +209,36 @@ export function overviewPage(ctx: PageContext): Page {
   }
 
   return { title: 'Overview', el, load };
+}
+
+/** Which due jobs no live worker will run: one line per queue and task, with why. */
+function unroutedCard(unrouted: Unrouted[], now: number): HTMLElement {
+  return h(
+    'section',
+    { class: 'card warning', 'data-testid': 'unrouted' },
+    h('h2', { class: 'card-title' }, 'Jobs nobody will run'),
+    h(
+      'ul',
+      { class: 'warning-list' },
+      ...unrouted.map((u) =>
+        h(
+          'li',
+          { 'data-queue': u.queue, 'data-task': u.task },
+          h('strong', null, `${num(u.count)} due job${u.count === 1 ? '' : 's'}`),
+          ' of task ',
+          h('span', { class: 'mono' }, u.task),
+          ' on queue ',
+          h('a', { href: route('/jobs', { state: 'available', queue: u.queue, task: u.task }) }, u.queue),
+          `: ${u.message}; oldest due ${relative(u.oldestDueAt, now)}.`,
+        ),
+      ),
+    ),
+    h(
+      'p',
+      { class: 'note' },
+      'A worker claims jobs of the queues it serves and the tasks it has handlers for. Live workers are those whose database session is open now.',
+    ),
+  );
 }
 
 function queueActions(ctx: PageContext, q: QueueRow): HTMLElement[] {

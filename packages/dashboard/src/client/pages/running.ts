@@ -1,6 +1,6 @@
 import { getJson } from '../api.js';
 import { fill, h } from '../dom.js';
-import { absolute, elapsed } from '../format.js';
+import { absolute, elapsed, sessionDetails, workerLabel } from '../format.js';
 import type { Page } from '../page.js';
 import { card, empty, jobCells } from '../ui.js';
 
@@ -11,8 +11,15 @@ interface RunningJob {
   attempts: number;
   maxAttempts: number;
   payloadPreview: string;
-  pid: number;
-  worker: { applicationName: string | null; clientAddr: string | null };
+  /** The Postgres backend pid of the session holding the job's lock. */
+  backendPid: number;
+  /** Host and Node pid from the worker's live row (null if it registered none), and its session. */
+  worker: {
+    host: string | null;
+    pid: number | null;
+    applicationName: string | null;
+    clientAddr: string | null;
+  };
   /** Start of the current attempt (database clock); null for a job claimed before core recorded it. */
   startedAt: string | null;
   /** How long the attempt has run, by the database clock. */
@@ -54,7 +61,7 @@ export function runningPage(): Page {
       h(
         'p',
         { class: 'note' },
-        'A job is running while a worker session holds its lock. "Running for" counts from the start of the current attempt, by the database clock.',
+        'A job is running while a worker session holds its lock. "Running for" counts from the start of the current attempt, by the database clock. The worker is named by its host and Node process id.',
       ),
     ),
   );
@@ -82,8 +89,13 @@ export function runningPage(): Page {
               ),
               h(
                 'td',
-                { class: 'muted', 'data-label': 'worker' },
-                `pid ${j.pid}${j.worker.applicationName ? ` · ${j.worker.applicationName}` : ''}${j.worker.clientAddr ? ` · ${j.worker.clientAddr}` : ''}`,
+                {
+                  class: 'muted',
+                  'data-label': 'worker',
+                  'data-testid': 'worker',
+                  title: sessionDetails(j.worker, j.backendPid),
+                },
+                workerLabel(j.worker, j.backendPid),
               ),
               h('td', { class: 'clip mono muted', 'data-label': 'payload' }, j.payloadPreview),
             ),
