@@ -50,7 +50,9 @@ export const isQueueError = (e: unknown): boolean => e instanceof QueueError;`,
 import { createQueue, transaction } from '@queue/express';
 const app = express();
 export const queue = createQueue(app, { connectionString: '${DB}' });
-app.post('/', transaction(), (req, res) => { void req.queue.enqueue('t', {}, { client: req.tx }); res.end(); });
+app.post('/', transaction((req, res) => { void req.queue.enqueue('t', {}, { client: req.tx }); res.end(); }));
+// @ts-expect-error req.tx is typed only in the handler transaction(handler) runs
+app.post('/plain', (req, res) => { void req.tx; res.end(); });
 // @ts-expect-error createQueue needs the app
 createQueue({ connectionString: '${DB}' });`,
   '@queue/fastify': `import { fastify } from 'fastify';

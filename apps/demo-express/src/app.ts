@@ -93,33 +93,38 @@ export async function createApp(options: DemoAppOptions): Promise<DemoApp> {
     res.json({ ok: true });
   });
   // Validation first, so a bad request never takes a database connection.
-  app.post('/signup', validateSignup, transaction(pool), async (req, res) => {
-    const signup = res.locals.signup as Signup;
-    const user = await insertUser(req.tx, signup);
-    if (!user) {
-      // 409 is an error status: transaction() rolls back, so nothing of this request is kept.
-      const { status, body } = answers.duplicate();
+  // transaction(pool, handler): the handler runs in the request's transaction, as req.tx.
+  app.post(
+    '/signup',
+    validateSignup,
+    transaction(pool, async (req, res) => {
+      const signup = res.locals.signup as Signup;
+      const user = await insertUser(req.tx, signup);
+      if (!user) {
+        // 409 is an error status: transaction() rolls back, so nothing of this request is kept.
+        const { status, body } = answers.duplicate();
+        res.status(status).json(body);
+        return;
+      }
+      // Guaranteed work, as jobs in the signup's own transaction: they exist if and only if the
+      // user does, and they run even if this process dies right after answering.
+      await req.queue.enqueueMany(
+        [
+          { task: 'sendWelcomeEmail', payload: { userId: user.id } },
+          { task: 'syncCrm', payload: { userId: user.id } },
+        ],
+        { client: req.tx },
+      );
+      // Best-effort work, as a plain promise: quick, optional and cheap to lose (no map pin if
+      // the process dies first). It starts once the answer is sent, so after the COMMIT, when
+      // the user row is visible to other connections.
+      res.once('finish', () => {
+        if (res.statusCode === 201) geocodeInBackground(pool, user.id, signup.email);
+      });
+      const { status, body } = answers.created(user.id);
       res.status(status).json(body);
-      return;
-    }
-    // Guaranteed work, as jobs in the signup's own transaction: they exist if and only if the
-    // user does, and they run even if this process dies right after answering.
-    await req.queue.enqueueMany(
-      [
-        { task: 'sendWelcomeEmail', payload: { userId: user.id } },
-        { task: 'syncCrm', payload: { userId: user.id } },
-      ],
-      { client: req.tx },
-    );
-    // Best-effort work, as a plain promise: quick, optional and cheap to lose (no map pin if
-    // the process dies first). It starts once the answer is sent, so after the COMMIT, when
-    // the user row is visible to other connections.
-    res.once('finish', () => {
-      if (res.statusCode === 201) geocodeInBackground(pool, user.id, signup.email);
-    });
-    const { status, body } = answers.created(user.id);
-    res.status(status).json(body);
-  });
+    }),
+  );
   app.use(handleErrors);
 
   return { app, jobs, close: () => jobs.close() };

@@ -12,6 +12,7 @@ import {
 } from '@queue/core';
 import type { Application } from 'express';
 import { AlreadyAttachedError } from './errors.js';
+import { assertNoRoutesYet, guardRequests, setOnRequest } from './request-guards.js';
 
 /**
  * The options every adapter takes (`worker`, `migrate`, `handleSignals`, and `queue` or
@@ -28,7 +29,9 @@ const claimedApps = new WeakSet<object>();
 /**
  * Creates the app's queue: sets `req.queue` on every request that passes the middleware it
  * adds, migrates and starts the worker when the app's server is listening, and stops both
- * when it closes. Call it right after `express()`, before registering routes.
+ * when it closes. Call it right after `express()`, before registering routes: with routes
+ * already on the app it throws `QueueAfterRoutesError`. On the app's requests, reading
+ * `req.tx` where no `transaction()` set it throws `NoTransactionError`.
  */
 export function createQueue<M extends TaskMap>(
   app: Application,
@@ -67,6 +70,8 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     if (claimedApps.has(app)) {
       throw new AlreadyAttachedError('this Express app already has a queue: call createQueue once per app');
     }
+    // At startup rather than as a TypeError on the first request that reads req.queue.
+    assertNoRoutesYet(app);
     const { onClose, ...rest } = options;
     if (onClose !== undefined && typeof onClose !== 'function') {
       throw new ConfigError(`${WHERE}: onClose must be a function`);
@@ -94,10 +99,10 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     this.started.catch(() => {}); // reported by the log and by ready(); never unhandled
     claimedApps.add(app);
 
-    // An own property on the request, so it survives Express swapping the request's
-    // prototype when the request enters a mounted sub-app.
+    // Reading req.queue before this middleware, or req.tx off a transaction() route, throws.
+    guardRequests(app);
     app.use((req, _res, next) => {
-      req.queue = this.queue as unknown as Express.Request['queue'];
+      setOnRequest(req, 'queue', this.queue);
       next();
     });
     // app.listen creates its server internally; wrapping it on this app only is what lets

@@ -1,11 +1,16 @@
 import type { Queue, TaskMap } from '@queue/core';
-import type { PoolClient } from 'pg';
 
 export type { AdapterBehaviour, AdapterWorkerOptions } from '@queue/core';
 export { NotMigratedError, withTransaction } from '@queue/core';
 export type { ExpressQueueOptions } from './create-queue.js';
 export { createQueue, ExpressQueue } from './create-queue.js';
-export { AlreadyAttachedError, MissingPoolError } from './errors.js';
+export {
+  AlreadyAttachedError,
+  MissingPoolError,
+  NoTransactionError,
+  QueueAfterRoutesError,
+} from './errors.js';
+export type { TxHandler, TxRequest } from './transaction.js';
 export { transaction } from './transaction.js';
 
 /**
@@ -31,11 +36,8 @@ declare global {
     interface Request {
       /** The app's queue, set by the middleware `createQueue(app, …)` adds. Typed through `Register`. */
       queue: RegisteredQueue;
-      /**
-       * The request's transaction, on routes behind `transaction()`: committed or rolled back
-       * with the response. Pass it as `enqueue(…, { client: req.tx })`.
-       */
-      tx: PoolClient;
+      // No `tx` here: only the handler `transaction(handler)` runs has it (`TxRequest`). On any
+      // other route of the app, reading req.tx throws NoTransactionError at run time.
     }
   }
 }

@@ -24,8 +24,7 @@ for (const [label, express] of expressVersions) {
       );
       app.post(
         '/contract/signup',
-        transaction(),
-        route(async (req, res) => {
+        transaction(async (req, res) => {
           const { value, fail } = req.body;
           await req.tx.query('INSERT INTO contract_rows (value) VALUES ($1)', [value]);
           await req.queue.enqueue('record', { value }, { client: req.tx });

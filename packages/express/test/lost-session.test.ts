@@ -9,7 +9,7 @@ import type express5 from 'express';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createQueue, type ExpressQueue, transaction, withTransaction } from '../src/index.js';
-import { expressVersions, listen, postJson, route } from './helpers.js';
+import { expressVersions, listen, postJson } from './helpers.js';
 
 const db = useTestDatabase();
 let pool: pg.Pool;
@@ -109,8 +109,7 @@ for (const [label, express] of expressVersions) {
       });
       app.post(
         '/rows/:mode',
-        transaction(),
-        route(async (req, res) => {
+        transaction(async (req, res) => {
           const { value } = req.body;
           if (req.params.mode !== 'ok') {
             await writeThenWait(req.tx, value, req.params.mode as Mode, () =>

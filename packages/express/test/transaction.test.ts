@@ -7,6 +7,8 @@ import {
   createQueue,
   type ExpressQueue,
   MissingPoolError,
+  NoTransactionError,
+  type TxRequest,
   transaction,
   withTransaction,
 } from '../src/index.js';
@@ -53,32 +55,54 @@ for (const [label, express] of expressVersions) {
         worker: false,
         logger: silentLogger,
       });
-      const write = async (req: express5.Request) => {
+      const write = async (req: TxRequest) => {
         await req.tx.query('INSERT INTO rows (value) VALUES ($1)', [req.body.value]);
         await req.queue.enqueue('record', { value: req.body.value }, { client: req.tx });
       };
       // Answers with the status the test asks for, after writing a row and a job in the transaction.
       app.post(
         '/answer/:status',
-        transaction(pool),
-        route(async (req, res) => {
+        transaction(pool, async (req, res) => {
           await write(req);
+          res.status(Number(req.params.status)).json({ value: req.body.value });
+        }),
+      );
+      // The same, in the middleware form: transaction() sets req.tx for the handler after it
+      // (which only a cast, or JavaScript, can read: the types give it to the handler form).
+      app.post(
+        '/middleware/answer/:status',
+        transaction(),
+        route(async (req, res) => {
+          await write(req as TxRequest);
           res.status(Number(req.params.status)).json({ value: req.body.value });
         }),
       );
       app.post(
         '/throws',
-        transaction(),
-        route(async (req) => {
+        transaction(async (req) => {
           await write(req);
           throw new Error('the route failed after writing');
+        }),
+      );
+      app.post(
+        '/throws-sync',
+        transaction(() => {
+          throw new Error('the route failed at once');
+        }),
+      );
+      // The newcomer's trap: a route without transaction() that enqueues with { client: req.tx }.
+      // Reading req.tx throws, so the job is never enqueued outside a transaction.
+      app.post(
+        '/plain',
+        route(async (req, res) => {
+          await req.queue.enqueue('record', { value: req.body.value }, { client: (req as TxRequest).tx });
+          res.status(201).json({ value: req.body.value });
         }),
       );
       // The deferred constraint fails at COMMIT, after the route has answered 201.
       app.post(
         '/commit-fails',
-        transaction(),
-        route(async (req, res) => {
+        transaction(async (req, res) => {
           await write(req);
           await req.tx.query(`INSERT INTO late VALUES ('same'), ('same')`);
           answered.add(req.body.value);
@@ -87,8 +111,7 @@ for (const [label, express] of expressVersions) {
       );
       app.post(
         '/commit-fails-streaming',
-        transaction(),
-        route(async (req, res) => {
+        transaction(async (req, res) => {
           await write(req);
           await req.tx.query(`INSERT INTO late VALUES ('same'), ('same')`);
           res.status(200).write('part one, ');
@@ -97,8 +120,7 @@ for (const [label, express] of expressVersions) {
       );
       app.post(
         '/waits',
-        transaction(),
-        route(async (req, res) => {
+        transaction(async (req, res) => {
           await write(req);
           await new Promise<void>((r) => {
             release = r;
@@ -106,6 +128,13 @@ for (const [label, express] of expressVersions) {
           res.status(201).json({});
         }),
       );
+      // A sub-app mounted in the app: Express chains its request prototype to the app's, so the
+      // req.tx guard createQueue put there holds in it too. A synchronous read: Express 4 catches it.
+      const sub = express();
+      sub.post('/plain', (req, res) => {
+        res.json({ tx: (req as TxRequest).tx === undefined ? 'undefined' : 'set' });
+      });
+      app.use('/sub', sub);
       const bare = express.Router();
       bare.post('/no-pool', transaction(), (_req, res) => {
         res.status(201).end();
@@ -130,19 +159,45 @@ for (const [label, express] of expressVersions) {
       expect(pool.totalCount - pool.idleCount).toBe(0);
     });
 
-    it('a success status commits before the answer is sent', async () => {
-      const res = await postJson(baseUrl, '/answer/201', { value: 'kept' });
-      expect(res.status).toBe(201);
-      // Visible from another connection the moment the client has its answer.
-      expect(await rowsWith('kept')).toBe(1);
-      expect(await jobsWith('kept')).toBe(1);
+    for (const [form, prefix] of [
+      ['transaction(pool, handler)', ''],
+      ['the middleware form, transaction()', '/middleware'],
+    ]) {
+      it(`${form}: a success status commits before the answer is sent`, async () => {
+        const res = await postJson(baseUrl, `${prefix}/answer/201`, { value: `kept${prefix}` });
+        expect(res.status).toBe(201);
+        // Visible from another connection the moment the client has its answer.
+        expect(await rowsWith(`kept${prefix}`)).toBe(1);
+        expect(await jobsWith(`kept${prefix}`)).toBe(1);
+      });
+
+      it(`${form}: an error status rolls back the row and the job`, async () => {
+        const res = await postJson(baseUrl, `${prefix}/answer/409`, { value: `conflict${prefix}` });
+        expect(res.status).toBe(409);
+        expect(await rowsWith(`conflict${prefix}`)).toBe(0);
+        expect(await jobsWith(`conflict${prefix}`)).toBe(0);
+      });
+    }
+
+    it('a handler that throws synchronously reaches the error handler too', async () => {
+      const res = await postJson(baseUrl, '/throws-sync', {});
+      expect(res.status).toBe(500);
+      expect(res.body.message).toBe('the route failed at once');
     });
 
-    it('an error status rolls back the row and the job', async () => {
-      const res = await postJson(baseUrl, '/answer/409', { value: 'conflict' });
-      expect(res.status).toBe(409);
-      expect(await rowsWith('conflict')).toBe(0);
-      expect(await jobsWith('conflict')).toBe(0);
+    it('reading req.tx on a route without transaction() passes NoTransactionError to next; nothing is enqueued', async () => {
+      const res = await postJson(baseUrl, '/plain', { value: 'outside' });
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ code: 'QUEUE_NO_TRANSACTION', message: new NoTransactionError().message });
+      expect(res.body.message).toContain("app.post('/signup', transaction(");
+      expect(await jobsWith('outside')).toBe(0);
+      expect(await count('SELECT count(*)::int AS n FROM queue.jobs')).toBe(0);
+    });
+
+    it('so does reading it in a sub-app mounted in the app', async () => {
+      const res = await postJson(baseUrl, '/sub/plain', {});
+      expect(res.status).toBe(500);
+      expect(res.body.code).toBe('QUEUE_NO_TRANSACTION');
     });
 
     it('a thrown error reaches the error handler and rolls back', async () => {
@@ -250,5 +305,7 @@ describe('withTransaction', () => {
     await expect(withTransaction(undefined as any, async () => {})).rejects.toBeInstanceOf(ConfigError);
     await expect(withTransaction(pool, undefined as any)).rejects.toBeInstanceOf(ConfigError);
     expect(() => transaction('postgres://x' as any)).toThrow(ConfigError);
+    expect(() => transaction((() => {}) as any, pool as any)).toThrow(/the pool comes first/);
+    expect(() => transaction(pool, 'handler' as any)).toThrow(/handler must be a function/);
   });
 });

@@ -21,18 +21,21 @@ declare module '../../src/index.js' {
 describe('Register types req.queue with the app tasks, and req.tx is a pg client', () => {
   it('req.queue takes the registered tasks and their payloads; req.tx is a PoolClient', () => {
     const app = express();
-    app.post('/typed', transaction(), async (req, res) => {
-      expectTypeOf(req.tx).toEqualTypeOf<PoolClient>();
-      await req.queue.enqueue('sendEmail', { to: 'ada@example.com' }, { client: req.tx });
-      await req.queue.enqueue('resize', { width: 200 });
-      // @ts-expect-error: not a registered task
-      await req.queue.enqueue('sendSms', { to: '+1' });
-      // @ts-expect-error: wrong payload for the task
-      await req.queue.enqueue('sendEmail', { to: 42 });
-      // @ts-expect-error: the payload is required
-      await req.queue.enqueue('resize');
-      res.status(201).end();
-    });
+    app.post(
+      '/typed',
+      transaction(async (req, res) => {
+        expectTypeOf(req.tx).toEqualTypeOf<PoolClient>();
+        await req.queue.enqueue('sendEmail', { to: 'ada@example.com' }, { client: req.tx });
+        await req.queue.enqueue('resize', { width: 200 });
+        // @ts-expect-error: not a registered task
+        await req.queue.enqueue('sendSms', { to: '+1' });
+        // @ts-expect-error: wrong payload for the task
+        await req.queue.enqueue('sendEmail', { to: 42 });
+        // @ts-expect-error: the payload is required
+        await req.queue.enqueue('resize');
+        res.status(201).end();
+      }),
+    );
   });
 
   it('the handle createQueue returns is typed by the tasks it was given', () => {
