@@ -31,7 +31,7 @@ const migrations = fs
 const expected = {
   '@queue/core': { '.': ['Queue', 'Worker', 'defineTasks', 'task', 'QueueError', 'loadMigrations'] },
   '@queue/express': { '.': ['createQueue', 'ExpressQueue', 'transaction', 'withTransaction'] },
-  '@queue/fastify': { '.': ['fastifyQueue', 'default', 'FastifyQueueConfigError'] },
+  '@queue/fastify': { '.': ['fastifyQueue', 'default', 'withTransaction', 'NotMigratedError'] },
   '@queue/nest': { '.': ['QueueModule', 'Processor', 'Task', 'InjectQueue', 'InjectWorker'] },
   '@queue/dashboard': { '.': ['createDashboard', 'Dashboard'], './express': ['queueDashboard'] },
   '@queue/cli': { '.': ['run'] },
@@ -95,8 +95,9 @@ const subpaths = (pj) =>
 const deps = (pj) =>
   new Set(Object.keys({ ...pj.dependencies, ...pj.peerDependencies, ...pj.optionalDependencies }));
 // Bare package names a file imports (static, dynamic, require, side effect), builtins left out.
+// A specifier has no whitespace: a message string ending in "from '" is no import.
 const bareImports = (code) =>
-  [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./][^"']*)["']/gm)]
+  [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./\s][^"'\s]*)["']/gm)]
     .map(([, s]) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]))
     .filter((n) => !n.startsWith('node:') && !builtinModules.includes(n));
 
