@@ -97,7 +97,11 @@ const deps = (pj) =>
 // Bare package names a file imports (static, dynamic, require, side effect), builtins left out.
 // A specifier has no whitespace: a message string ending in "from '" is no import.
 const bareImports = (code) =>
-  [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./\s][^"'\s]*)["']/gm)]
+  [
+    ...code.matchAll(
+      /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./\s][^"'\s]*)["']/gm,
+    ),
+  ]
     .map(([, s]) => (s.startsWith('@') ? s.split('/').slice(0, 2).join('/') : s.split('/')[0]))
     .filter((n) => !n.startsWith('node:') && !builtinModules.includes(n));
 

@@ -21,7 +21,8 @@ const prerequisites = [
   },
   {
     what: 'iproute2 and nftables (fault scenarios 20-23: worker hosts in network namespaces)',
-    found: () => (onPath('ip') || executable('/usr/sbin/ip')) && (onPath('nft') || executable('/usr/sbin/nft')),
+    found: () =>
+      (onPath('ip') || executable('/usr/sbin/ip')) && (onPath('nft') || executable('/usr/sbin/nft')),
     apt: 'iproute2 nftables',
     optOut: 'QUEUE_TEST_SKIP_NETNS',
     elsewhere: 'run the tests as root on Linux with iproute2 and nftables installed',
