@@ -128,6 +128,9 @@ describe('queue migrate and stats', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/QUEUE\s+AVAILABLE\s+SCHEDULED\s+RUNNING\s+FAILED\s+PAUSED/);
     expect(table.stdout).toMatch(/stats-q\s+1\s+1\s+0\s+1\s+no/);
+    // No worker runs: the due job is one nobody will run, and stats says why.
+    expect(table.stdout).toContain('jobs nobody will run:');
+    expect(table.stdout).toMatch(/1 of task "a" on queue "stats-q": no live worker serves queue "stats-q"/);
     const json = await queueCli(['stats', '--json'], env());
     expect(JSON.parse(json.stdout)).toContainEqual({
       queue: 'stats-q',

@@ -40,6 +40,16 @@ export async function stats(argv: string[], ctx: CliContext): Promise<number> {
     const line = (cells: string[]) =>
       cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     ctx.out([line(header), ...rows.map(line)].join('\n'));
+    // Due jobs no live worker would run (no worker serves the queue, or none knows the task).
+    const unrouted = await queue.unroutedJobs();
+    if (unrouted.length > 0) {
+      ctx.out('\njobs nobody will run:');
+      for (const u of unrouted) {
+        ctx.out(
+          `  ${u.count} of task ${JSON.stringify(u.task)} on queue ${JSON.stringify(u.queue)}: ${u.message}`,
+        );
+      }
+    }
     return EXIT.OK;
   } finally {
     await queue.close();
