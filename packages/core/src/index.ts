@@ -19,6 +19,7 @@ export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
 export { onShutdownSignal, shutdownInProgress } from './shutdown.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
+export { defineTask } from './tasks.js';
 export type {
   Backoff,
   EnqueueOptions,
@@ -28,6 +29,7 @@ export type {
   JobState,
   PayloadOf,
   Queryable,
+  TaskContract,
   TaskDefinition,
   TaskHandler,
   TaskMap,

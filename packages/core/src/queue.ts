@@ -1,32 +1,33 @@
 import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
-import { checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
+import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import {
   type Inserted,
   insertedJob,
+  insertedQueue,
+  insertManyResolvingSql,
+  insertManyResolvingValues,
   insertManySql,
   insertManyValues,
+  insertOneResolvingSql,
   insertOneSql,
   insertOneValues,
   notifyPayload,
   notifySql,
 } from './sql/enqueue.js';
-import type {
-  EnqueueOptions,
-  Job,
-  PayloadOf,
-  Queryable,
-  TaskDefinition,
-  TaskHandler,
-  TaskMap,
-} from './types.js';
+import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
+import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
+import type { EnqueueOptions, Job, PayloadOf, Queryable, TaskDefinition, TaskMap } from './types.js';
 import { Worker } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
 
 export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOptions {
-  /** The task map: names, handlers, per-task options and schemas. */
+  /**
+   * The task map: names, handlers, per-task options and schemas. A contract from
+   * `defineTask()` (no handler) lets this queue enqueue a task that workers elsewhere run.
+   */
   tasks?: M;
   /** Largest payload accepted, in bytes of JSON. Default 1 MiB. */
   maxPayloadBytes?: number;
@@ -45,11 +46,13 @@ export type EnqueueManyItem<M extends TaskMap> = {
  * read and management call comes from QueueAdmin, which it extends.
  */
 export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> {
-  private readonly tasks = new Map<string, TaskDefinition>();
+  private readonly tasks: Map<string, TaskSpec>;
+  /** With a task map, every job has its definition's options; without, the database fills them. */
   private readonly checksTaskNames: boolean;
   private readonly maxPayloadBytes: number;
   private readonly workers = new Set<Worker>();
-  private readonly sql: { one: string; many: string; notify: string };
+  private readonly sql: { one: string; many: string; notify: string; register: string };
+  private readonly manyValues: (rows: JobRow[]) => unknown[];
   private readonly batcher: InsertBatcher;
 
   constructor(options: QueueOptions<M>) {
@@ -59,24 +62,20 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
     this.maxPayloadBytes = max;
     this.checksTaskNames = options.tasks !== undefined;
-    for (const [name, value] of Object.entries(options.tasks ?? {})) {
-      const def: TaskDefinition =
-        typeof value === 'function' ? { handler: value as TaskHandler } : (value as TaskDefinition);
-      if (!def || typeof def.handler !== 'function') {
-        throw new ConfigError(`task ${JSON.stringify(name)} needs a handler function`);
-      }
-      checkTaskOptions(name, def);
-      this.tasks.set(name, def);
-    }
+    this.tasks = normalizeTasks(options.tasks);
+    // Every job of a queue with a task map carries its definition's options, so its inserts
+    // skip the tasks table altogether; a queue without one lets the database fill them.
     this.sql = {
-      one: insertOneSql(this.names),
-      many: insertManySql(this.names),
+      one: this.checksTaskNames ? insertOneSql(this.names) : insertOneResolvingSql(this.names),
+      many: this.checksTaskNames ? insertManySql(this.names) : insertManyResolvingSql(this.names),
       notify: notifySql(this.names),
+      register: registerTasksSql(this.names),
     };
+    this.manyValues = this.checksTaskNames ? insertManyValues : insertManyResolvingValues;
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
     this.batcher = new InsertBatcher(
-      async (rows) => (await this.pool.query(this.sql.many, insertManyValues(rows))).rows,
+      async (rows) => (await this.pool.query(this.sql.many, this.manyValues(rows))).rows,
       Math.max(1, Math.floor(poolMax / 2)),
     );
   }
@@ -95,7 +94,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const record: Inserted = options.client
       ? (await options.client.query(this.sql.one, insertOneValues(row))).rows[0]
       : await this.batcher.add(row);
-    await this.announce(options.client, [{ queue: row.queue, delay_ms: record.delay_ms }]);
+    await this.announce(options.client, [{ queue: insertedQueue(row, record), delay_ms: record.delay_ms }]);
     const job = insertedJob(row, record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
     return job;
@@ -120,12 +119,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
     }
     const db = options.client ?? this.pool;
-    const { rows: records } = (await db.query(this.sql.many, insertManyValues(rows))) as { rows: Inserted[] };
+    const { rows: records } = (await db.query(this.sql.many, this.manyValues(rows))) as { rows: Inserted[] };
     // RETURNING gives no order guarantee; ids were assigned in input order.
     records.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     await this.announce(
       options.client,
-      records.map((r, i) => ({ queue: rows[i]!.queue, delay_ms: r.delay_ms })),
+      records.map((r, i) => ({ queue: insertedQueue(rows[i]!, r), delay_ms: r.delay_ms })),
     );
     const jobs = records.map((r, i) => insertedJob(rows[i]!, r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
@@ -160,19 +159,55 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     }
   }
 
+  /**
+   * Records the enqueue options (queue, priority, maxAttempts) of every task in this queue's
+   * task map in the database's tasks table, in one statement, for producers that enqueue the
+   * tasks without their definitions (SQL `enqueue()`, other languages, `Queue<Tasks<…>>`).
+   * Workers call it when they start and `migrate()` after migrating; the last writer wins.
+   */
+  async registerTasks(): Promise<void> {
+    this.assertOpen('registerTasks()');
+    await this.recordTasks(this.tasks);
+  }
+
+  /** Migrates (see QueueAdmin.migrate), then records this queue's task options (registerTasks). */
+  override async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
+    const applied = await super.migrate(options);
+    await this.recordTasks(this.tasks);
+    return applied;
+  }
+
+  private async recordTasks(tasks: ReadonlyMap<string, TaskSpec>): Promise<void> {
+    if (tasks.size === 0) return;
+    try {
+      await this.pool.query(this.sql.register, registerTasksValues(taskRegistrations(tasks)));
+    } catch (error) {
+      // undefined_table: a schema from before migration 0005.
+      if ((error as { code?: unknown }).code === '42P01') {
+        throw new ConfigError(
+          `the tasks table ${this.names.q}.tasks does not exist: the queue's schema is older than ` +
+            'this version of @queue/core. Run queue.migrate() (or `queue migrate`) before starting workers',
+        );
+      }
+      throw error;
+    }
+  }
+
   /** Creates a worker for this queue's tasks. Call `start()` on it. */
   worker(options: WorkerOptions = {}): Worker {
     this.assertOpen('worker()');
     if (this.tasks.size === 0) throw new ConfigError('a worker needs tasks: pass `tasks` to the Queue');
+    const tasks: ReadonlyMap<string, TaskDefinition> = workerTasks(this.tasks);
     const worker = new Worker(
       this.connection,
       this.names,
-      this.tasks,
+      tasks,
       // A non-object is left for resolveWorkerOptions to refuse by name.
       options !== null && typeof options === 'object'
         ? { ...options, startupTimeout: options.startupTimeout ?? this.startupTimeout }
         : options,
       options.logger ?? this.logger,
+      () => this.recordTasks(tasks),
     );
     this.workers.add(worker);
     return worker;

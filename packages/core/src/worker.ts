@@ -73,6 +73,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     private readonly tasks: ReadonlyMap<string, TaskDefinition>,
     options: WorkerOptions,
     private readonly logger: Logger,
+    /** Records this worker's task options in the tasks table (Queue.registerTasks). */
+    private readonly recordTasks: () => Promise<void> = async () => {},
   ) {
     super();
     this.opts = resolveWorkerOptions(options, tasks);
@@ -106,6 +108,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.state = 'starting';
     this.starting = untilReachable(
       async () => {
+        // First, so that producers without the definitions enqueue as this worker expects;
+        // idempotent, so a retried attempt may repeat it.
+        await this.recordTasks();
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
         if (!this.claimer.connected) await this.claimer.connect();
         await this.listener.start();
