@@ -108,12 +108,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.state = 'starting';
     this.starting = untilReachable(
       async () => {
-        // First, so that producers without the definitions enqueue as this worker expects;
-        // idempotent, so a retried attempt may repeat it.
-        await this.recordTasks();
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
         if (!this.claimer.connected) await this.claimer.connect();
         await this.listener.start();
+        // After the session connections, whose connect timeout bounds an attempt at an
+        // unreachable host (the pool's may have none); idempotent, so a retry may repeat it.
+        await this.recordTasks();
       },
       {
         operation: 'worker.start()',
