@@ -47,3 +47,46 @@ BEGIN
   RETURN new_id;
 END
 $$;
+
+-- Inserts a batch of jobs for @queue/core's TypeScript client when it has no definition of
+-- their tasks (arrays column by column, as its own INSERT does). Internal: its signature may
+-- change with the package; call enqueue() from SQL. NULL options are filled as in enqueue(),
+-- reading the tasks table once, for the tasks named in p_lookup. A function so that its plan
+-- is kept for the session instead of planned per statement (measured in src/sql/enqueue.ts).
+-- Rows keep their input order, so ids are assigned in it: the one-row lookup cross-joined
+-- with the rows can only be a nested loop.
+CREATE FUNCTION {{schema}}.insert_jobs(
+  p_task     text[],
+  p_queue    text[],
+  p_payload  jsonb[],
+  p_priority smallint[],
+  p_run_at   timestamptz[],
+  p_delay_ms float8[],
+  p_max_attempts integer[],
+  p_lookup   text[]
+) RETURNS TABLE (
+  id text, run_at float8, created_at float8, delay_ms float8, queue text, priority smallint, max_attempts integer
+) LANGUAGE plpgsql VOLATILE
+SET search_path = {{schema}}, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  INSERT INTO jobs AS j (task, queue, payload, priority, run_at, max_attempts)
+  SELECT u.t, coalesce(u.q, k.m -> u.t ->> 0, 'default'), u.p,
+    coalesce(u.pr, (k.m -> u.t ->> 1)::smallint, 0),
+    coalesce(u.ra, now() + u.d * interval '1 millisecond'),
+    coalesce(u.ma, (k.m -> u.t ->> 2)::integer, 25)
+  FROM (
+    SELECT coalesce(jsonb_object_agg(x.name, jsonb_build_array(x.queue, x.priority, x.max_attempts)),
+      '{}') AS m
+    FROM tasks x WHERE x.name = ANY(p_lookup)
+  ) AS k,
+  unnest(p_task, p_queue, p_payload, p_priority, p_run_at, p_delay_ms, p_max_attempts)
+    AS u(t, q, p, pr, ra, d, ma)
+  RETURNING j.id::text, (extract(epoch FROM j.run_at) * 1000)::float8,
+    (extract(epoch FROM j.created_at) * 1000)::float8,
+    greatest(0, floor(extract(epoch FROM j.run_at - now()) * 1000))::float8,
+    j.queue, j.priority, j.max_attempts;
+END
+$$;

@@ -7,13 +7,12 @@ import {
   type Inserted,
   insertedJob,
   insertedQueue,
-  insertManyResolvingSql,
-  insertManyResolvingValues,
   insertManySql,
   insertManyValues,
-  insertOneResolvingSql,
   insertOneSql,
   insertOneValues,
+  insertResolvingSql,
+  insertResolvingValues,
   notifyPayload,
   notifySql,
 } from './sql/enqueue.js';
@@ -52,6 +51,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly maxPayloadBytes: number;
   private readonly workers = new Set<Worker>();
   private readonly sql: { one: string; many: string; notify: string; register: string };
+  private readonly oneValues: (row: JobRow) => unknown[];
   private readonly manyValues: (rows: JobRow[]) => unknown[];
   private readonly batcher: InsertBatcher;
 
@@ -65,17 +65,19 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.tasks = normalizeTasks(options.tasks);
     // Every job of a queue with a task map carries its definition's options, so its inserts
     // skip the tasks table altogether; a queue without one lets the database fill them.
+    const resolving = !this.checksTaskNames;
     this.sql = {
-      one: this.checksTaskNames ? insertOneSql(this.names) : insertOneResolvingSql(this.names),
-      many: this.checksTaskNames ? insertManySql(this.names) : insertManyResolvingSql(this.names),
+      one: resolving ? insertResolvingSql(this.names) : insertOneSql(this.names),
+      many: resolving ? insertResolvingSql(this.names) : insertManySql(this.names),
       notify: notifySql(this.names),
       register: registerTasksSql(this.names),
     };
-    this.manyValues = this.checksTaskNames ? insertManyValues : insertManyResolvingValues;
+    this.oneValues = resolving ? (row) => insertResolvingValues([row]) : insertOneValues;
+    this.manyValues = resolving ? insertResolvingValues : insertManyValues;
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
     this.batcher = new InsertBatcher(
-      async (rows) => (await this.pool.query(this.sql.many, this.manyValues(rows))).rows,
+      async (rows) => (await this.insert(this.pool, this.sql.many, this.manyValues(rows))).rows,
       Math.max(1, Math.floor(poolMax / 2)),
     );
   }
@@ -92,7 +94,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.assertOpen('enqueue()');
     const row = await this.prepare(task, payload, options);
     const record: Inserted = options.client
-      ? (await options.client.query(this.sql.one, insertOneValues(row))).rows[0]
+      ? (await this.insert(options.client, this.sql.one, this.oneValues(row))).rows[0]
       : await this.batcher.add(row);
     await this.announce(options.client, [{ queue: insertedQueue(row, record), delay_ms: record.delay_ms }]);
     const job = insertedJob(row, record) as Job<PayloadOf<M[K]>, K>;
@@ -119,7 +121,9 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
     }
     const db = options.client ?? this.pool;
-    const { rows: records } = (await db.query(this.sql.many, this.manyValues(rows))) as { rows: Inserted[] };
+    const { rows: records } = (await this.insert(db, this.sql.many, this.manyValues(rows))) as {
+      rows: Inserted[];
+    };
     // RETURNING gives no order guarantee; ids were assigned in input order.
     records.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     await this.announce(
@@ -129,6 +133,28 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const jobs = records.map((r, i) => insertedJob(rows[i]!, r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
     return jobs;
+  }
+
+  /** Runs an INSERT, naming an outdated schema (the cause of a missing table or function). */
+  private async insert(db: Queryable, sql: string, values: unknown[]) {
+    try {
+      return await db.query(sql, values);
+    } catch (error) {
+      throw this.outdated(error, 'enqueue');
+    }
+  }
+
+  /**
+   * A missing table or function (42P01 undefined_table, 42883 undefined_function) means a
+   * schema this version of the package has not migrated: say so, and how to fix it.
+   */
+  private outdated(error: unknown, call: string): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== '42P01' && code !== '42883') return error;
+    return new ConfigError(
+      `${call}: ${(error as Error).message}: the queue's schema ${this.names.q} is missing or older than ` +
+        'this version of @queue/core. Run queue.migrate() (or `queue migrate`) first',
+    );
   }
 
   private async prepare(task: string, payload: unknown, options: EnqueueOptions): Promise<JobRow> {
@@ -182,14 +208,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     try {
       await this.pool.query(this.sql.register, registerTasksValues(taskRegistrations(tasks)));
     } catch (error) {
-      // undefined_table: a schema from before migration 0005.
-      if ((error as { code?: unknown }).code === '42P01') {
-        throw new ConfigError(
-          `the tasks table ${this.names.q}.tasks does not exist: the queue's schema is older than ` +
-            'this version of @queue/core. Run queue.migrate() (or `queue migrate`) before starting workers',
-        );
-      }
-      throw error;
+      throw this.outdated(error, 'recording task options');
     }
   }
 

@@ -26,10 +26,11 @@ afterEach(() => db.query('TRUNCATE queue.tasks'));
 type SyncCrm = { from: string };
 const syncCrm = defineTask<SyncCrm>({ queue: 'crm', maxAttempts: 5, priority: 3 });
 const CRM = { queue: 'crm', priority: 3, max_attempts: 5 };
+const CRM_JOB = { queue: 'crm', priority: 3, maxAttempts: 5 };
 
 const jobRows = (ids: string[]) =>
   db.query<{ id: string; queue: string; priority: number; max_attempts: number }>(
-    'SELECT id::text, queue, priority, max_attempts FROM queue.jobs WHERE id = ANY($1::bigint[]) ORDER BY id',
+    'SELECT id::text, queue, priority, max_attempts FROM queue.jobs WHERE id = ANY($1::bigint[]) ORDER BY jobs.id',
     [ids],
   );
 
@@ -72,13 +73,13 @@ describe('task contracts and the tasks table', () => {
     const rows = await jobRows([a.id, b.id, c!.id, d.id]);
     expect(rows.map(({ id, ...options }) => options)).toEqual([CRM, CRM, CRM, CRM]);
     // The Job each enqueue returns says what the row says, including (b)'s, which the database resolved.
-    for (const job of [a, b, d]) expect(job).toMatchObject({ queue: 'crm', priority: 3, maxAttempts: 5 });
+    for (const job of [a, b, d]) expect(job).toMatchObject(CRM_JOB);
 
     await workerQueue.resumeQueue('crm');
     const completed = await done;
     expect(ran.map((r) => r.from).sort()).toEqual(['contract', 'sql', 'types', 'worker']);
     expect(completed.map((j) => j.id).sort()).toEqual([a.id, b.id, c!.id, d.id].sort());
-    for (const { job } of ran) expect(job).toMatchObject({ queue: 'crm', priority: 3, maxAttempts: 5 });
+    for (const { job } of ran) expect(job).toMatchObject(CRM_JOB);
   });
 
   it('wakes the resolved queue: every enqueue path notifies "crm", not "default"', async () => {
@@ -97,7 +98,7 @@ describe('task contracts and the tasks table', () => {
       try {
         await client.query('BEGIN');
         const job = await typesOnly.enqueue('syncCrm', { from: 'tx' }, { client });
-        expect(job).toMatchObject({ queue: 'crm', priority: 3, maxAttempts: 5 });
+        expect(job).toMatchObject(CRM_JOB);
         await client.query('COMMIT');
       } finally {
         await client.end();
@@ -171,7 +172,7 @@ describe('task contracts and the tasks table', () => {
       payload: unknown;
       queue: string;
       priority: number;
-    }>('SELECT id::text, task, payload, queue, priority FROM queue.jobs ORDER BY id');
+    }>('SELECT id::text, task, payload, queue, priority FROM queue.jobs ORDER BY jobs.id');
     expect(rows.map((r) => [r.task, r.payload, r.queue, r.priority])).toEqual([
       ['syncCrm', { from: '0' }, 'crm', 3],
       ['other', 1, 'default', 0],
@@ -181,6 +182,36 @@ describe('task contracts and the tasks table', () => {
     expect(jobs.map((j) => [j.id, j.task, j.payload, j.queue, j.priority])).toEqual(
       rows.map((r) => [r.id, r.task, r.payload, r.queue, r.priority]),
     );
+  });
+
+  it('keeps input order once the session has cached the insert plan (many batches on one connection)', async () => {
+    await makeQueue({ tasks: { syncCrm } }).registerTasks();
+    const typesOnly = makeQueue<Tasks<{ syncCrm: SyncCrm; other: number }>>();
+    const client = new pg.Client(db.url);
+    await client.connect();
+    try {
+      // PL/pgSQL plans a statement for its parameters five times, then may keep a generic plan.
+      for (let batch = 0; batch < 8; batch++) {
+        const items = Array.from({ length: 200 }, (_, i) =>
+          i % 3 === 0
+            ? { task: 'other' as const, payload: batch * 1000 + i }
+            : { task: 'syncCrm' as const, payload: { from: `${batch * 1000 + i}` } },
+        );
+        const jobs = await typesOnly.enqueueMany(items, { client });
+        expect(jobs.map((j) => j.payload)).toEqual(items.map((i) => i.payload));
+        const rows = await db.query<{ id: string; payload: unknown; queue: string }>(
+          'SELECT id::text, payload, queue FROM queue.jobs WHERE id = ANY($1::bigint[]) ORDER BY jobs.id',
+          [jobs.map((j) => j.id)],
+        );
+        expect(rows.map((r) => [r.id, r.payload, r.queue])).toEqual(
+          jobs.map((j) => [j.id, j.payload, j.queue]),
+        );
+        const crm = items.filter((i) => i.task === 'syncCrm').length;
+        expect(jobs.filter((j) => j.queue === 'crm').length).toBe(crm);
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   it('checks the payload against a contract schema at the producer', async () => {
@@ -242,23 +273,25 @@ describe('workers and contracts', () => {
     ]);
   });
 
-  it('fails start() with a named error on a schema that predates the tasks table', async () => {
-    const queue = new Queue({
-      connectionString: db.url,
-      schema: 'before_tasks',
-      logger: silentLogger,
-      tasks: { syncCrm: syncCrm.handle(async () => {}) },
-    });
+  it('names an outdated schema (no tasks table) at start() and at enqueue without definitions', async () => {
+    const options = { connectionString: db.url, schema: 'before_tasks', logger: silentLogger };
+    const queue = new Queue({ ...options, tasks: { syncCrm: syncCrm.handle(async () => {}) } });
+    const typesOnly = new Queue<Tasks<{ syncCrm: SyncCrm }>>(options);
     try {
       await queue.migrate();
       await db.query('DROP TABLE before_tasks.tasks');
       const worker = queue.worker({ startupTimeout: 0 });
-      await expect(worker.start()).rejects.toThrow(
-        /tasks table "before_tasks"\.tasks does not exist.*Run queue\.migrate\(\)/,
-      );
+      const outdated =
+        /relation "(before_tasks\.)?tasks" does not exist: the queue's schema "before_tasks" is missing or older than this version of @queue\/core\. Run queue\.migrate\(\)/;
+      const started = await worker.start().catch((e: unknown) => e);
+      expect(started).toBeInstanceOf(ConfigError);
+      expect((started as Error).message).toMatch(outdated);
       expect(worker.backendPids).toEqual({ claimer: undefined, listener: undefined });
+      await expect(typesOnly.enqueue('syncCrm', { from: 'x' })).rejects.toThrow(outdated);
+      // A queue with the definition sends its options and never reads the table.
+      expect(await queue.enqueue('syncCrm', { from: 'x' })).toMatchObject(CRM_JOB);
     } finally {
-      await queue.close();
+      await Promise.all([queue.close(), typesOnly.close()]);
       await db.query('DROP SCHEMA before_tasks CASCADE');
     }
   });
