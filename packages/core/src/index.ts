@@ -28,6 +28,7 @@ export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
 export { onShutdownSignal, shutdownInProgress } from './shutdown.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
+export { defineTask } from './tasks.js';
 export type { CheckedOut } from './transaction.js';
 export { begin, checkOut, checkPool, endTransaction, withTransaction } from './transaction.js';
 export type {
@@ -39,6 +40,7 @@ export type {
   JobState,
   PayloadOf,
   Queryable,
+  TaskContract,
   TaskDefinition,
   TaskHandler,
   TaskMap,

@@ -14,16 +14,22 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export const DEFAULT_STARTUP_TIMEOUT = 60_000;
 
-/** A row ready for INSERT, with every option checked. */
+export const DEFAULT_PRIORITY = 0;
+
+/**
+ * A row ready for INSERT, with every option checked. `queue`, `priority` and `maxAttempts`
+ * are null when neither the caller nor a task definition gave them: the INSERT then takes
+ * them from the tasks table, else the built-in defaults.
+ */
 export interface JobRow {
   task: string;
-  queue: string;
+  queue: string | null;
   payload: string;
-  priority: number;
+  priority: number | null;
   /** ISO time, or null to use the database's now() + delayMs. */
   runAt: string | null;
   delayMs: number;
-  maxAttempts: number;
+  maxAttempts: number | null;
 }
 
 export function checkQueueName(option: string, queue: unknown): string {
@@ -45,6 +51,11 @@ export function checkInt(option: string, value: unknown, min: number, max: numbe
   return value;
 }
 
+/**
+ * The options of one job: the caller's, then the task definition's, then the built-in
+ * defaults. Without a definition, what the caller did not give stays null for the database
+ * to fill from the tasks table.
+ */
 export function resolveJobOptions(
   options: EnqueueOptions,
   task: TaskOptions | undefined,
@@ -73,23 +84,24 @@ export function resolveJobOptions(
     }
     delayMs = delay;
   }
+  const queue = options.queue ?? (task ? (task.queue ?? DEFAULT_QUEUE) : undefined);
+  const priority = options.priority ?? (task ? (task.priority ?? DEFAULT_PRIORITY) : undefined);
+  const maxAttempts = options.maxAttempts ?? (task ? (task.maxAttempts ?? DEFAULT_MAX_ATTEMPTS) : undefined);
   return {
-    queue: checkQueueName('queue', options.queue ?? task?.queue ?? DEFAULT_QUEUE),
-    priority: checkInt('priority', options.priority ?? task?.priority ?? 0, -32768, 32767),
-    maxAttempts: checkInt(
-      'maxAttempts',
-      options.maxAttempts ?? task?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-      1,
-      1_000_000,
-    ),
+    queue: queue === undefined ? null : checkQueueName('queue', queue),
+    priority: priority === undefined ? null : checkInt('priority', priority, -32768, 32767),
+    maxAttempts: maxAttempts === undefined ? null : checkInt('maxAttempts', maxAttempts, 1, 1_000_000),
     runAt: at,
     delayMs,
   };
 }
 
-/** Checks the options a task definition carries, once, when the queue is created. */
-export function checkTaskOptions(task: string, def: TaskOptions): void {
-  const p = `tasks.${task}`;
+/**
+ * Checks the options a task definition or contract carries, once, where it is made;
+ * `where` names it in errors (`tasks.syncCrm`, `defineTask()`).
+ */
+export function checkTaskOptions(where: string, def: TaskOptions): void {
+  const p = where;
   if (def.queue !== undefined) checkQueueName(`${p}.queue`, def.queue);
   if (def.priority !== undefined) checkInt(`${p}.priority`, def.priority, -32768, 32767);
   if (def.maxAttempts !== undefined) checkInt(`${p}.maxAttempts`, def.maxAttempts, 1, 1_000_000);

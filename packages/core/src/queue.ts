@@ -1,32 +1,32 @@
 import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
-import { checkTaskOptions, type JobRow, resolveJobOptions, show } from './options.js';
+import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import {
   type Inserted,
   insertedJob,
+  insertedQueue,
   insertManySql,
   insertManyValues,
   insertOneSql,
   insertOneValues,
+  insertResolvingSql,
+  insertResolvingValues,
   notifyPayload,
   notifySql,
 } from './sql/enqueue.js';
-import type {
-  EnqueueOptions,
-  Job,
-  PayloadOf,
-  Queryable,
-  TaskDefinition,
-  TaskHandler,
-  TaskMap,
-} from './types.js';
+import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
+import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
+import type { EnqueueOptions, Job, PayloadOf, Queryable, TaskDefinition, TaskMap } from './types.js';
 import { Worker } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
 
 export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOptions {
-  /** The task map: names, handlers, per-task options and schemas. */
+  /**
+   * The task map: names, handlers, per-task options and schemas. A contract from
+   * `defineTask()` (no handler) lets this queue enqueue a task that workers elsewhere run.
+   */
   tasks?: M;
   /** Largest payload accepted, in bytes of JSON. Default 1 MiB. */
   maxPayloadBytes?: number;
@@ -45,12 +45,15 @@ export type EnqueueManyItem<M extends TaskMap> = {
  * read and management call comes from QueueAdmin, which it extends.
  */
 export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> {
-  private readonly tasks = new Map<string, TaskDefinition>();
+  private readonly tasks: Map<string, TaskSpec>;
+  /** With a task map, every job has its definition's options; without, the database fills them. */
   private readonly checksTaskNames: boolean;
   private readonly maxPayloadBytes: number;
   /** Workers made by worker(), stopped by close(). */
   private readonly ownWorkers = new Set<Worker>();
-  private readonly sql: { one: string; many: string; notify: string };
+  private readonly sql: { one: string; many: string; notify: string; register: string };
+  private readonly oneValues: (row: JobRow) => unknown[];
+  private readonly manyValues: (rows: JobRow[]) => unknown[];
   private readonly batcher: InsertBatcher;
 
   constructor(options: QueueOptions<M>) {
@@ -60,24 +63,22 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
     this.maxPayloadBytes = max;
     this.checksTaskNames = options.tasks !== undefined;
-    for (const [name, value] of Object.entries(options.tasks ?? {})) {
-      const def: TaskDefinition =
-        typeof value === 'function' ? { handler: value as TaskHandler } : (value as TaskDefinition);
-      if (!def || typeof def.handler !== 'function') {
-        throw new ConfigError(`task ${JSON.stringify(name)} needs a handler function`);
-      }
-      checkTaskOptions(name, def);
-      this.tasks.set(name, def);
-    }
+    this.tasks = normalizeTasks(options.tasks);
+    // Every job of a queue with a task map carries its definition's options, so its inserts
+    // skip the tasks table altogether; a queue without one lets the database fill them.
+    const resolving = !this.checksTaskNames;
     this.sql = {
-      one: insertOneSql(this.names),
-      many: insertManySql(this.names),
+      one: resolving ? insertResolvingSql(this.names) : insertOneSql(this.names),
+      many: resolving ? insertResolvingSql(this.names) : insertManySql(this.names),
       notify: notifySql(this.names),
+      register: registerTasksSql(this.names),
     };
+    this.oneValues = resolving ? (row) => insertResolvingValues([row]) : insertOneValues;
+    this.manyValues = resolving ? insertResolvingValues : insertManyValues;
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
     this.batcher = new InsertBatcher(
-      async (rows) => (await this.pool.query(this.sql.many, insertManyValues(rows))).rows,
+      async (rows) => (await this.insert(this.pool, this.sql.many, this.manyValues(rows))).rows,
       Math.max(1, Math.floor(poolMax / 2)),
     );
   }
@@ -94,9 +95,9 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.assertOpen('enqueue()');
     const row = await this.prepare(task, payload, options);
     const record: Inserted = options.client
-      ? (await options.client.query(this.sql.one, insertOneValues(row))).rows[0]
+      ? (await this.insert(options.client, this.sql.one, this.oneValues(row))).rows[0]
       : await this.batcher.add(row);
-    await this.announce(options.client, [{ queue: row.queue, delay_ms: record.delay_ms }]);
+    await this.announce(options.client, [{ queue: insertedQueue(row, record), delay_ms: record.delay_ms }]);
     const job = insertedJob(row, record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
     return job;
@@ -121,16 +122,40 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
     }
     const db = options.client ?? this.pool;
-    const { rows: records } = (await db.query(this.sql.many, insertManyValues(rows))) as { rows: Inserted[] };
+    const { rows: records } = (await this.insert(db, this.sql.many, this.manyValues(rows))) as {
+      rows: Inserted[];
+    };
     // RETURNING gives no order guarantee; ids were assigned in input order.
     records.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     await this.announce(
       options.client,
-      records.map((r, i) => ({ queue: rows[i]!.queue, delay_ms: r.delay_ms })),
+      records.map((r, i) => ({ queue: insertedQueue(rows[i]!, r), delay_ms: r.delay_ms })),
     );
     const jobs = records.map((r, i) => insertedJob(rows[i]!, r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
     return jobs;
+  }
+
+  /** Runs an INSERT, naming an outdated schema (the cause of a missing table or function). */
+  private async insert(db: Queryable, sql: string, values: unknown[]) {
+    try {
+      return await db.query(sql, values);
+    } catch (error) {
+      throw this.outdated(error, 'enqueue');
+    }
+  }
+
+  /**
+   * A missing table or function (42P01 undefined_table, 42883 undefined_function) means a
+   * schema this version of the package has not migrated: say so, and how to fix it.
+   */
+  private outdated(error: unknown, call: string): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== '42P01' && code !== '42883') return error;
+    return new ConfigError(
+      `${call}: ${(error as Error).message}: the queue's schema ${this.names.q} is missing or older than ` +
+        'this version of @queue/core. Run queue.migrate() (or `queue migrate`) first',
+    );
   }
 
   private async prepare(task: string, payload: unknown, options: EnqueueOptions): Promise<JobRow> {
@@ -161,20 +186,49 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     }
   }
 
+  /**
+   * Records the enqueue options (queue, priority, maxAttempts) of every task in this queue's
+   * task map in the database's tasks table, in one statement, for producers that enqueue the
+   * tasks without their definitions (SQL `enqueue()`, other languages, `Queue<Tasks<…>>`).
+   * Workers call it when they start and `migrate()` after migrating; the last writer wins.
+   */
+  async registerTasks(): Promise<void> {
+    this.assertOpen('registerTasks()');
+    await this.recordTasks(this.tasks);
+  }
+
+  /** Migrates (see QueueAdmin.migrate), then records this queue's task options (registerTasks). */
+  override async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
+    const applied = await super.migrate(options);
+    await this.recordTasks(this.tasks);
+    return applied;
+  }
+
+  private async recordTasks(tasks: ReadonlyMap<string, TaskSpec>): Promise<void> {
+    if (tasks.size === 0) return;
+    try {
+      await this.pool.query(this.sql.register, registerTasksValues(taskRegistrations(tasks)));
+    } catch (error) {
+      throw this.outdated(error, 'recording task options');
+    }
+  }
+
   /** Creates a worker for this queue's tasks. Call `start()` on it. */
   worker(options: WorkerOptions = {}): Worker {
     this.assertOpen('worker()');
     if (this.tasks.size === 0) throw new ConfigError('a worker needs tasks: pass `tasks` to the Queue');
+    const tasks: ReadonlyMap<string, TaskDefinition> = workerTasks(this.tasks);
     const worker = new Worker(
       this.connection,
       this.names,
-      this.tasks,
+      tasks,
       // A non-object is left for resolveWorkerOptions to refuse by name.
       options !== null && typeof options === 'object'
         ? { ...options, startupTimeout: options.startupTimeout ?? this.startupTimeout }
         : options,
       options.logger ?? this.logger,
       this.pool,
+      () => this.recordTasks(tasks),
     );
     this.ownWorkers.add(worker);
     return worker;

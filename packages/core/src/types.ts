@@ -72,6 +72,11 @@ export type Backoff =
   | ((attempt: number, error: unknown) => number)
   | { baseDelay?: number; maxDelay?: number; jitter?: boolean };
 
+/**
+ * What a task declares besides its handler. `queue`, `priority` and `maxAttempts` are
+ * enqueue options: every producer with the definition or contract applies them, and workers
+ * record them in the database for producers without it (see the README's "Task options").
+ */
 export interface TaskOptions {
   /** Queue the task's jobs go to unless `enqueue` says otherwise. Default 'default'. */
   queue?: string;
@@ -90,11 +95,32 @@ export interface TaskDefinition<Input = any, Output = Input> extends TaskOptions
   schema?: StandardSchemaV1<Input, Output>;
 }
 
-export type TaskMap = { [task: string]: TaskHandler<any> | TaskDefinition<any, any> };
+/**
+ * A task's options and payload type without its handler, made by `defineTask()`: what a
+ * producer needs to enqueue the task exactly as its workers expect, and what a worker turns
+ * into a full definition with `handle()`. It carries no name: the task map names it.
+ */
+export interface TaskContract<Input = any, Output = Input> extends TaskOptions {
+  readonly schema?: StandardSchemaV1<Input, Output>;
+  /** Types only, never set at runtime: the payload types the contract carries. */
+  readonly '~types'?: { readonly input: Input; readonly output: Output };
+  /** This contract's options and schema with a handler: a full task definition for a worker. */
+  handle(handler: TaskHandler<Output>): TaskDefinition<Input, Output>;
+}
 
-/** The payload type `enqueue` accepts for one task definition. */
+export type TaskMap = {
+  [task: string]: TaskHandler<any> | TaskDefinition<any, any> | TaskContract<any, any>;
+};
+
+/** The payload type `enqueue` accepts for one task definition or contract. */
 export type PayloadOf<D> =
-  D extends TaskDefinition<infer In, any> ? In : D extends TaskHandler<infer P> ? P : never;
+  D extends TaskContract<infer In, any>
+    ? In
+    : D extends TaskDefinition<infer In, any>
+      ? In
+      : D extends TaskHandler<infer P>
+        ? P
+        : never;
 
 /** For producers that do not import the handlers: `new Queue<Tasks<{ sendEmail: { to: string } }>>(…)`. */
 export type Tasks<Payloads extends Record<string, unknown>> = {

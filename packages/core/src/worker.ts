@@ -78,6 +78,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     options: WorkerOptions,
     private readonly logger: Logger,
     pool?: pg.Pool,
+    /** Records this worker's task options in the tasks table (Queue.registerTasks). */
+    private readonly recordTasks: () => Promise<void> = async () => {},
   ) {
     super();
     this.opts = resolveWorkerOptions(options, tasks);
@@ -129,6 +131,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
         if (!this.claimer.connected) await this.claimer.start();
         await this.listener.start();
+        // After the session connections, whose connect timeout bounds an attempt at an
+        // unreachable host (the pool's may have none); idempotent, so a retry may repeat it.
+        await this.recordTasks();
       },
       {
         operation: 'worker.start()',

@@ -48,7 +48,10 @@ function processorFor(tasks: TaskMap) {
   @Processor()
   class ContractProcessor {}
   for (const [name, value] of Object.entries(tasks)) {
-    const { handler, ...options }: TaskDefinition = typeof value === 'function' ? { handler: value } : value;
+    // The adapter contract's tasks are handlers and definitions (a TaskMap may also hold contracts).
+    const { handler, ...options } = (
+      typeof value === 'function' ? { handler: value } : value
+    ) as TaskDefinition;
     Object.defineProperty(ContractProcessor.prototype, name, {
       value: handler,
       writable: true,

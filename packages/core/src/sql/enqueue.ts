@@ -13,12 +13,23 @@ const RETURNING = (n: Names) =>
      (extract(epoch FROM created_at) * 1000)::float8 AS created_at,
      greatest(0, floor(extract(epoch FROM ${n.q}.jobs.run_at - now()) * 1000))::float8 AS delay_ms`;
 
-/** What an INSERT returns per job. */
+/**
+ * What an INSERT returns per job; `queue`, `priority` and `max_attempts` only from
+ * insert_jobs(), which resolves them in the database (a queue without task definitions).
+ */
 export interface Inserted {
   id: string;
   run_at: number;
   created_at: number;
   delay_ms: number;
+  queue?: string;
+  priority?: number;
+  max_attempts?: number;
+}
+
+/** The queue a job went to: the database's answer where it resolved it, else the input's. */
+export function insertedQueue(row: JobRow, r: Inserted): string {
+  return r.queue ?? (row.queue as string);
 }
 
 /** The Job an enqueue returns, from its checked input row and what the INSERT returned. */
@@ -26,12 +37,12 @@ export function insertedJob(row: JobRow, r: Inserted): Job {
   return {
     id: r.id,
     task: row.task,
-    queue: row.queue,
+    queue: insertedQueue(row, r),
     payload: JSON.parse(row.payload),
-    priority: row.priority,
+    priority: r.priority ?? (row.priority as number),
     runAt: new Date(r.run_at),
     attempts: 0,
-    maxAttempts: row.maxAttempts,
+    maxAttempts: r.max_attempts ?? (row.maxAttempts as number),
     errors: [],
     failedAt: null,
     createdAt: new Date(r.created_at),
@@ -56,6 +67,33 @@ export function insertManySql(n: Names): string {
     FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::timestamptz[], $6::float8[], $7::int[])
       AS u(t, q, p, pr, ra, d, ma)
     ${RETURNING(n)}`;
+}
+
+/**
+ * Jobs whose queue, priority or max_attempts may be NULL, one or a batch: the schema's
+ * insert_jobs() (migration 0005) fills each NULL from the task's row in the tasks table, else
+ * from the built-in defaults, and returns what it resolved. $8 names the distinct tasks of the
+ * rows that left an option open, so the table is read once per statement, for those only.
+ *
+ * A function, not a statement sent as text, because PL/pgSQL keeps its statement's plan for
+ * the session: planning the lookup on every statement made small statements cost 60% more
+ * than the plain INSERT (0.29 vs 0.18 ms for one row, sequential on one connection), and
+ * coalesced single enqueues are small statements. Through the function one row costs 0.15 ms
+ * and 1,000 rows 6.7 ms against the plain INSERT's 7.5 ms (PostgreSQL 15 here). A per-row
+ * lookup (a LATERAL join, or scalar subqueries) had cost a third to two fifths of bulk
+ * throughput, hence one lookup per statement.
+ */
+export function insertResolvingSql(n: Names): string {
+  return `SELECT * FROM ${n.q}.insert_jobs($1::text[], $2::text[], $3::jsonb[], $4::smallint[],
+    $5::timestamptz[], $6::float8[], $7::int[], $8::text[])`;
+}
+
+/** insertManyValues, and the distinct tasks of the rows that leave an option to the database. */
+export function insertResolvingValues(rows: JobRow[]): unknown[] {
+  const lookup = new Set<string>();
+  for (const r of rows)
+    if (r.queue === null || r.priority === null || r.maxAttempts === null) lookup.add(r.task);
+  return [...insertManyValues(rows), [...lookup]];
 }
 
 export function insertManyValues(rows: JobRow[]): unknown[] {
