@@ -35,15 +35,6 @@ export function reconnectDelay(failures: number): number {
   return Math.round(ms / 2 + Math.random() * (ms / 2));
 }
 
-/** A promise plus its resolve, for waiting on events instead of sleeping. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();

@@ -54,10 +54,3 @@ export class NotFoundError extends DashboardError {
     super(code, 404, message);
   }
 }
-
-/** The request is valid but the job is not in a state that allows it (e.g. "run now" on a failed job). */
-export class ConflictError extends DashboardError {
-  constructor(code: string, message: string) {
-    super(code, 409, message);
-  }
-}

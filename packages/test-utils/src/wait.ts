@@ -1,7 +1,7 @@
 /**
- * Resolves when `check` returns a truthy value, re-checking after each event the caller
- * signals through `poke()` and, as a backstop for state that changes without an event
- * (rows written by another process), every `intervalMs`. Rejects with `what` on timeout.
+ * Resolves when `check` returns a truthy value, re-checking every `intervalMs`: for state
+ * that changes without an event the test could await (rows written by another process).
+ * Rejects with `what` on timeout. Where an event exists, await it instead (`nextEvent`).
  */
 export async function waitFor<T>(
   what: string,
