@@ -221,3 +221,33 @@ export class WorkerStalledError extends QueueError {
     this.stalledMs = stalledMs;
   }
 }
+
+/** A migration, by number and name, as a SchemaNotMigratedError lists it. */
+export interface MigrationName {
+  id: number;
+  name: string;
+}
+
+/**
+ * `worker.start()` found the queue's schema missing, or lacking migrations this version of
+ * the package needs: running would fail on every statement, so it refuses to start.
+ */
+export class SchemaNotMigratedError extends QueueError {
+  readonly schema: string;
+  /** The package's migrations the schema has not had, in order. */
+  readonly missing: readonly MigrationName[];
+  constructor(schema: string, missing: readonly MigrationName[], absent: boolean) {
+    const list = missing.map((m) => `${String(m.id).padStart(4, '0')}_${m.name}`).join(', ');
+    const state = absent
+      ? `schema ${JSON.stringify(schema)} has no queue tables (no ${JSON.stringify(schema)}.migrations table)`
+      : `schema ${JSON.stringify(schema)} lacks ${missing.length === 1 ? 'migration' : 'migrations'} ${list}`;
+    super(
+      'QUEUE_SCHEMA_NOT_MIGRATED',
+      `worker.start(): ${state}; this version of @queue/core needs ${list}. Run the migrations first: ` +
+        'call `await queue.migrate()` before starting workers, run `npx queue migrate` (@queue/cli) in a ' +
+        'deploy step, or pass `migrate: true` to @queue/fastify or @queue/nest',
+    );
+    this.schema = schema;
+    this.missing = missing;
+  }
+}

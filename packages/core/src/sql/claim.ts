@@ -5,22 +5,6 @@ const LOST_MESSAGE =
   'this attempt was interrupted: its worker stopped or lost its database connection before recording a result';
 
 /**
- * Claims up to $5 due jobs of queue $1 whose task is in $2, skipping the ids in $3 (jobs
- * this session already holds: advisory locks are re-entrant, so it would lock them again).
- *
- * - `candidates` is MATERIALIZED so pg_try_advisory_lock runs once per row, in index order,
- *   on rows we then see; `locked` is MATERIALIZED with a LIMIT, so it stops at the first $5
- *   successes and no lock is taken on a row we do not return.
- * - Advisory locks ignore MVCC: a candidate may have been completed (deleted) or retried
- *   (run_at moved) by its previous holder after our snapshot. The UPDATE re-checks each
- *   locked row against its newest version; a row it skips comes back with `id` NULL and the
- *   caller unlocks it. The UPDATE also waits on any row lock a finishing holder still has.
- * - The UPDATE counts the attempt before it runs, so a job that kills its worker still uses
- *   up its attempts: one found at max_attempts with no recorded result is failed here.
- * - A paused queue (a row in queues with paused_at set) yields no candidates.
- * - `scanned` tells the caller whether the candidate list was cut short by $4.
- */
-/**
  * The claim's CTEs, with parameters from $p: $p queue (NULL claims nothing), $p+1 task
  * names, $p+2 ids this session already holds (advisory locks are re-entrant, so it would
  * lock them again), $p+3 how many candidates to scan, $p+4 how many jobs to claim.
@@ -34,6 +18,8 @@ const LOST_MESSAGE =
  *   caller unlocks it. The UPDATE also waits on any row lock a finishing holder still has.
  * - The UPDATE counts the attempt before it runs, so a job that kills its worker still uses
  *   up its attempts: one found at max_attempts with no recorded result is failed here.
+ * - The same UPDATE counts the claim (`claims`, never reset; the fencing token's counter):
+ *   greatest() carries on from attempts where a row was last claimed by a version without it.
  * - A paused queue (a row in queues with paused_at set) yields no candidates.
  */
 export function claimCtes(n: Names, p: number): string {
@@ -50,6 +36,7 @@ export function claimCtes(n: Names, p: number): string {
     ), claimed AS (
       UPDATE ${n.q}.jobs j SET
         attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
+        claims = greatest(j.claims, j.attempts) + 1,
         started_at = now(),
         failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
         errors = CASE
@@ -58,7 +45,7 @@ export function claimCtes(n: Names, p: number): string {
             'attempt', j.attempts, 'at', now(), 'message', '${LOST_MESSAGE}'))
           ELSE j.errors END
       WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.failed_at IS NULL AND j.run_at <= now()
-      RETURNING ${JOB_COLUMNS('j')}
+      RETURNING ${JOB_COLUMNS('j')}, j.claims
     )`;
 }
 
