@@ -238,13 +238,16 @@ export class SchemaNotMigratedError extends QueueError {
   readonly missing: readonly MigrationName[];
   constructor(schema: string, missing: readonly MigrationName[], absent: boolean) {
     const list = missing.map((m) => `${String(m.id).padStart(4, '0')}_${m.name}`).join(', ');
+    const s = JSON.stringify(schema);
     const state = absent
-      ? `schema ${JSON.stringify(schema)} has no queue tables (no ${JSON.stringify(schema)}.migrations table)`
-      : `schema ${JSON.stringify(schema)} lacks ${missing.length === 1 ? 'migration' : 'migrations'} ${list}`;
+      ? `schema ${s} has no queue tables (no ${s}.migrations table); this version of @queue/core needs ${list}`
+      : `schema ${s} lacks ${missing.length === 1 ? 'migration' : 'migrations'} ${list}, which this ` +
+        'version of @queue/core needs';
     super(
       'QUEUE_SCHEMA_NOT_MIGRATED',
-      `worker.start(): ${state}; this version of @queue/core needs ${list}. Run the migrations first: ` +
-        'call `await queue.migrate()` before starting workers, run `npx queue migrate` (@queue/cli) in a ' +
+      `worker.start(): ${state}. Run the migrations first: ` +
+        'call `await queue.migrate()` before starting workers, run ' +
+        `\`npx queue migrate${schema === 'queue' ? '' : ` --schema ${s}`}\` (@queue/cli) in a ` +
         'deploy step, or pass `migrate: true` to @queue/fastify or @queue/nest',
     );
     this.schema = schema;
