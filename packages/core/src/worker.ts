@@ -114,8 +114,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       async () => {
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
         if (!this.claimer.connected) await this.claimer.connect();
-        if (!schemaChecked)
-          await checkSchema({ query: (sql) => this.claimer.ask(sql) }, this.names, this.logger);
+        if (!schemaChecked) await checkSchema(this.claimer, this.names, this.logger, this.stopSignal.signal);
         schemaChecked = true;
         await this.listener.start();
       },

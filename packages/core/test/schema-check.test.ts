@@ -4,8 +4,15 @@
  * about missing tables twice a second forever.
  */
 import { nextEvent, useEmptyDatabase, waitFor } from '@queue/test-utils';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Job, loadMigrations, Queue, SchemaNotMigratedError } from '../src/index.js';
+import {
+  DEFAULT_LOCK_NAMESPACE,
+  type Job,
+  loadMigrations,
+  Queue,
+  SchemaNotMigratedError,
+} from '../src/index.js';
 import { captureLogger } from './faults/process-kit.js';
 
 const db = useEmptyDatabase();
@@ -93,6 +100,46 @@ describe('worker.start() checks the schema', () => {
       schema: 'newer',
       unknownMigrations: ['9999_from_the_future'],
     });
+    await worker.stop();
+  });
+
+  it("waits for its own queue's migrate() in progress instead of failing, and stop() ends that wait", async () => {
+    const { queue } = makeQueue('migrating');
+    // Another session holds the migration lock, so this queue's migrate() stays in progress.
+    const holder = new pg.Client(db.url);
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+      DEFAULT_LOCK_NAMESPACE,
+      'migrate:migrating',
+    ]);
+    const migrating = queue.migrate();
+    await waitFor('migrate() to wait for the lock', async () => {
+      const rows = await db.query(
+        `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database =
+           (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      return rows.length > 0;
+    });
+    const stopped = queue.worker();
+    const stoppedStart = stopped.start();
+    const worker = queue.worker({ pollInterval: 50 });
+    let started = false;
+    const starting = worker.start().then(() => {
+      started = true;
+    });
+    // Both connect and reach the check, which waits; stop() ends one wait at once.
+    await waitFor('both workers to connect', () => stopped.backendPids.claimer && worker.backendPids.claimer);
+    await stopped.stop();
+    await stoppedStart;
+    expect(started).toBe(false);
+    await holder.query('COMMIT');
+    await holder.end();
+    expect((await migrating).length).toBeGreaterThan(0);
+    await starting;
+    const done = nextEvent<{ job: Job }>(worker, 'completed');
+    await queue.enqueue('noop', null);
+    await done;
     await worker.stop();
   });
 
