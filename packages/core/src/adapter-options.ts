@@ -3,8 +3,7 @@
  * every adapter takes under the same names, types, defaults and errors, and their checks. In
  * core, framework-neutral, so that the three adapters hold no copies of it.
  */
-import type { QueueAdmin } from './admin.js';
-import { ConfigError, QueueError } from './errors.js';
+import { ConfigError } from './errors.js';
 import { Queue, type QueueOptions } from './queue.js';
 import type { TaskMap } from './types.js';
 import type { WorkerOptions } from './worker-options.js';
@@ -130,34 +129,6 @@ export function resolveAdapterOptions(
     migrate,
     handleSignals,
   };
-}
-
-/** The queue's tables do not exist (or not in this schema): nobody migrated this database. */
-export class NotMigratedError extends QueueError {
-  constructor(cause: Error) {
-    super(
-      'QUEUE_NOT_MIGRATED',
-      `the queue's tables are missing (${cause.message}): set migrate: true or run migrate() ` +
-        '(or `queue migrate`) before the app starts',
-      { cause },
-    );
-  }
-}
-
-/**
- * With `migrate: false`, checks that someone did migrate, once Postgres is reachable (after
- * the worker started): otherwise the worker would start and fail every claim with
- * `relation … does not exist`. Throws NotMigratedError when the tables are missing; any other
- * error is left to the calls that meet it, as the check is only there to name this one.
- */
-export async function assertMigrated(queue: QueueAdmin): Promise<void> {
-  try {
-    // One index probe on the jobs table; a job with id 1 may exist or not.
-    await queue.getJob('1');
-  } catch (error) {
-    // 42P01 undefined_table: the schema or its jobs table is missing.
-    if ((error as { code?: unknown })?.code === '42P01') throw new NotMigratedError(error as Error);
-  }
 }
 
 function show(value: unknown): string {

@@ -16,7 +16,7 @@ export type { JobCounts, QueueCounts } from './job-counts.js';
 
 import { parseJobId } from './job-id.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { migrateFromPool } from './migrate.js';
+import { migrateFromPool, trackMigration } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
 import {
@@ -195,13 +195,15 @@ export class QueueAdmin<
    */
   async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
     this.assertOpen('migrate()');
-    return untilReachable(() => migrateFromPool(this.pool, this.names), {
+    const run = untilReachable(() => migrateFromPool(this.pool, this.names), {
       operation: 'migrate()',
       config: this.connection,
       timeoutMs: checkStartupTimeout(options?.startupTimeout, this.startupTimeout),
       logger: this.logger,
       signal: this.closeSignal.signal,
     });
+    // This queue's workers starting meanwhile check the schema once it is done.
+    return trackMigration(this.names, run);
   }
 
   async getJob(id: string | bigint): Promise<(Job & { state: JobState }) | null> {

@@ -7,7 +7,7 @@ import { nextDueSql } from './sql/claim.js';
 import { cycleSql } from './sql/cycle.js';
 import { pruneStatsSql, releaseSql } from './sql/finish.js';
 import type { Names } from './sql/names.js';
-import type { JobRecord } from './sql/rows.js';
+import type { ClaimedRecord, JobRecord } from './sql/rows.js';
 
 export interface ClaimRequest {
   queue: string;
@@ -19,7 +19,7 @@ export interface ClaimRequest {
 
 export interface ClaimResult {
   /** Jobs locked and counted: run them. */
-  jobs: JobRecord[];
+  jobs: ClaimedRecord[];
   /** Jobs locked but found used up (their last attempt crashed): now failed; unlock them. */
   exhausted: JobRecord[];
   /** Locked ids whose row had moved on (completed or rescheduled by its previous holder): unlock them. */
@@ -53,7 +53,7 @@ export interface FailedRow {
 interface OwnsRow {
   pid: number;
   id: string;
-  attempts: number | null;
+  claims: number | null;
   locked: boolean;
 }
 
@@ -105,11 +105,11 @@ export class Claimer {
         FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
           AND l.classid = $1::int4::oid AND l.objid <> 0 AND l.pid = pg_backend_pid()`,
       // This backend's job locks from pg_locks (one-bigint form, split across classid and
-      // objid as in lockedIdsSql), read once, and each asked job's attempt count.
+      // objid as in lockedIdsSql), read once, and each asked job's claim count.
       owns: `WITH mine AS MATERIALIZED (
           SELECT (l.classid::int8 << 32) | l.objid::int8 AS key FROM pg_locks l
           WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted AND l.pid = pg_backend_pid())
-        SELECT pg_backend_pid() AS pid, r.id::text AS id, j.attempts,
+        SELECT pg_backend_pid() AS pid, r.id::text AS id, j.claims,
           EXISTS (SELECT FROM mine WHERE mine.key = ${names.lockKey('r.id')}) AS locked
         FROM unnest($1::bigint[]) AS r(id) LEFT JOIN ${names.q}.jobs j ON j.id = r.id`,
     };
@@ -218,10 +218,10 @@ export class Claimer {
 
   /**
    * Whether the session of `generation` still holds job `id`'s lock and the row still counts
-   * `attempt` attempts: null if so, else why not. Checks asked for while an earlier statement
+   * `claims` claims: null if so, else why not. Checks asked for while an earlier statement
    * runs share one statement when their turn comes.
    */
-  async owns(id: string, attempt: number, generation: number): Promise<string | null> {
+  async owns(id: string, claims: number, generation: number): Promise<string | null> {
     const c = this.client;
     if (!c || this.generation !== generation) return 'the session that claimed the job has ended';
     if (this.ownsBatch?.client !== c) {
@@ -240,9 +240,19 @@ export class Claimer {
     const row = (await batch.rows).get(id)!;
     if (row.pid !== this.backend) return `the session moved from backend ${this.backend} to ${row.pid}`;
     if (!row.locked) return `the session no longer holds the lock of job ${id}`;
-    if (row.attempts === null) return `job ${id} no longer exists`;
-    if (row.attempts !== attempt) return `job ${id} is on attempt ${row.attempts}, not ${attempt}`;
+    if (row.claims === null) return `job ${id} no longer exists`;
+    if (row.claims !== claims) return `job ${id} is on claim ${row.claims}, not ${claims}`;
     return null;
+  }
+
+  /** One unnamed statement on the session, in turn with the others: start-up checks. */
+  ask(text: string): Promise<pg.QueryResult> {
+    const c = this.client;
+    return this.serialize(() =>
+      c && this.client === c
+        ? timedQuery(c, { text }, this.queryTimeout)
+        : Promise.reject(new Error('claimer session is gone')),
+    );
   }
 
   /** Closes the session; Postgres releases any lock still held. Safe twice, and before start(). */
@@ -331,7 +341,7 @@ export class Claimer {
         if (r.id == null) continue;
         claimed.add(r.id);
         if (r.failed_at != null) out.exhausted.push(r as JobRecord);
-        else out.jobs.push(r as JobRecord);
+        else out.jobs.push(r as ClaimedRecord);
       }
       for (const id of (rows[0]?.locked_ids ?? []) as string[]) if (!claimed.has(id)) out.stale.push(id);
       out.complete = scanned < scan;

@@ -221,3 +221,36 @@ export class WorkerStalledError extends QueueError {
     this.stalledMs = stalledMs;
   }
 }
+
+/** A migration, by number and name, as a SchemaNotMigratedError lists it. */
+export interface MigrationName {
+  id: number;
+  name: string;
+}
+
+/**
+ * `worker.start()` found the queue's schema missing, or lacking migrations this version of
+ * the package needs: running would fail on every statement, so it refuses to start.
+ */
+export class SchemaNotMigratedError extends QueueError {
+  readonly schema: string;
+  /** The package's migrations the schema has not had, in order. */
+  readonly missing: readonly MigrationName[];
+  constructor(schema: string, missing: readonly MigrationName[], absent: boolean) {
+    const list = missing.map((m) => `${String(m.id).padStart(4, '0')}_${m.name}`).join(', ');
+    const s = JSON.stringify(schema);
+    const state = absent
+      ? `schema ${s} has no queue tables (no ${s}.migrations table); this version of @queue/core needs ${list}`
+      : `schema ${s} lacks ${missing.length === 1 ? 'migration' : 'migrations'} ${list}, which this ` +
+        'version of @queue/core needs';
+    super(
+      'QUEUE_SCHEMA_NOT_MIGRATED',
+      `worker.start(): ${state}. Run the migrations first: ` +
+        'call `await queue.migrate()` before starting workers, run ' +
+        `\`npx queue migrate${schema === 'queue' ? '' : ` --schema ${s}`}\` (@queue/cli) in a ` +
+        'deploy step, or pass `migrate: true` to the adapter (@queue/express, @queue/fastify, @queue/nest)',
+    );
+    this.schema = schema;
+    this.missing = missing;
+  }
+}

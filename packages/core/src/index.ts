@@ -6,7 +6,7 @@ export type {
   QueueSource,
   ResolvedAdapterOptions,
 } from './adapter-options.js';
-export { assertMigrated, NotMigratedError, resolveAdapterOptions } from './adapter-options.js';
+export { resolveAdapterOptions } from './adapter-options.js';
 export type {
   ConnectionOptions,
   JobCounts,

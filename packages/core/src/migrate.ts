@@ -34,6 +34,33 @@ export function loadMigrations(): Promise<Migration[]> {
   return cached;
 }
 
+/** Each queue's migrate() in progress, by its Names (a queue and its workers share one). */
+const inProgress = new WeakMap<Names, Promise<unknown>>();
+
+/**
+ * Marks `run` as this queue's migrate() in progress until it settles, so that a worker of the
+ * same queue starting meanwhile checks the schema after it (see schema-check.ts): an app may
+ * start its worker while its own migrate() still waits for Postgres.
+ */
+export function trackMigration<T>(names: Names, run: Promise<T>): Promise<T> {
+  const settled = run.then(
+    () => {},
+    () => {},
+  );
+  const previous = inProgress.get(names);
+  const all = previous ? Promise.all([previous, settled]) : settled;
+  inProgress.set(names, all);
+  void all.then(() => {
+    if (inProgress.get(names) === all) inProgress.delete(names);
+  });
+  return run;
+}
+
+/** Resolves once no migrate() of this queue is in progress. */
+export async function migrationsSettled(names: Names): Promise<void> {
+  for (let p = inProgress.get(names); p; p = inProgress.get(names)) await p;
+}
+
 export function renderMigration(sql: string, names: Names): string {
   // Replacer functions, not strings: in a replacement string `$&`, `$'` and `$$` are
   // patterns, and a schema name may contain them.

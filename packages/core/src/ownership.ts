@@ -5,7 +5,8 @@ import type { Running } from './worker-state.js';
 
 /**
  * `ctx.assertOwnership()` for one running job: one statement on the claimer session (the one
- * holding the job's lock; the same check on any other connection would prove nothing), in turn
+ * holding the job's lock; the same check on any other connection would prove nothing) that
+ * also finds the job's row still on this claim (`claims`, the fencing token's counter), in turn
  * with its other statements and bounded by `queryTimeout`. On failure the job's signal is
  * aborted with the LockLostError thrown, and the job is marked lost so that nothing is
  * recorded for it.
@@ -23,7 +24,7 @@ export async function assertOwnership(claimer: Claimer, r: Running, isRunning: (
     why = new Error(`attempt ${r.job.attempts} of job ${r.job.id} has ended; its lock is released`);
   } else {
     try {
-      const reason = await claimer.owns(r.job.id, r.job.attempts, r.generation);
+      const reason = await claimer.owns(r.job.id, r.claims, r.generation);
       if (reason === null) return;
       why = new Error(reason);
     } catch (error) {

@@ -3,9 +3,13 @@ import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
 import type { Job, JobContext, TaskDefinition } from './types.js';
 
-/** The fencing token of attempt `attempt` of job `id`: `<id>:<attempt>`, the attempt padded so tokens sort as text. */
-export function fencingToken(id: string, attempt: number): string {
-  return `${id}:${String(attempt).padStart(10, '0')}`;
+/**
+ * The fencing token of claim number `claims` of job `id`: `<id>:<claims>`, padded to 10 digits
+ * (an int4 has at most 10) so that tokens sort as text. Claims, unlike attempts, are never
+ * reset by a manual retry, so every claim of a job gets a greater token than all before it.
+ */
+export function fencingToken(id: string, claims: number): string {
+  return `${id}:${String(claims).padStart(10, '0')}`;
 }
 
 export type RunOutcome = { ok: true } | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
@@ -17,8 +21,7 @@ export type RunOutcome = { ok: true } | { ok: false; error: unknown; timedOut: b
  */
 export async function runJob(
   def: TaskDefinition,
-  job: Job,
-  controller: AbortController,
+  { job, claims, controller }: { job: Job; claims: number; controller: AbortController },
   makeLogger: () => Logger,
   assertOwnership: JobContext['assertOwnership'],
 ): Promise<RunOutcome> {
@@ -49,7 +52,7 @@ export async function runJob(
         logger ??= makeLogger();
         return logger;
       },
-      fencingToken: fencingToken(job.id, job.attempts),
+      fencingToken: fencingToken(job.id, claims),
       assertOwnership,
     };
     await def.handler(payload, ctx);

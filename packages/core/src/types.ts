@@ -46,19 +46,19 @@ export interface JobContext<Payload = unknown> {
   signal: AbortSignal;
   logger: Logger;
   /**
-   * This attempt's fencing token, `<job id>:<attempt>` with the attempt zero-padded to 10
-   * digits (`"42:0000000003"`): the same throughout one attempt, and greater (compared as
-   * text, or by `attempt`) with each new attempt of the job. Hand it with a side effect to a
-   * system that can fence: it keeps the highest token it has accepted per job id and refuses
-   * a write carrying a lower one, so a stale attempt cannot overwrite a newer one's. To do an
-   * effect once per job rather than per attempt, key it by `job.id` instead.
-   * A manual `retryJob`/`retryFailed` starts the job's attempts, and so its tokens, again at 1.
+   * This attempt's fencing token, `<job id>:<claims>`: how many times the job has been claimed,
+   * this claim included, zero-padded to 10 digits (`"42:0000000003"`). The same throughout one
+   * attempt, and greater (compared as text) with every new claim of the job, also after a
+   * manual `retryJob`/`retryFailed`, which resets `attempts` but not the claim count. Hand it
+   * with a side effect to a system that can fence: it keeps the highest token it has accepted
+   * per job id and refuses a write carrying a lower one, so a stale attempt cannot overwrite a
+   * newer one's. To do an effect once per job rather than per attempt, key it by `job.id`.
    */
   fencingToken: string;
   /**
    * Proves that this worker still owns the job right now: one round trip on the session that
    * holds the job's lock, checking that it is alive, still holds the lock, and that the job is
-   * still on this attempt. Throws a LockLostError (and aborts `signal` with it) if not. Call it
+   * still on this claim. Throws a LockLostError (and aborts `signal` with it) if not. Call it
    * right before a side effect that must not be done by two attempts at once; what it proves
    * holds when Postgres answered, so pass `fencingToken` along where the target can fence.
    */

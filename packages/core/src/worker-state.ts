@@ -1,5 +1,7 @@
+import { retryDelay } from './backoff.js';
 import type { Failure, FinishBatch } from './claimer.js';
-import type { Job } from './types.js';
+import { describeError, type RunOutcome } from './run-job.js';
+import type { Job, TaskDefinition } from './types.js';
 
 export interface WorkerEvents {
   started: (event: { job: Job }) => void;
@@ -27,6 +29,8 @@ export interface QueueState {
 
 export interface Running {
   job: Job;
+  /** The job's claim count after this claim: the fencing token's counter. */
+  claims: number;
   queue: QueueState;
   controller: AbortController;
   generation: number;
@@ -42,6 +46,22 @@ export interface Outcome {
   ok: boolean;
   error?: unknown;
   failure?: Failure;
+}
+
+/**
+ * What a finished job's handler left to record: success, or a failed attempt with its retry
+ * delay (none when shutdown aborted it: it runs again as soon as a worker is free).
+ */
+export function toOutcome(r: Running, outcome: RunOutcome, def: TaskDefinition | undefined): Outcome {
+  if (outcome.ok) return { running: r, ok: true };
+  const { message, stack } = describeError(outcome.error);
+  const delayMs = r.stopping ? 0 : retryDelay(def?.backoff, r.job.attempts, outcome.error);
+  return {
+    running: r,
+    ok: false,
+    error: outcome.error,
+    failure: { id: r.job.id, message, stack, delayMs, permanent: outcome.permanent },
+  };
 }
 
 /** Groups finished jobs for one cycle statement: ids to delete, failures, per-queue counts. */

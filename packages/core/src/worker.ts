@@ -1,18 +1,19 @@
 import type pg from 'pg';
-import { retryDelay } from './backoff.js';
 import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
+import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { MAX_TIMER_MS } from './options.js';
 import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
-import { describeError, runJob } from './run-job.js';
+import { type RunOutcome, runJob } from './run-job.js';
+import { checkSchema } from './schema-check.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
-import { type JobRecord, toJob } from './sql/rows.js';
+import { type ClaimedRecord, toJob } from './sql/rows.js';
 import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
@@ -23,6 +24,7 @@ import {
   type Outcome,
   type QueueState,
   type Running,
+  toOutcome,
   type WorkerEvents,
 } from './worker-state.js';
 
@@ -70,10 +72,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly stallMonitor: StallMonitor;
   /** Its row in the workers table, and the periodic check for jobs nobody will run. */
   private readonly presence: WorkerPresence;
+  private readonly sink: OutcomeSink;
 
   constructor(
     private readonly config: ConnectionConfig,
-    names: Names,
+    private readonly names: Names,
     private readonly tasks: ReadonlyMap<string, TaskDefinition>,
     options: WorkerOptions,
     private readonly logger: Logger,
@@ -116,20 +119,25 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stallMonitor = new StallMonitor(stall, (ms) => {
       void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
     });
+    this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
   }
 
   /**
    * Connects, listens and starts claiming. While Postgres cannot be reached it retries for
-   * `startupTimeout`, then rejects with DatabaseUnavailableError; other errors reject at once.
+   * `startupTimeout`, then rejects with DatabaseUnavailableError; other errors reject at once,
+   * among them SchemaNotMigratedError for a schema that lacks this version's migrations.
    * stop() ends the wait, and start() then resolves with the worker stopped.
    */
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
+    let schemaChecked = false;
     this.starting = untilReachable(
       async () => {
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
         if (!this.claimer.connected) await this.claimer.start();
+        if (!schemaChecked) await checkSchema(this.claimer, this.names, this.logger, this.stopSignal.signal);
+        schemaChecked = true;
         await this.listener.start();
         // After the session connections, whose connect timeout bounds an attempt at an
         // unreachable host (the pool's may have none); idempotent, so a retry may repeat it.
@@ -336,7 +344,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         return;
       }
       for (const o of batch) this.held.delete(o.running.job.id);
-      this.reportOutcomes(batch, result.failed);
+      reportOutcomes(batch, result.failed, this.sink);
       if (q && result.claim) {
         const got = result.claim.jobs.length;
         this.emit('claimed', { queue: q.name, count: got });
@@ -382,22 +390,19 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.logger.warn({ err: (error as Error).message }, 'could not release jobs; the session end will');
       });
     }
-    for (const r of result.exhausted) {
-      const job = toJob(r);
-      const last = job.errors.at(-1);
-      this.emit('failed', { job, error: new Error(last?.message ?? 'attempts used up') });
-    }
+    reportExhausted(result.exhausted, this.sink);
   }
 
   // ---- running ------------------------------------------------------------------------
 
-  private startJob(q: QueueState, record: JobRecord): void {
+  private startJob(q: QueueState, record: ClaimedRecord): void {
     const job = toJob(record);
     const def = this.tasks.get(job.task);
     q.running++;
     this.held.add(job.id);
     const running: Running = {
       job,
+      claims: record.claims,
       queue: q,
       controller: new AbortController(),
       generation: this.claimer.generation,
@@ -410,12 +415,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('started', { job });
     const log = () => childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
     const owns = () => assertOwnership(this.claimer, running, () => this.running.get(job.id) === running);
-    running.done = (def ? runJob(def, job, running.controller, log, owns) : missingTask(job)).then(
-      (outcome) => this.onJobDone(running, outcome),
+    running.done = (def ? runJob(def, running, log, owns) : missingTask(job)).then((outcome) =>
+      this.onJobDone(running, outcome),
     );
   }
 
-  private onJobDone(r: Running, outcome: Awaited<ReturnType<typeof runJob>>): void {
+  private onJobDone(r: Running, outcome: RunOutcome): void {
     this.running.delete(r.job.id);
     r.queue.running--;
     if (r.generation !== this.claimer.generation || !this.claimer.connected || r.lost) {
@@ -424,41 +429,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       if (r.lost && r.generation === this.claimer.generation)
         void this.claimer.release([r.job.id], []).catch(() => {});
       this.held.delete(r.job.id);
-      this.kick();
-      return;
-    }
-    if (outcome.ok) {
-      this.outcomes.push({ running: r, ok: true });
+      logLost(this.logger, r, outcome.ok);
     } else {
-      const { message, stack } = describeError(outcome.error);
-      const def = this.tasks.get(r.job.task);
-      const delayMs = r.stopping ? 0 : retryDelay(def?.backoff, r.job.attempts, outcome.error);
-      this.outcomes.push({
-        running: r,
-        ok: false,
-        error: outcome.error,
-        failure: { id: r.job.id, message, stack, delayMs, permanent: outcome.permanent },
-      });
+      this.outcomes.push(toOutcome(r, outcome, this.tasks.get(r.job.task)));
     }
     this.kick();
-  }
-
-  private reportOutcomes(batch: Outcome[], failed: { id: string; dead: boolean; delay_ms: number }[]): void {
-    const byId = new Map(failed.map((f) => [f.id, f]));
-    for (const o of batch) {
-      const job = o.running.job;
-      if (o.ok) {
-        this.emit('completed', { job, durationMs: performance.now() - o.running.startedAt });
-        continue;
-      }
-      const row = byId.get(job.id);
-      if (!row) continue; // deleted by an admin while it ran
-      if (row.dead) this.emit('failed', { job, error: o.error });
-      else {
-        this.emit('retried', { job, error: o.error, delayMs: row.delay_ms });
-        this.wakeAt(row.delay_ms);
-      }
-    }
   }
 
   /** A pooler may start sharing or swapping the session at any time: look again now and then. */
@@ -471,7 +446,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private onLockLost(error: Error): void {
     if (this.state === 'stopped') return;
-    this.logger.error({ err: error.message }, 'claimer connection lost; aborting running jobs');
+    const [running, unrecorded] = [this.running.size, this.outcomes.length];
+    this.logger.error(
+      { err: error.message, running, unrecorded },
+      'claimer connection lost; aborting running jobs',
+    );
     if (this.listenerCount('error') > 0) {
       this.emit('error', error instanceof SessionNotPinnedError ? error : new LockLostError(error));
     }

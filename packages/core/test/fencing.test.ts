@@ -54,7 +54,9 @@ describe('assertOwnership() from many jobs at once', () => {
     await allStarted.opened;
     // One row changed behind the worker's back: its job is no longer on the attempt it runs.
     const victim = jobs[3]!.id;
-    await db.query('UPDATE queue.jobs SET attempts = attempts + 1 WHERE id = $1', [victim]);
+    await db.query('UPDATE queue.jobs SET attempts = attempts + 1, claims = claims + 1 WHERE id = $1', [
+      victim,
+    ]);
     const rerun = nextEvent<{ job: Job }>(worker, 'completed', (e) => e.job.id === victim);
     tampered.open();
     expect((await rerun).job.attempts).toBe(3);
@@ -63,7 +65,7 @@ describe('assertOwnership() from many jobs at once', () => {
     }
     const lost = results.get(victim) as LockLostError;
     expect(lost).toBeInstanceOf(LockLostError);
-    expect((lost.cause as Error).message).toBe(`job ${victim} is on attempt 2, not 1`);
+    expect((lost.cause as Error).message).toBe(`job ${victim} is on claim 2, not 1`);
     await worker.stop();
   });
 });

@@ -1,7 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import {
   type AdapterOptions,
-  assertMigrated,
   ConfigError,
   onShutdownSignal,
   Queue,
@@ -191,9 +190,8 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
   private async boot(): Promise<void> {
     if (this.migrate) await this.queue.migrate();
     if (this.closing) return;
+    // Refuses a schema nobody migrated (SchemaNotMigratedError), naming what to run.
     await this.worker?.start();
-    // Without migrate, a database nobody migrated would fail every claim: say so at once.
-    if (!this.migrate && this.worker && !this.closing) await assertMigrated(this.queue);
   }
 
   /** Stops taking connections and resolves once open requests have finished. */

@@ -1,7 +1,7 @@
 import type { Queue, TaskMap } from '@queue/core';
 
 export type { AdapterBehaviour, AdapterWorkerOptions } from '@queue/core';
-export { NotMigratedError, withTransaction } from '@queue/core';
+export { SchemaNotMigratedError, withTransaction } from '@queue/core';
 export type { ExpressQueueOptions } from './create-queue.js';
 export { createQueue, ExpressQueue } from './create-queue.js';
 export {

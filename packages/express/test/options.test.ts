@@ -13,7 +13,7 @@ import {
 } from '@queue/test-utils';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createQueue, type ExpressQueue, NotMigratedError } from '../src/index.js';
+import { createQueue, type ExpressQueue, SchemaNotMigratedError } from '../src/index.js';
 import { listen } from './helpers.js';
 
 const db = useTestDatabase();
@@ -60,9 +60,11 @@ describe('migrate', () => {
     const { server } = await listen(app);
     const closed = once(server, 'close');
     const error = await jobs.ready().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NotMigratedError);
-    expect(error).toMatchObject({ code: 'QUEUE_NOT_MIGRATED' });
-    expect((error as Error).message).toMatch(/nobody_migrated\.jobs.*set migrate: true or run migrate\(\)/);
+    expect(error).toBeInstanceOf(SchemaNotMigratedError);
+    expect(error).toMatchObject({ code: 'QUEUE_SCHEMA_NOT_MIGRATED' });
+    expect((error as Error).message).toMatch(
+      /schema "nobody_migrated" has no queue tables.*queue\.migrate\(\)/,
+    );
     // The server does not serve requests whose jobs would never run, and the worker let go.
     await closed;
     await jobs.close();

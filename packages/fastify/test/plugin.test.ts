@@ -14,7 +14,7 @@ import {
   AlreadyAttachedError,
   type FastifyQueueOptions,
   fastifyQueue,
-  NotMigratedError,
+  SchemaNotMigratedError,
 } from '../src/index.js';
 
 const db = useTestDatabase();
@@ -175,9 +175,11 @@ describe('lifecycle', () => {
         () => null,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(NotMigratedError);
-      expect(error).toMatchObject({ code: 'QUEUE_NOT_MIGRATED' });
-      expect((error as Error).message).toMatch(/nobody_migrated\.jobs.*set migrate: true or run migrate\(\)/);
+      expect(error).toBeInstanceOf(SchemaNotMigratedError);
+      expect(error).toMatchObject({ code: 'QUEUE_SCHEMA_NOT_MIGRATED' });
+      expect((error as Error).message).toMatch(
+        /schema "nobody_migrated" has no queue tables.*queue\.migrate\(\)/,
+      );
       // The worker it had started is stopped again, before any close(): no claiming session is left.
       await waitFor('the worker sessions to end', async () => {
         const rows = await empty.query(

@@ -1,5 +1,5 @@
 export type { AdapterBehaviour, AdapterWorkerOptions } from '@queue/core';
-export { NotMigratedError, withTransaction } from '@queue/core';
+export { SchemaNotMigratedError, withTransaction } from '@queue/core';
 export type { TaskDecoratorOptions } from './decorators.js';
 export { InjectQueue, InjectWorker, Processor, QUEUE, QUEUE_WORKER, Task } from './decorators.js';
 export type { ProcessorErrorCode } from './errors.js';

@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import {
-  assertMigrated,
   ConfigError,
   Queue,
   type ResolvedAdapterOptions,
@@ -110,16 +109,8 @@ export class QueueModule
   /** After every onModuleInit (the app's own setup, e.g. its migrations) and before the server listens. */
   async onApplicationBootstrap(): Promise<void> {
     assertSingletons(this.registry.processors);
+    // Refuses a schema nobody migrated (SchemaNotMigratedError), naming what to run.
     await this.worker?.start();
-    if (!this.setup.migrate && this.worker) {
-      // Without migrate, a database nobody migrated would fail every claim: say so at once.
-      try {
-        await assertMigrated(this.queue);
-      } catch (error) {
-        await this.worker.stop();
-        throw error;
-      }
-    }
     // Once booted: a signal before then ends the process as it would have (no job runs yet).
     if (this.setup.handleSignals) {
       this.leaveShutdown = joinShutdown({

@@ -14,12 +14,12 @@ import {
 } from '@queue/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  NotMigratedError,
   Processor,
   QUEUE,
   QUEUE_WORKER,
   QueueModule,
   type QueueModuleOptions,
+  SchemaNotMigratedError,
   Task,
 } from '../src/index.js';
 
@@ -56,9 +56,11 @@ describe('migrate', () => {
       tasks,
       logger: silentLogger,
     });
-    expect(error).toBeInstanceOf(NotMigratedError);
-    expect(error).toMatchObject({ code: 'QUEUE_NOT_MIGRATED' });
-    expect((error as Error).message).toMatch(/nobody_migrated\.jobs.*set migrate: true or run migrate\(\)/);
+    expect(error).toBeInstanceOf(SchemaNotMigratedError);
+    expect(error).toMatchObject({ code: 'QUEUE_SCHEMA_NOT_MIGRATED' });
+    expect((error as Error).message).toMatch(
+      /schema "nobody_migrated" has no queue tables.*queue\.migrate\(\)/,
+    );
     // The worker it had started is stopped again: no claiming session is left.
     await waitFor('the worker sessions to end', async () => {
       const rows = await empty.query(

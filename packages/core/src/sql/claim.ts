@@ -18,6 +18,8 @@ const LOST_MESSAGE =
  *   caller unlocks it. The UPDATE also waits on any row lock a finishing holder still has.
  * - The UPDATE counts the attempt before it runs, so a job that kills its worker still uses
  *   up its attempts: one found at max_attempts with no recorded result is failed here.
+ * - The same UPDATE counts the claim (`claims`, never reset; the fencing token's counter):
+ *   greatest() carries on from attempts where a row was last claimed by a version without it.
  * - A paused queue (a row in queues with paused_at set) yields no candidates.
  */
 export function claimCtes(n: Names, p: number): string {
@@ -34,6 +36,7 @@ export function claimCtes(n: Names, p: number): string {
     ), claimed AS (
       UPDATE ${n.q}.jobs j SET
         attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
+        claims = greatest(j.claims, j.attempts) + 1,
         started_at = now(),
         failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
         errors = CASE
@@ -42,7 +45,7 @@ export function claimCtes(n: Names, p: number): string {
             'attempt', j.attempts, 'at', now(), 'message', '${LOST_MESSAGE}'))
           ELSE j.errors END
       WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.failed_at IS NULL AND j.run_at <= now()
-      RETURNING ${JOB_COLUMNS('j')}
+      RETURNING ${JOB_COLUMNS('j')}, j.claims
     )`;
 }
 

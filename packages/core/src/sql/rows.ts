@@ -25,6 +25,11 @@ export interface JobRecord {
   started_at: number | null;
 }
 
+/** A row the claim returns: also how many times the job has been claimed, ever (the fencing token's counter). */
+export interface ClaimedRecord extends JobRecord {
+  claims: number;
+}
+
 export function toJob<P = unknown>(r: JobRecord): Job<P> {
   return {
     id: r.id,
