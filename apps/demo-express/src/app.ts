@@ -72,6 +72,9 @@ export async function createApp(options: DemoAppOptions): Promise<DemoApp> {
     },
   });
   try {
+    // The queue's migrate() waits for a Postgres that is down or restarting (startupTimeout),
+    // as a replacement instance during a deploy needs; the demo's own tables come after it.
+    await jobs.queue.migrate();
     await migrateDemo(pool);
   } catch (error) {
     await jobs.close();

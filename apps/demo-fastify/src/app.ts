@@ -39,7 +39,6 @@ export async function createApp({ databaseUrl, crmFailureRate, logger = false, d
   const app = Fastify({ logger });
   try {
     await app.register(fastifyPostgres, { connectionString: databaseUrl });
-    await migrateDemo(app.pg.pool);
     // The queue shares the app's pool. Registered after @fastify/postgres, so it closes
     // first: the worker drains while the pool its handlers use is still open. By default it
     // migrates its tables while it loads, and on SIGTERM/SIGINT closes the app: requests
@@ -48,6 +47,8 @@ export async function createApp({ databaseUrl, crmFailureRate, logger = false, d
       pool: parent.pg.pool,
       tasks: demoTasks(parent.pg.pool, { crmFailureRate }),
     }));
+    // After the queue's plugin, whose migrate waits for a Postgres that is down or restarting.
+    await migrateDemo(app.pg.pool);
     // The queue dashboard: an encapsulated plugin under its prefix, closed unless credentials
     // are given; every action needs the page's CSRF token.
     await app.register(queueDashboard, {
