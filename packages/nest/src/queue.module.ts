@@ -129,10 +129,12 @@ export class QueueModule
 
   /** The module for the app's root module; the same as ConfigurableModuleBuilder's, plus @InjectQueue(name) providers. */
   static forRoot(options: QueueModuleOptions): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: super keeps `this`, so the module stays QueueModule, not the builder's class.
     return withNamedQueues(super.forRoot(options));
   }
 
   static forRootAsync(options: QueueModuleAsyncOptions): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: as in forRoot().
     return withNamedQueues(super.forRootAsync(options));
   }
 
