@@ -128,7 +128,11 @@ describe('@Processor(queue, { concurrency })', () => {
     const changed = new Set<() => void>();
     const when = (check: () => boolean) =>
       new Promise<void>((resolve) => {
-        const test = () => check() && (changed.delete(test), resolve());
+        const test = () => {
+          if (!check()) return;
+          changed.delete(test);
+          resolve();
+        };
         changed.add(test);
         test();
       });
