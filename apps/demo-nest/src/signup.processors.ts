@@ -4,12 +4,14 @@ import { type DemoTasks, demoTasks, type UserRef } from '@queue/demo-kit';
 import { Processor, Task } from '@queue/nest';
 import type pg from 'pg';
 import { DEMO_CONFIG, type DemoConfig } from './config.js';
+import { signupTasks } from './contracts.js';
 import { PG_POOL } from './database.js';
 
 /**
  * The two guaranteed jobs of a signup, as Nest providers: @Processor() classes whose @Task()
  * methods run on the instances Nest creates, with their dependencies injected. What each job
- * does is demo-kit's, shared by all demo apps; the options match demo-kit's too.
+ * does is demo-kit's, shared by all demo apps; the options are the contracts' (contracts.ts),
+ * which also type each method's payload.
  */
 function sharedTasks(pool: pg.Pool, config: DemoConfig): DemoTasks {
   return demoTasks(pool, { crmFailureRate: config.crmFailureRate });
@@ -22,7 +24,7 @@ export class EmailProcessor {
     this.tasks = sharedTasks(pool, config);
   }
 
-  @Task('sendWelcomeEmail')
+  @Task('sendWelcomeEmail', signupTasks.sendWelcomeEmail)
   sendWelcomeEmail(payload: UserRef, ctx: JobContext<UserRef>) {
     return this.tasks.sendWelcomeEmail.handler(payload, ctx);
   }
@@ -35,8 +37,7 @@ export class CrmProcessor {
     this.tasks = sharedTasks(pool, config);
   }
 
-  /** The CRM is flaky: up to 5 attempts, retried after 200 ms, 400 ms… (at most 2 s). */
-  @Task('syncCrm', { maxAttempts: 5, backoff: { baseDelay: 200, maxDelay: 2000 } })
+  @Task('syncCrm', signupTasks.syncCrm)
   syncCrm(payload: UserRef, ctx: JobContext<UserRef>) {
     return this.tasks.syncCrm.handler(payload, ctx);
   }

@@ -1,18 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Queue, Tasks } from '@queue/core';
-import { geocodeInBackground, insertUser, type Signup, type UserRef } from '@queue/demo-kit';
-import { InjectQueue } from '@queue/nest';
+import { geocodeInBackground, insertUser, type Signup } from '@queue/demo-kit';
+import { InjectQueue, type RegisteredQueue } from '@queue/nest';
 import type pg from 'pg';
 import { PG_POOL, withTransaction } from './database.js';
-
-/** The queue as producers see it: task names and payload types, without importing the handlers. */
-export type DemoQueue = Queue<Tasks<{ sendWelcomeEmail: UserRef; syncCrm: UserRef }>>;
 
 @Injectable()
 export class SignupService {
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
-    @InjectQueue() private readonly queue: DemoQueue,
+    // Typed by the contracts registered in contracts.ts: the same ones the processors handle.
+    @InjectQueue() private readonly queue: RegisteredQueue,
   ) {}
 
   /** The new user's id, or null when the email is taken (then nothing is written or enqueued). */

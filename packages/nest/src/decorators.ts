@@ -1,13 +1,10 @@
 import { Inject, SetMetadata } from '@nestjs/common';
-import type { TaskDefinition, TaskOptions } from '@queue/core';
+import type { JobContext, TaskContract, TaskDefinition, TaskOptions } from '@queue/core';
 import { ProcessorDefinitionError } from './errors.js';
+import { getQueueToken } from './named-queue.js';
+import { QUEUE, QUEUE_WORKER } from './tokens.js';
 
-// Tokens are strings, not symbols or classes: an app that loads both the ESM and the CJS
-// build of this package (the dual-package hazard) still agrees on them.
-/** Injection token of the app's `Queue`. */
-export const QUEUE = '@queue/nest:Queue';
-/** Injection token of the app's `Worker`, or `null` when the module runs with `worker: false`. */
-export const QUEUE_WORKER = '@queue/nest:Worker';
+export { QUEUE, QUEUE_WORKER };
 export const PROCESSOR_METADATA = '@queue/nest:processor';
 export const TASK_METADATA = '@queue/nest:task';
 
@@ -17,29 +14,89 @@ export type TaskDecoratorOptions = Omit<TaskDefinition, 'handler'>;
 export interface TaskMetadata {
   name: string;
   options: TaskDecoratorOptions;
+  /** The options came from a shared contract: they are the task's, whatever the processor says. */
+  contract: boolean;
+}
+
+/** What @Processor() sets for the worker, besides the defaults of its tasks. */
+export interface ProcessorOptions {
+  /**
+   * Jobs of the processor's queue (`@Processor('audio', …)`, else 'default') that this app's
+   * worker runs at once. The module's `worker.queues`, when it gives numbers, wins.
+   */
+  concurrency?: number;
+}
+
+export interface ProcessorMetadata {
+  defaults: TaskOptions;
+  concurrency: number | undefined;
 }
 
 /**
- * Marks a provider class whose @Task() methods handle jobs. The argument is the queue its
- * tasks go to (`@Processor('emails')`) or defaults for all its tasks; @Task() options win.
+ * Marks a provider class whose @Task() methods handle jobs. The first argument is the queue
+ * its tasks go to (`@Processor('emails')`) or defaults for all its tasks, which @Task()
+ * options win over; `concurrency` is how many jobs of that queue the worker runs at once.
  */
-export function Processor(defaults: string | TaskOptions = {}): ClassDecorator {
-  return SetMetadata(PROCESSOR_METADATA, typeof defaults === 'string' ? { queue: defaults } : defaults);
+export function Processor(queue: string, options?: ProcessorOptions): ClassDecorator;
+export function Processor(defaults?: TaskOptions & ProcessorOptions): ClassDecorator;
+export function Processor(
+  queueOrDefaults: string | (TaskOptions & ProcessorOptions) = {},
+  options: ProcessorOptions = {},
+): ClassDecorator {
+  const { concurrency, ...defaults } =
+    typeof queueOrDefaults === 'string' ? { ...options, queue: queueOrDefaults } : queueOrDefaults;
+  return (target) => {
+    if (
+      concurrency !== undefined &&
+      !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 10_000)
+    ) {
+      throw new ProcessorDefinitionError(
+        'QUEUE_NEST_BAD_CONCURRENCY',
+        `@Processor() on ${target.name}: concurrency must be an integer from 1 to 10000, got ${String(concurrency)}`,
+      );
+    }
+    const metadata: ProcessorMetadata = { defaults, concurrency };
+    SetMetadata(PROCESSOR_METADATA, metadata)(target);
+  };
 }
 
+/** A handler method as a contract types it: the payload first, then the job's context. */
+export type TaskMethod<Payload> = (payload: Payload, ctx: JobContext<Payload>) => unknown;
+
 /**
- * Makes a method the handler of a task: `@Task('sendWelcomeEmail', { maxAttempts: 5 })`.
- * The name defaults to the method's. The method runs on the DI-managed instance with
- * `(payload, { job, attempt, signal, logger })`.
+ * @Task() with a contract: it constrains the method it decorates to take the contract's
+ * payload (`handle(job: Job)` against a `{ file: string }` contract does not compile).
  */
+export type ContractTaskDecorator<Payload> = <M extends TaskMethod<Payload>>(
+  target: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<M>,
+) => void;
+
+/**
+ * Makes a method the handler of a task. The method runs on the DI-managed instance with
+ * `(payload, { job, attempt, signal, logger, … })`.
+ *
+ * - `@Task(contract)` / `@Task('transcode', contract)`: a contract from core's `defineTask()`,
+ *   shared with producers. Its options (queue, priority, attempts, timeout, backoff) are the
+ *   task's, and the method must take its payload type.
+ * - `@Task('sendWelcomeEmail', { maxAttempts: 5 })` / `@Task({ … })`: untyped options.
+ *
+ * The name defaults to the method's.
+ */
+export function Task<In, Out>(contract: TaskContract<In, Out>): ContractTaskDecorator<Out>;
+export function Task<In, Out>(name: string, contract: TaskContract<In, Out>): ContractTaskDecorator<Out>;
 export function Task(name?: string, options?: TaskDecoratorOptions): MethodDecorator;
 export function Task(options: TaskDecoratorOptions): MethodDecorator;
 export function Task(
-  nameOrOptions?: string | TaskDecoratorOptions,
-  options: TaskDecoratorOptions = {},
+  nameOrOptions?: string | TaskDecoratorOptions | TaskContract,
+  options: TaskDecoratorOptions | TaskContract = {},
 ): MethodDecorator {
-  const [name, opts] =
+  const [name, given] =
     typeof nameOrOptions === 'object' ? [undefined, nameOrOptions] : [nameOrOptions, options];
+  // A contract is recognised by its handle(); spreading it copies its options, not the method.
+  const contract = typeof (given as Partial<TaskContract>).handle === 'function';
+  const opts: TaskDecoratorOptions = contract ? { ...given } : given;
   return (target, key, descriptor) => {
     // Static methods get the class as target; discovery reads the prototype and would never see them.
     const owner = typeof target === 'function' ? `static ${target.name}` : target.constructor.name;
@@ -49,13 +106,18 @@ export function Task(
         `@Task() must decorate an instance method, but ${owner}.${String(key)} is not one`,
       );
     }
-    const metadata: TaskMetadata = { name: name ?? String(key), options: opts };
+    const metadata: TaskMetadata = { name: name ?? String(key), options: opts, contract };
     return SetMetadata(TASK_METADATA, metadata)(target, key, descriptor);
   };
 }
 
-/** Injects the app's `Queue` (the same as injecting by the `Queue` class). */
-export const InjectQueue = (): PropertyDecorator & ParameterDecorator => Inject(QUEUE);
+/**
+ * `@InjectQueue()` injects the app's `Queue` (the same as injecting by the `Queue` class);
+ * `@InjectQueue('audio')` a `NamedQueue` whose enqueues go to 'audio' unless the task or the
+ * enqueue options name a queue.
+ */
+export const InjectQueue = (name?: string): PropertyDecorator & ParameterDecorator =>
+  Inject(name === undefined ? QUEUE : getQueueToken(name));
 
 /** Injects the app's `Worker` (for its events), or `null` with `worker: false`. */
 export const InjectWorker = (): PropertyDecorator & ParameterDecorator => Inject(QUEUE_WORKER);

@@ -4,7 +4,11 @@ export type ProcessorErrorCode =
   | 'QUEUE_NEST_TASK_NOT_METHOD'
   | 'QUEUE_NEST_TASK_WITHOUT_PROCESSOR'
   | 'QUEUE_NEST_SCOPED_PROCESSOR'
-  | 'QUEUE_NEST_NO_TASKS';
+  | 'QUEUE_NEST_NO_TASKS'
+  | 'QUEUE_NEST_BAD_CONCURRENCY'
+  | 'QUEUE_NEST_CONFLICTING_CONCURRENCY'
+  | 'QUEUE_NEST_CONTRACT_QUEUE_MISMATCH'
+  | 'QUEUE_NEST_BAD_QUEUE_NAME';
 
 /**
  * A @Processor()/@Task() class, or the module's task setup, is wired wrong. Thrown when the

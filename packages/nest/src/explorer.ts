@@ -1,6 +1,11 @@
 import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { JobContext, TaskDefinition, TaskMap, TaskOptions } from '@queue/core';
-import { PROCESSOR_METADATA, TASK_METADATA, type TaskMetadata } from './decorators.js';
+import type { JobContext, TaskDefinition, TaskMap } from '@queue/core';
+import {
+  PROCESSOR_METADATA,
+  type ProcessorMetadata,
+  TASK_METADATA,
+  type TaskMetadata,
+} from './decorators.js';
 import { DuplicateTaskError, ProcessorDefinitionError } from './errors.js';
 
 type Wrapper = ReturnType<DiscoveryService['getProviders']>[number];
@@ -9,7 +14,12 @@ type Wrapper = ReturnType<DiscoveryService['getProviders']>[number];
 export interface TaskRegistry {
   tasks: TaskMap;
   processors: Wrapper[];
+  /** Queue name → the concurrency a @Processor() set for it, and which class set it. */
+  concurrency: Map<string, { value: number; by: string }>;
 }
+
+/** Core's name for the queue of a task that names none. */
+const DEFAULT_QUEUE = 'default';
 
 /**
  * Finds @Processor() providers and their @Task() methods. It runs before Nest instantiates
@@ -34,11 +44,12 @@ export function exploreTasks(
   for (const [name, definition] of Object.entries(plain)) add(name, definition, 'the `tasks` option');
 
   const processors: Wrapper[] = [];
+  const concurrency: TaskRegistry['concurrency'] = new Map();
   for (const wrapper of discovery.getProviders()) {
     // Class providers, and useValue instances of a class; factory providers' classes are unknown until they run.
     const type = wrapper.inject ? undefined : (wrapper.metatype ?? wrapper.instance?.constructor);
     if (typeof type !== 'function' || !type.prototype) continue;
-    const defaults = reflector.get<TaskOptions | undefined>(PROCESSOR_METADATA, type);
+    const processor = reflector.get<ProcessorMetadata | undefined>(PROCESSOR_METADATA, type);
     const methods = scanner
       .getAllMethodNames(type.prototype)
       .map(
@@ -46,7 +57,7 @@ export function exploreTasks(
           [method, reflector.get<TaskMetadata | undefined>(TASK_METADATA, type.prototype[method])] as const,
       )
       .filter((entry): entry is readonly [string, TaskMetadata] => entry[1] !== undefined);
-    if (!defaults) {
+    if (!processor) {
       if (methods.length === 0) continue;
       throw new ProcessorDefinitionError(
         'QUEUE_NEST_TASK_WITHOUT_PROCESSOR',
@@ -54,16 +65,40 @@ export function exploreTasks(
       );
     }
     processors.push(wrapper);
-    for (const [method, { name, options }] of methods) {
+    const { defaults } = processor;
+    if (processor.concurrency !== undefined) {
+      const queue = defaults.queue ?? DEFAULT_QUEUE;
+      const first = concurrency.get(queue);
+      if (first && first.value !== processor.concurrency) {
+        throw new ProcessorDefinitionError(
+          'QUEUE_NEST_CONFLICTING_CONCURRENCY',
+          `queue ${JSON.stringify(queue)} gets concurrency ${first.value} from ${first.by} and ` +
+            `${processor.concurrency} from ${type.name}: give it in one @Processor(), or in the module's worker.queues`,
+        );
+      }
+      concurrency.set(queue, { value: processor.concurrency, by: type.name });
+    }
+    for (const [method, { name, options, contract }] of methods) {
+      const where = `${type.name}.${method}`;
+      // A contract's options are what every producer holding it applies, so they are the
+      // task's; a processor queue that differs would have its jobs sent where it does not look.
+      if (contract && defaults.queue !== undefined && defaults.queue !== (options.queue ?? DEFAULT_QUEUE)) {
+        throw new ProcessorDefinitionError(
+          'QUEUE_NEST_CONTRACT_QUEUE_MISMATCH',
+          `${where} handles task ${JSON.stringify(name)}, whose contract sends its jobs to queue ` +
+            `${JSON.stringify(options.queue ?? DEFAULT_QUEUE)}, but @Processor() on ${type.name} says ` +
+            `${JSON.stringify(defaults.queue)}: put the queue in the contract (defineTask({ queue: … })), or move the method`,
+        );
+      }
       const definition: TaskDefinition = {
-        ...defaults,
+        ...(contract ? {} : defaults),
         ...options,
         handler: (payload: unknown, ctx: JobContext) => wrapper.instance[method](payload, ctx),
       };
-      add(name, definition, `${type.name}.${method} (in ${wrapper.host?.name ?? 'a module'})`);
+      add(name, definition, `${where} (in ${wrapper.host?.name ?? 'a module'})`);
     }
   }
-  return { tasks, processors };
+  return { tasks, processors, concurrency };
 }
 
 /**

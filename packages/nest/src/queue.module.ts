@@ -1,5 +1,6 @@
 import {
   type BeforeApplicationShutdown,
+  type DynamicModule,
   Global,
   Inject,
   Module,
@@ -9,20 +10,26 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import {
+  type AdapterWorkerOptions,
   ConfigError,
   Queue,
   type ResolvedAdapterOptions,
   resolveAdapterOptions,
   type Worker,
 } from '@queue/core';
-import { QUEUE, QUEUE_WORKER } from './decorators.js';
 import { ProcessorDefinitionError } from './errors.js';
 import { assertSingletons, exploreTasks, type TaskRegistry } from './explorer.js';
 import { nestLogger } from './logger.js';
-import { ConfigurableModuleClass, QUEUE_MODULE_OPTIONS, type QueueModuleOptions } from './options.js';
+import { withNamedQueues } from './named-queue.js';
+import {
+  ConfigurableModuleClass,
+  QUEUE_MODULE_OPTIONS,
+  type QueueModuleAsyncOptions,
+  type QueueModuleOptions,
+} from './options.js';
 import { joinShutdown } from './signals.js';
+import { QUEUE, QUEUE_WORKER, REGISTRY } from './tokens.js';
 
-const REGISTRY = '@queue/nest:TaskRegistry';
 const SETUP = '@queue/nest:Setup';
 const WHERE = 'QueueModule';
 
@@ -55,7 +62,34 @@ function createWorker(setup: ResolvedAdapterOptions, queue: Queue, registry: Tas
   }
   // Created now (it connects only on start()) so it can be injected with @InjectWorker(). With
   // handleSignals it joins core's shutdown on start, where a second signal aborts its jobs.
-  return queue.worker({ ...setup.worker, handleSignals: setup.handleSignals });
+  return queue.worker({ ...workerQueues(setup.worker, registry), handleSignals: setup.handleSignals });
+}
+
+/** Core's default of `concurrency`, for the queues a @Processor() gives none. */
+const DEFAULT_CONCURRENCY = 8;
+
+/**
+ * The worker's `queues` with the concurrency @Processor() classes set. The module's options
+ * win: `queues` as an object gives every queue's number itself, and `queues` as a list names
+ * the only queues worked (a processor's concurrency applies to those it lists). Without
+ * `queues`, the worker works the queues core would (default and every task's), plus the
+ * processors', each at its processor's concurrency, else at `concurrency`.
+ */
+export function workerQueues(worker: AdapterWorkerOptions, registry: TaskRegistry): AdapterWorkerOptions {
+  const given = worker.queues;
+  if (registry.concurrency.size === 0 || (given !== undefined && !Array.isArray(given))) return worker;
+  const names = Array.isArray(given)
+    ? given
+    : [
+        'default',
+        ...Object.values(registry.tasks).map((spec) => (typeof spec === 'object' ? spec.queue : undefined)),
+        ...registry.concurrency.keys(),
+      ].filter((name): name is string => typeof name === 'string');
+  const base = worker.concurrency ?? DEFAULT_CONCURRENCY;
+  const queues = Object.fromEntries(
+    names.map((name) => [name, registry.concurrency.get(name)?.value ?? base]),
+  );
+  return { ...worker, queues };
 }
 
 /**
@@ -91,6 +125,17 @@ export class QueueModule
   implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private leaveShutdown: (() => void) | undefined;
+
+  /** The module for the app's root module; the same as ConfigurableModuleBuilder's, plus @InjectQueue(name) providers. */
+  static forRoot(options: QueueModuleOptions): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: super keeps `this`, so the module stays QueueModule, not the builder's class.
+    return withNamedQueues(super.forRoot(options));
+  }
+
+  static forRootAsync(options: QueueModuleAsyncOptions): DynamicModule {
+    // biome-ignore lint/complexity/noThisInStatic: as in forRoot().
+    return withNamedQueues(super.forRootAsync(options));
+  }
 
   constructor(
     @Inject(QUEUE) private readonly queue: Queue,

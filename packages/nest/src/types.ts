@@ -1,4 +1,5 @@
 import type { Queue, TaskMap } from '@queue/core';
+import type { NamedQueue } from './named-queue.js';
 
 /**
  * Merge your task map in here and type the queue you inject with `RegisteredQueue`:
@@ -19,3 +20,6 @@ export type RegisteredTasks = Register extends { tasks: infer M extends TaskMap 
 
 /** The queue typed by the registered tasks: the type to give what `@InjectQueue()` injects. */
 export type RegisteredQueue = Queue<RegisteredTasks>;
+
+/** What `@InjectQueue('audio')` injects, typed by the registered tasks. */
+export type RegisteredNamedQueue = NamedQueue<RegisteredTasks>;
