@@ -73,6 +73,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Its row in the workers table, and the periodic check for jobs nobody will run. */
   private readonly presence: WorkerPresence;
   private readonly sink: OutcomeSink;
+  /** The schema was found migrated (once, on the first claimer session). */
+  private schemaChecked = false;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -97,7 +99,16 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       names,
       this.opts.queryTimeout,
       (e) => this.onLockLost(e),
-      (query) => this.presence.register(query),
+      async (query) => {
+        // First, on the first session: a schema without this version's tables fails the start
+        // with SchemaNotMigratedError (naming what to run), not with the first missing table.
+        if (!this.schemaChecked) {
+          const session = { ask: (text: string) => query(text, []) };
+          await checkSchema(session, names, logger, this.stopSignal.signal);
+          this.schemaChecked = true;
+        }
+        await this.presence.register(query);
+      },
     );
     this.presence = new WorkerPresence({
       claimer: this.claimer,
@@ -131,13 +142,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.state !== 'new') return;
     this.state = 'starting';
-    let schemaChecked = false;
     this.starting = untilReachable(
       async () => {
         // A claimer that connected on an earlier attempt is kept: only what failed is retried.
+        // Its first session checks the schema (see the constructor's onConnect).
         if (!this.claimer.connected) await this.claimer.start();
-        if (!schemaChecked) await checkSchema(this.claimer, this.names, this.logger, this.stopSignal.signal);
-        schemaChecked = true;
         await this.listener.start();
         // After the session connections, whose connect timeout bounds an attempt at an
         // unreachable host (the pool's may have none); idempotent, so a retry may repeat it.

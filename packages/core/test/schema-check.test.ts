@@ -129,7 +129,13 @@ describe('worker.start() checks the schema', () => {
       started = true;
     });
     // Both connect and reach the check, which waits; stop() ends one wait at once.
-    await waitFor('both workers to connect', () => stopped.backendPids.claimer && worker.backendPids.claimer);
+    // The check runs while each claimer session is set up, before the worker reports it.
+    await waitFor('both workers to connect', async () => {
+      const rows = await db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'queue-claimer'`,
+      );
+      return rows.length >= 2;
+    });
     await stopped.stop();
     await stoppedStart;
     expect(started).toBe(false);

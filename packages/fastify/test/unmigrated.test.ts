@@ -24,6 +24,8 @@ describe('booting against an unmigrated database', () => {
       connectionString: empty.url,
       logger: silentLogger,
       tasks: { t: async () => {} },
+      // A deploy step is supposed to migrate; nobody did.
+      migrate: false,
     });
     const error = await fastify.ready().then(
       () => null,
@@ -37,7 +39,7 @@ describe('booting against an unmigrated database', () => {
     );
     expect(e.message).toContain(
       'Run the migrations first: call `await queue.migrate()` before starting workers, run `npx queue migrate` ' +
-        '(@queue/cli) in a deploy step, or pass `migrate: true` to @queue/fastify or @queue/nest',
+        '(@queue/cli) in a deploy step, or pass `migrate: true` to the adapter (@queue/express, @queue/fastify, @queue/nest)',
     );
     // The worker's sessions were closed with the failed start.
     await waitFor('the worker sessions to close', async () => {
