@@ -3,62 +3,20 @@
  * database restart): migrate() and the worker started by app.listen wait, logging each
  * retry, and the app serves and runs jobs once Postgres is up.
  */
-import { DatabaseUnavailableError, type Logger, QueueClosedError } from '@queue/core';
+import { DatabaseUnavailableError, QueueClosedError } from '@queue/core';
+import { type Cluster, createCluster } from '@queue/dev-postgres';
+import { recordingLogger } from '@queue/test-utils';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createQueue, type ExpressQueue } from '../src/index.js';
 import { listen, postJson, route } from './helpers.js';
 
-interface DedicatedPostgres {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
-}
-// Core's helper for a Postgres a test may stop and start; it lies outside this package's
-// rootDir, so it is loaded by URL rather than by a checked import.
-const { startDedicatedPostgres } = (await import(
-  new URL('../../core/test/faults/dedicated-postgres.ts', import.meta.url).href
-)) as { startDedicatedPostgres(): Promise<DedicatedPostgres> };
-
-interface Line {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-/** Records every line; `next` resolves on the first line (logged already or to come) matching. */
-function recordingLogger() {
-  const lines: Line[] = [];
-  const waiters: { match: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  const log =
-    (level: string) =>
-    (fields: object, msg = '') => {
-      const line = { level, msg, fields: fields as Record<string, unknown> };
-      lines.push(line);
-      for (const w of waiters.filter((w) => w.match(line))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    };
-  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const next = (pattern: RegExp, operation?: string) =>
-    new Promise<Line>((resolve) => {
-      const match = (l: Line) =>
-        pattern.test(l.msg) && (operation === undefined || l.fields.operation === operation);
-      const seen = lines.find(match);
-      if (seen) resolve(seen);
-      else waiters.push({ match, resolve });
-    });
-  return { logger, lines, next };
-}
-
-let server: DedicatedPostgres;
+let server: Cluster;
 let up = true;
 const open: ExpressQueue<any>[] = [];
 
 beforeAll(async () => {
-  server = await startDedicatedPostgres();
+  server = await createCluster();
 }, 120_000);
 afterAll(() => server?.destroy());
 afterEach(async () => {

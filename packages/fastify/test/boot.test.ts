@@ -4,59 +4,19 @@
  * once Postgres is up. The wait fits under Fastify's pluginTimeout, so a database that stays
  * down fails the boot with our error, not with Fastify's "plugin did not start in time".
  */
-import { ConfigError, DatabaseUnavailableError, type Logger } from '@queue/core';
+import { ConfigError, DatabaseUnavailableError } from '@queue/core';
+import { type Cluster, createCluster } from '@queue/dev-postgres';
+import { recordingLogger } from '@queue/test-utils';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FastifyQueueOptions, fastifyQueue } from '../src/index.js';
 
-interface DedicatedPostgres {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
-}
-// Core's helper for a Postgres a test may stop and start; it lies outside this package's
-// rootDir, so it is loaded by URL rather than by a checked import.
-const { startDedicatedPostgres } = (await import(
-  new URL('../../core/test/faults/dedicated-postgres.ts', import.meta.url).href
-)) as { startDedicatedPostgres(): Promise<DedicatedPostgres> };
-
-interface Line {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-/** Records every line; `next` resolves on the first line (logged already or to come) matching. */
-function recordingLogger() {
-  const lines: Line[] = [];
-  const waiters: { match: RegExp; resolve: (l: Line) => void }[] = [];
-  const log =
-    (level: string) =>
-    (fields: object, msg = '') => {
-      const line = { level, msg, fields: fields as Record<string, unknown> };
-      lines.push(line);
-      for (const w of waiters.filter((w) => w.match.test(msg))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    };
-  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const next = (match: RegExp) =>
-    new Promise<Line>((resolve) => {
-      const seen = lines.find((l) => match.test(l.msg));
-      if (seen) resolve(seen);
-      else waiters.push({ match, resolve });
-    });
-  return { logger, lines, next };
-}
-
-let server: DedicatedPostgres;
+let server: Cluster;
 let up = true;
 const open: FastifyInstance[] = [];
 
 beforeAll(async () => {
-  server = await startDedicatedPostgres();
+  server = await createCluster();
 }, 120_000);
 afterAll(() => server?.destroy());
 afterEach(async () => {

@@ -6,50 +6,10 @@
 import { Body, Controller, type INestApplication, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DatabaseUnavailableError, type Logger, type Queue, type Worker } from '@queue/core';
+import { type Cluster, createCluster } from '@queue/dev-postgres';
+import { recordingLogger } from '@queue/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InjectQueue, Processor, QUEUE_WORKER, QueueModule, Task } from '../src/index.js';
-
-interface DedicatedPostgres {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
-}
-// Core's helper for a Postgres a test may stop and start; it lies outside this package's
-// rootDir, so it is loaded by URL rather than by a checked import.
-const { startDedicatedPostgres } = (await import(
-  new URL('../../core/test/faults/dedicated-postgres.ts', import.meta.url).href
-)) as { startDedicatedPostgres(): Promise<DedicatedPostgres> };
-
-interface Line {
-  level: string;
-  msg: string;
-  fields: Record<string, unknown>;
-}
-/** Records every line; `next` resolves on the first line (logged already or to come) matching. */
-function recordingLogger() {
-  const lines: Line[] = [];
-  const waiters: { match: RegExp; resolve: (l: Line) => void }[] = [];
-  const log =
-    (level: string) =>
-    (fields: object, msg = '') => {
-      const line = { level, msg, fields: fields as Record<string, unknown> };
-      lines.push(line);
-      for (const w of waiters.filter((w) => w.match.test(msg))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(line);
-      }
-    };
-  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const next = (match: RegExp) =>
-    new Promise<Line>((resolve) => {
-      const seen = lines.find((l) => match.test(l.msg));
-      if (seen) resolve(seen);
-      else waiters.push({ match, resolve });
-    });
-  return { logger, lines, next };
-}
 
 const ran: string[] = [];
 
@@ -90,12 +50,12 @@ function appModule(url: string, logger: Logger, startupTimeout?: number) {
   return AppModule;
 }
 
-let server: DedicatedPostgres;
+let server: Cluster;
 let up = true;
 const apps: INestApplication[] = [];
 
 beforeAll(async () => {
-  server = await startDedicatedPostgres();
+  server = await createCluster();
 }, 120_000);
 afterAll(() => server?.destroy());
 afterEach(async () => {

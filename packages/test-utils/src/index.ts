@@ -11,4 +11,6 @@ export {
   requirePrerequisite,
   titleWithOptOut,
 } from './prerequisites.js';
+export type { LogLine } from './recording-logger.js';
+export { recordingLogger } from './recording-logger.js';
 export { nextEvent, waitFor } from './wait.js';
