@@ -31,7 +31,7 @@ const migrations = fs
 const expected = {
   '@queue/core': { '.': ['Queue', 'Worker', 'defineTasks', 'task', 'QueueError', 'loadMigrations'] },
   '@queue/express': { '.': ['createQueue', 'ExpressQueue', 'transaction', 'withTransaction'] },
-  '@queue/fastify': { '.': ['fastifyQueue', 'default', 'withTransaction', 'NotMigratedError'] },
+  '@queue/fastify': { '.': ['fastifyQueue', 'default', 'withTransaction', 'SchemaNotMigratedError'] },
   '@queue/nest': { '.': ['QueueModule', 'Processor', 'Task', 'InjectQueue', 'InjectWorker'] },
   '@queue/dashboard': { '.': ['createDashboard', 'Dashboard'], './express': ['queueDashboard'] },
   '@queue/cli': { '.': ['run'] },
