@@ -1,87 +1,14 @@
 // Issue 10, item 1, as it was found: a real server process whose route is inside
 // transaction() when its session is terminated. Before the fix the process died of an
 // unhandled 'error' event (57P01) and exited with code 1.
-import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { useTestDatabase, waitFor } from '@queue/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson } from './helpers.js';
+import { runLostSessionSuite } from '@queue/test-utils';
+import { expect } from 'vitest';
 
-const db = useTestDatabase();
-const fixture = fileURLToPath(new URL('./fixtures/lost-session-app.ts', import.meta.url));
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-
-let child: ChildProcess;
-let baseUrl: string;
-const messages: { waiting?: string; pid?: number }[] = [];
-
-beforeAll(async () => {
-  await db.query('CREATE TABLE rows (value text PRIMARY KEY)');
-  child = fork(fixture, [], {
-    cwd: root,
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, DATABASE_URL: db.url },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  child.on('message', (m) => messages.push(m as (typeof messages)[number]));
-  const [{ port }] = (await once(child, 'message')) as [{ port: number }];
-  baseUrl = `http://127.0.0.1:${port}`;
-});
-afterAll(async () => {
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
-    await once(child, 'exit');
-  }
-});
-
-const count = async (sql: string, value: string) => (await db.query(sql, [value]))[0].n as number;
-const rowsWith = (value: string) => count('SELECT count(*)::int AS n FROM rows WHERE value = $1', value);
-const jobsWith = (value: string) =>
-  count(`SELECT count(*)::int AS n FROM queue.jobs WHERE payload->>'value' = $1`, value);
-
-describe('a real Express process whose transaction loses its session', () => {
-  for (const mode of ['answers', 'sleeps'] as const) {
-    it(`${mode === 'answers' ? 'between two queries' : 'during a query'}: lives on, answers 500, commits nothing, drops the client`, async () => {
-      const value = `process-${mode}`;
-      const answer = postJson(baseUrl, `/rows/${mode}`, { value });
-      const { pid } = await waitFor(`the route for ${value} to wait`, () =>
-        messages.find((m) => m.waiting === value),
-      );
-      if (mode === 'sleeps') {
-        await waitFor('the query to be in flight', async () => {
-          const active = await db.query(
-            `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%'`,
-            [pid],
-          );
-          return active.length === 1;
-        });
-      }
-      await db.query('SELECT pg_terminate_backend($1)', [pid]);
-
-      const res = await answer;
-      expect(res.status).toBe(500);
-      expect(res.body).toMatchObject({
-        code: '57P01',
-        message: expect.stringMatching(/terminating connection/),
-      });
-      expect(child.exitCode).toBeNull();
-      expect(await rowsWith(value)).toBe(0);
-      expect(await jobsWith(value)).toBe(0);
-
-      // The same process serves the next request, on a sound connection.
-      const next = await postJson(baseUrl, '/rows/ok', { value: `${value}-next` });
-      expect(next.status).toBe(201);
-      expect(await rowsWith(`${value}-next`)).toBe(1);
-      const pool = (await (await fetch(`${baseUrl}/pool`)).json()) as {
-        total: number;
-        idle: number;
-        removed: number[];
-      };
-      // The broken client was dropped, not pooled, and nothing is left checked out.
-      expect(pool.removed).toContain(pid);
-      expect(pool.total).toBe(pool.idle);
-      expect(child.exitCode).toBeNull();
-    });
-  }
+runLostSessionSuite({
+  framework: 'Express',
+  fixture: fileURLToPath(new URL('./fixtures/lost-session-app.ts', import.meta.url)),
+  cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+  // The app's error handler sends the pg error's code and message (next(err)).
+  errorBody: { code: '57P01', message: expect.stringMatching(/terminating connection/) },
 });
