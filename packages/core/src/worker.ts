@@ -6,7 +6,6 @@ import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './err
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
-import { MAX_TIMER_MS } from './options.js';
 import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
 import { type RunOutcome, runJob } from './run-job.js';
@@ -17,6 +16,7 @@ import { type ClaimedRecord, toJob } from './sql/rows.js';
 import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
+import { DueTimer, markDirty, pickQueue } from './wake.js';
 import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 import {
   finishBatch,
@@ -58,8 +58,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private pollTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
-  private dueTimer: NodeJS.Timeout | undefined;
-  private dueAt = Number.POSITIVE_INFINITY;
+  private readonly due = new DueTimer(() => {
+    this.wakeAll();
+    void this.scheduleNextDue();
+  });
   private reconnecting: Promise<void> | undefined;
   private stopPromise: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
@@ -226,7 +228,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     clearInterval(this.pollTimer);
     clearInterval(this.pruneTimer);
     clearInterval(this.sessionTimer);
-    clearTimeout(this.dueTimer);
+    this.due.stop();
     this.presence.stop();
     this.stopSignal.abort();
     if (!wasStarted) {
@@ -268,32 +270,18 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       this.wakeAt(wake.delayMs);
       return;
     }
-    this.markDirty(q);
+    markDirty(q);
     this.kick();
   }
 
   private wakeAll(): void {
-    for (const q of this.queues.values()) this.markDirty(q);
+    for (const q of this.queues.values()) markDirty(q);
     this.kick();
   }
 
-  private markDirty(q: QueueState): void {
-    q.dirty = true;
-    q.wakes++;
-  }
-
-  /** Arms one timer for the earliest known scheduled job, so it starts on time, not at the next poll. */
+  /** Arms the due timer for a scheduled job, while the worker runs. */
   private wakeAt(delayMs: number): void {
-    const at = Date.now() + Math.min(delayMs, MAX_TIMER_MS);
-    if (at >= this.dueAt || this.state !== 'running') return;
-    clearTimeout(this.dueTimer);
-    this.dueAt = at;
-    this.dueTimer = setTimeout(() => {
-      this.dueAt = Number.POSITIVE_INFINITY;
-      this.wakeAll();
-      void this.scheduleNextDue();
-    }, at - Date.now());
-    this.dueTimer.unref();
+    if (this.state === 'running') this.due.arm(delayMs);
   }
 
   private async scheduleNextDue(): Promise<void> {
@@ -365,15 +353,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   private pickQueue(): QueueState | undefined {
-    const list = [...this.queues.values()];
-    for (let i = 0; i < list.length; i++) {
-      const q = list[(this.nextQueue + i) % list.length]!;
-      if (q.dirty && q.running < q.concurrency) {
-        this.nextQueue = (this.nextQueue + i + 1) % list.length;
-        return q;
-      }
-    }
-    return undefined;
+    const picked = pickQueue([...this.queues.values()], this.nextQueue);
+    if (picked) this.nextQueue = picked.next;
+    return picked?.queue;
   }
 
   /** Resolves when every finished job's result has been written (or could not be). */
