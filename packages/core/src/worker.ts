@@ -80,7 +80,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   constructor(
     private readonly config: ConnectionConfig,
-    private readonly names: Names,
+    names: Names,
     private readonly tasks: ReadonlyMap<string, TaskDefinition>,
     options: WorkerOptions,
     private readonly logger: Logger,
