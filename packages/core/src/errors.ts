@@ -254,3 +254,27 @@ export class SchemaNotMigratedError extends QueueError {
     this.missing = missing;
   }
 }
+
+/**
+ * A job was cancelled (`cancelJob`): the reason its handler's signal is aborted with when it
+ * was running. A handler that then throws is recorded 'cancelled' and not retried.
+ */
+export class JobCancelledError extends QueueError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('QUEUE_JOB_CANCELLED', `job ${jobId} was cancelled`);
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * A handler's return value cannot be stored as the job's result (not JSON-serialisable, or
+ * over the size limit): the attempt fails with this error and is retried per the task's policy.
+ */
+export class InvalidResultError extends QueueError {
+  readonly task: string;
+  constructor(task: string, reason: string, options?: { cause?: unknown }) {
+    super('QUEUE_INVALID_RESULT', `invalid result from task ${JSON.stringify(task)}: ${reason}`, options);
+    this.task = task;
+  }
+}

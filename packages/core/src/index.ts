@@ -34,9 +34,11 @@ export { begin, checkOut, checkPool, endTransaction, withTransaction } from './t
 export type {
   Backoff,
   EnqueueOptions,
+  FinishedJob,
   Job,
   JobContext,
   JobError,
+  JobOutcome,
   JobState,
   PayloadOf,
   Queryable,

@@ -15,7 +15,14 @@ export interface JobError {
   stack?: string;
 }
 
-export type JobState = 'available' | 'scheduled' | 'running' | 'failed';
+/**
+ * Live states come from the jobs table (`running` is a held lock); `completed` and
+ * `cancelled` from the history, while the queue's retention keeps them.
+ */
+export type JobState = 'available' | 'scheduled' | 'running' | 'failed' | 'completed' | 'cancelled';
+
+/** How a job left the live table: what its history row says. */
+export type JobOutcome = 'completed' | 'cancelled';
 
 export interface Job<Payload = unknown, Task extends string = string> {
   /** bigint id as a decimal string: ids past 2^53 stay exact. */
@@ -33,6 +40,22 @@ export interface Job<Payload = unknown, Task extends string = string> {
   createdAt: Date;
   /** When the current or last attempt started (database clock); null before the first. */
   startedAt: Date | null;
+  /** Short strings set at enqueue, for filtering (`listJobs({ tag })`). */
+  tags: string[];
+  /** A small object set at enqueue, for search (`listJobs({ search })`); `{}` when none. */
+  meta: Record<string, unknown>;
+}
+
+/** A job from the history: completed or cancelled, kept per its queue's retention. */
+export interface FinishedJob<Payload = unknown, Result = unknown> extends Job<Payload> {
+  outcome: JobOutcome;
+  /** The handler's return value (completed jobs); null when it returned nothing. */
+  result: Result | null;
+  /** The last progress the handler reported, if any. */
+  progress: unknown;
+  finishedAt: Date;
+  /** The id of the worker that ran the last attempt; null for a job cancelled before it ran. */
+  worker: string | null;
 }
 
 export interface JobContext<Payload = unknown> {

@@ -47,6 +47,8 @@ export function insertedJob(row: JobRow, r: Inserted): Job {
     failedAt: null,
     createdAt: new Date(r.created_at),
     startedAt: null,
+    tags: [],
+    meta: {},
   };
 }
 

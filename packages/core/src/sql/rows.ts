@@ -8,7 +8,7 @@ export const JOB_COLUMNS = (alias: string) =>
   `${alias}.id::text AS id, ${alias}.task, ${alias}.queue, ${alias}.payload, ${alias}.priority,
    ${ms(`${alias}.run_at`)} AS run_at, ${alias}.attempts, ${alias}.max_attempts, ${alias}.errors,
    ${ms(`${alias}.failed_at`)} AS failed_at, ${ms(`${alias}.created_at`)} AS created_at,
-   ${ms(`${alias}.started_at`)} AS started_at`;
+   ${ms(`${alias}.started_at`)} AS started_at, ${alias}.tags, ${alias}.meta`;
 
 export interface JobRecord {
   id: string;
@@ -23,6 +23,8 @@ export interface JobRecord {
   failed_at: number | null;
   created_at: number;
   started_at: number | null;
+  tags: string[];
+  meta: Record<string, unknown>;
 }
 
 /** A row the claim returns: also how many times the job has been claimed, ever (the fencing token's counter). */
@@ -44,5 +46,7 @@ export function toJob<P = unknown>(r: JobRecord): Job<P> {
     failedAt: r.failed_at === null ? null : new Date(r.failed_at),
     createdAt: new Date(r.created_at),
     startedAt: r.started_at === null ? null : new Date(r.started_at),
+    tags: r.tags,
+    meta: r.meta,
   };
 }
