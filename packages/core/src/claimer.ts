@@ -37,10 +37,11 @@ export interface Failure {
 }
 
 export interface FinishBatch {
-  succeeded: string[];
+  /** Jobs leaving the queue: completed (with the result as JSON text, or null) or cancelled. */
+  leaving: { ids: string[]; results: (string | null)[]; cancelled: boolean[] };
   failures: Failure[];
-  /** Per queue: completed jobs and failed attempts, for the statistics. */
-  perQueue: Map<string, { completed: number; failed: number }>;
+  /** Per queue: completed jobs, failed attempts and completed runs' durations, for the statistics. */
+  perQueue: Map<string, { completed: number; failed: number; durations: number[] }>;
 }
 
 export interface FailedRow {
@@ -58,7 +59,11 @@ interface OwnsRow {
 }
 
 const MAX_SCAN = 10_000;
-const EMPTY_FINISH: FinishBatch = { succeeded: [], failures: [], perQueue: new Map() };
+const EMPTY_FINISH: FinishBatch = {
+  leaving: { ids: [], results: [], cancelled: [] },
+  failures: [],
+  perQueue: new Map(),
+};
 
 /**
  * The session that holds this worker's job locks. Every lock is taken, re-checked and
@@ -309,7 +314,7 @@ export class Claimer {
     for (;;) {
       const { rows } = await this.query('cycle', [
         ids,
-        f.succeeded,
+        f.leaving.ids,
         f.failures.map((x) => x.id),
         f.failures.map((x) => x.message),
         f.failures.map((x) => x.stack),
@@ -324,6 +329,9 @@ export class Claimer {
         claim?.held ?? [],
         scan,
         claim?.want ?? 0,
+        f.leaving.results,
+        f.leaving.cancelled,
+        [...f.perQueue.values()].map((c) => `{${c.durations.join(',')}}`),
       ]);
       if (rows[0] && rows[0].backend_pid !== this.backend && this.client) {
         const error = new SessionNotPinnedError(

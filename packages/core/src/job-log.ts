@@ -59,7 +59,13 @@ export function reportOutcomes(batch: Outcome[], failed: FailedRow[], sink: Outc
   for (const o of batch) {
     const job = o.running.job;
     if (o.ok) {
-      sink.emit('completed', { job, durationMs: performance.now() - o.running.startedAt });
+      const result = o.result == null ? undefined : JSON.parse(o.result);
+      sink.emit('completed', { job, durationMs: o.durationMs, result });
+      continue;
+    }
+    if (o.cancelled) {
+      sink.logger.info(jobFields(job), `${named(job)} was cancelled during attempt ${job.attempts}`);
+      sink.emit('cancelled', { job, error: o.error });
       continue;
     }
     const row = byId.get(job.id);

@@ -224,7 +224,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       tasks,
       // A non-object is left for resolveWorkerOptions to refuse by name.
       options !== null && typeof options === 'object'
-        ? { ...options, startupTimeout: options.startupTimeout ?? this.startupTimeout }
+        ? {
+            ...options,
+            startupTimeout: options.startupTimeout ?? this.startupTimeout,
+            maxResultBytes: options.maxResultBytes ?? this.maxPayloadBytes,
+          }
         : options,
       options.logger ?? this.logger,
       this.pool,

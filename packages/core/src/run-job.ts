@@ -1,6 +1,7 @@
 import { JobTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
+import { encodeResult } from './result.js';
 import type { Job, JobContext, TaskDefinition } from './types.js';
 
 /**
@@ -12,7 +13,10 @@ export function fencingToken(id: string, claims: number): string {
   return `${id}:${String(claims).padStart(10, '0')}`;
 }
 
-export type RunOutcome = { ok: true } | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
+/** `result`: the handler's return value as JSON text, null when it returned nothing. */
+export type RunOutcome =
+  | { ok: true; result: string | null }
+  | { ok: false; error: unknown; timedOut: boolean; permanent: boolean };
 
 /**
  * Runs one handler. On timeout the signal is aborted with a JobTimeoutError, but the job
@@ -24,6 +28,7 @@ export async function runJob(
   { job, claims, controller }: { job: Job; claims: number; controller: AbortController },
   makeLogger: () => Logger,
   assertOwnership: JobContext['assertOwnership'],
+  maxResultBytes: number,
 ): Promise<RunOutcome> {
   let payload: unknown;
   try {
@@ -55,9 +60,10 @@ export async function runJob(
       fencingToken: fencingToken(job.id, claims),
       assertOwnership,
     };
-    await def.handler(payload, ctx);
+    const value = await def.handler(payload, ctx);
     if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };
-    return { ok: true };
+    // A result that cannot be stored fails the attempt (retried per the task's policy).
+    return { ok: true, result: encodeResult(job.task, value, maxResultBytes) };
   } catch (error) {
     return { ok: false, error: timedOut ? controller.signal.reason : error, timedOut, permanent: false };
   } finally {

@@ -57,6 +57,11 @@ export interface WorkerOptions {
    * cluster runs each check and logs a warning per queue and task. 0 turns it off. Default 60,000.
    */
   unroutedCheckInterval?: number;
+  /**
+   * Largest handler result, in bytes of JSON, stored with the finished job; a larger one fails
+   * the attempt with InvalidResultError. Default: the queue's `maxPayloadBytes` (1 MiB).
+   */
+  maxResultBytes?: number;
   /** Stop gracefully on SIGTERM and SIGINT (a second signal aborts running jobs at once). Default false. */
   handleSignals?: boolean;
   logger?: Logger;
@@ -96,6 +101,7 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
     startupTimeout: checkStartupTimeout(options.startupTimeout),
     stallThreshold: resolveStallThreshold(options.stallThreshold),
     unroutedCheckInterval: resolveCheckInterval(options.unroutedCheckInterval),
+    maxResultBytes: checkInt('maxResultBytes', options.maxResultBytes ?? 1024 * 1024, 1, 2 ** 31 - 1),
   };
 }
 

@@ -1,11 +1,16 @@
 import { retryDelay } from './backoff.js';
 import type { Failure, FinishBatch } from './claimer.js';
+import { durationBucket, emptyHistogram } from './durations.js';
+import { JobCancelledError } from './errors.js';
 import { describeError, type RunOutcome } from './run-job.js';
 import type { Job, TaskDefinition } from './types.js';
 
 export interface WorkerEvents {
   started: (event: { job: Job }) => void;
-  completed: (event: { job: Job; durationMs: number }) => void;
+  /** `result` is what the handler returned (undefined when nothing). */
+  completed: (event: { job: Job; durationMs: number; result: unknown }) => void;
+  /** The job was cancelled (`cancelJob`) while it ran, or claimed after a cancel request; not retried. */
+  cancelled: (event: { job: Job; error: unknown }) => void;
   /** The job will run again after `delayMs`. */
   retried: (event: { job: Job; error: unknown; delayMs: number }) => void;
   /** The job is failed for good and kept for inspection or a manual retry. */
@@ -44,8 +49,14 @@ export interface Running {
 export interface Outcome {
   running: Running;
   ok: boolean;
+  /** Completed: the result as JSON text (null for none). */
+  result?: string | null;
+  /** The job was cancelled: it leaves the queue with outcome 'cancelled', not retried. */
+  cancelled?: boolean;
   error?: unknown;
   failure?: Failure;
+  /** How long the handler ran, in ms. */
+  durationMs: number;
 }
 
 /**
@@ -53,7 +64,13 @@ export interface Outcome {
  * delay (none when shutdown aborted it: it runs again as soon as a worker is free).
  */
 export function toOutcome(r: Running, outcome: RunOutcome, def: TaskDefinition | undefined): Outcome {
-  if (outcome.ok) return { running: r, ok: true };
+  const durationMs = performance.now() - r.startedAt;
+  if (outcome.ok) return { running: r, ok: true, result: outcome.result, durationMs };
+  // Cancelled while it ran: whatever the handler threw once its signal was aborted for it.
+  const reason: unknown = r.controller.signal.aborted ? r.controller.signal.reason : undefined;
+  if (reason instanceof JobCancelledError || outcome.error instanceof JobCancelledError) {
+    return { running: r, ok: false, cancelled: true, error: reason ?? outcome.error, durationMs };
+  }
   const { message, stack } = describeError(outcome.error);
   const delayMs = r.stopping ? 0 : retryDelay(def?.backoff, r.job.attempts, outcome.error);
   return {
@@ -61,26 +78,39 @@ export function toOutcome(r: Running, outcome: RunOutcome, def: TaskDefinition |
     ok: false,
     error: outcome.error,
     failure: { id: r.job.id, message, stack, delayMs, permanent: outcome.permanent },
+    durationMs,
   };
 }
 
-/** Groups finished jobs for one cycle statement: ids to delete, failures, per-queue counts. */
+/**
+ * Groups finished jobs for one cycle statement: jobs leaving the queue (completed with their
+ * results, or cancelled), failed attempts, and per-queue counts and run-duration histograms.
+ */
 export function finishBatch(batch: Outcome[]): FinishBatch {
-  const perQueue = new Map<string, { completed: number; failed: number }>();
-  const succeeded: string[] = [];
+  const perQueue: FinishBatch['perQueue'] = new Map();
+  const leaving: FinishBatch['leaving'] = { ids: [], results: [], cancelled: [] };
   const failures: Failure[] = [];
   for (const o of batch) {
-    const c = perQueue.get(o.running.job.queue) ?? { completed: 0, failed: 0 };
+    let c = perQueue.get(o.running.job.queue);
+    if (!c) {
+      c = { completed: 0, failed: 0, durations: emptyHistogram() };
+      perQueue.set(o.running.job.queue, c);
+    }
     if (o.failure) {
       failures.push(o.failure);
       c.failed++;
     } else {
-      succeeded.push(o.running.job.id);
-      c.completed++;
+      leaving.ids.push(o.running.job.id);
+      leaving.results.push(o.result ?? null);
+      leaving.cancelled.push(o.cancelled === true);
+      if (o.ok) {
+        c.completed++;
+        const b = durationBucket(o.durationMs);
+        c.durations[b] = (c.durations[b] ?? 0) + 1;
+      }
     }
-    perQueue.set(o.running.job.queue, c);
   }
-  return { succeeded, failures, perQueue };
+  return { leaving, failures, perQueue };
 }
 
 export async function missingTask(
@@ -93,4 +123,9 @@ export async function missingTask(
     timedOut: false,
     permanent: false,
   };
+}
+
+/** A job claimed with a cancel request pending (its earlier holder died before it heard). */
+export async function cancelledBeforeStart(job: Job): Promise<RunOutcome> {
+  return { ok: false, error: new JobCancelledError(job.id), timedOut: false, permanent: true };
 }

@@ -19,6 +19,7 @@ import type { TaskDefinition } from './types.js';
 import { DueTimer, markDirty, pickQueue } from './wake.js';
 import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 import {
+  cancelledBeforeStart,
   finishBatch,
   missingTask,
   type Outcome,
@@ -406,9 +407,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.emit('started', { job });
     const log = () => childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
     const owns = () => assertOwnership(this.claimer, running, () => this.running.get(job.id) === running);
-    running.done = (def ? runJob(def, running, log, owns) : missingTask(job)).then((outcome) =>
-      this.onJobDone(running, outcome),
-    );
+    const run = record.cancel_requested
+      ? cancelledBeforeStart(job)
+      : def
+        ? runJob(def, running, log, owns, this.opts.maxResultBytes)
+        : missingTask(job);
+    running.done = run.then((outcome) => this.onJobDone(running, outcome));
   }
 
   private onJobDone(r: Running, outcome: RunOutcome): void {

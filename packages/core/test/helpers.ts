@@ -19,7 +19,7 @@ export function queueFactory(db: TestDatabase) {
     await Promise.all(open.splice(0).map((q) => q.close()));
     await expectNoAdvisoryLocks(db);
     // Tests in one file share its database: start each from an empty queue.
-    await db.query('TRUNCATE queue.jobs, queue.queues, queue.job_stats');
+    await db.query('TRUNCATE queue.jobs, queue.queues, queue.job_stats, queue.job_history');
   });
   return function makeQueue<M extends TaskMap>(options: Omit<QueueOptions<M>, 'connectionString'> = {}) {
     const queue = new Queue<M>({ connectionString: db.url, logger: silentLogger, ...options });

@@ -21,6 +21,8 @@ const LOST_MESSAGE =
  * - The same UPDATE counts the claim (`claims`, never reset; the fencing token's counter):
  *   greatest() carries on from attempts where a row was last claimed by a version without it.
  * - A paused queue (a row in queues with paused_at set) yields no candidates.
+ * - `cancel_requested`: cancelJob() asked for it while another worker held it, which died
+ *   before it heard; the worker records it cancelled without running it.
  */
 export function claimCtes(n: Names, p: number): string {
   const [queue, tasks, held, scan, want] = [p, p + 1, p + 2, p + 3, p + 4].map((i) => `$${i}`);
@@ -45,7 +47,7 @@ export function claimCtes(n: Names, p: number): string {
             'attempt', j.attempts, 'at', now(), 'message', '${LOST_MESSAGE}'))
           ELSE j.errors END
       WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.failed_at IS NULL AND j.run_at <= now()
-      RETURNING ${JOB_COLUMNS('j')}, j.claims
+      RETURNING ${JOB_COLUMNS('j')}, j.claims, j.cancel_requested_at IS NOT NULL AS cancel_requested
     )`;
 }
 

@@ -12,6 +12,9 @@ export interface Names {
   channel: string;
   channelIdent: string;
   channelLiteral: string;
+  /** Where the statements that finish a job for good tell waitFor() (payload `<id>:<outcome>`). */
+  doneChannel: string;
+  doneChannelLiteral: string;
   lockNamespace: number;
   /** SQL expression turning a job id column or parameter into its advisory-lock key. */
   lockKey(idExpr: string): string;
@@ -35,7 +38,7 @@ export function makeNames(schema = 'queue', lockNamespace = DEFAULT_LOCK_NAMESPA
     throw new ConfigError('schema must be a non-empty string');
   }
   // Postgres truncates identifiers past 63 bytes, which would silently merge two schemas;
-  // the channel name adds 5 bytes and has the same limit.
+  // the channel names add 5 bytes (':jobs', ':done') and have the same limit.
   if (Buffer.byteLength(schema) > 58) {
     throw new ConfigError(`schema name ${JSON.stringify(schema)} is longer than 58 bytes`);
   }
@@ -57,6 +60,8 @@ export function makeNames(schema = 'queue', lockNamespace = DEFAULT_LOCK_NAMESPA
     channel,
     channelIdent: quoteIdent(channel),
     channelLiteral: quoteLiteral(channel),
+    doneChannel: `${schema}:done`,
+    doneChannelLiteral: quoteLiteral(`${schema}:done`),
     lockNamespace,
     lockMask,
     lockKey: (idExpr) => `(${idExpr} # ${lockMask})`,

@@ -30,6 +30,8 @@ export interface JobRecord {
 /** A row the claim returns: also how many times the job has been claimed, ever (the fencing token's counter). */
 export interface ClaimedRecord extends JobRecord {
   claims: number;
+  /** A cancel was requested while an earlier holder ran it: record it cancelled, do not run it. */
+  cancel_requested: boolean;
 }
 
 export function toJob<P = unknown>(r: JobRecord): Job<P> {
