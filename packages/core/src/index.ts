@@ -42,6 +42,7 @@ export type {
   JobState,
   PayloadOf,
   Queryable,
+  ResultOf,
   TaskContract,
   TaskDefinition,
   TaskHandler,

@@ -255,6 +255,8 @@ export function defineTasks<M extends TaskMap>(tasks: M): M {
 }
 
 /** Defines one task with options; with a schema, the handler receives the schema's output type. */
-export function task<In, Out = In>(definition: TaskDefinition<In, Out>): TaskDefinition<In, Out> {
+export function task<In, Out = In, Result = unknown>(
+  definition: TaskDefinition<In, Out, Result>,
+): TaskDefinition<In, Out, Result> {
   return definition;
 }

@@ -43,10 +43,12 @@ Object.defineProperty(Contract.prototype, CONTRACT, { value: true });
  * new Queue({ connectionString, tasks: { syncCrm: syncCrm.handle(async ({ userId }) => …) } }); // worker
  * ```
  */
-export function defineTask<In, Out>(
+export function defineTask<In, Out, Result = unknown>(
   contract: TaskOptions & { schema: StandardSchemaV1<In, Out> },
-): TaskContract<In, Out>;
-export function defineTask<Payload = unknown>(contract?: TaskOptions): TaskContract<Payload, Payload>;
+): TaskContract<In, Out, Result>;
+export function defineTask<Payload = unknown, Result = unknown>(
+  contract?: TaskOptions,
+): TaskContract<Payload, Payload, Result>;
 export function defineTask(contract: TaskOptions & { schema?: StandardSchemaV1 } = {}): TaskContract {
   if (contract === null || typeof contract !== 'object' || Array.isArray(contract)) {
     throw new ConfigError(`defineTask() takes an object of task options, got ${show(contract)}`);

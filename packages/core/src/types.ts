@@ -88,7 +88,14 @@ export interface JobContext<Payload = unknown> {
   assertOwnership(): Promise<void>;
 }
 
-export type TaskHandler<Payload = any> = (payload: Payload, ctx: JobContext<Payload>) => unknown;
+/**
+ * Runs one attempt. What it returns (or resolves to) is the job's result: stored with the
+ * finished job as JSON, given to `waitFor()` and the `completed` event.
+ */
+export type TaskHandler<Payload = any, Result = unknown> = (
+  payload: Payload,
+  ctx: JobContext<Payload>,
+) => Result | Promise<Result>;
 
 /** Delay before retry number `attempt` (1 after the first failure); or the exponential defaults' settings. */
 export type Backoff =
@@ -112,8 +119,8 @@ export interface TaskOptions {
   backoff?: Backoff;
 }
 
-export interface TaskDefinition<Input = any, Output = Input> extends TaskOptions {
-  handler: TaskHandler<Output>;
+export interface TaskDefinition<Input = any, Output = Input, Result = unknown> extends TaskOptions {
+  handler: TaskHandler<Output, Result>;
   /** A Standard Schema (zod, valibot, arktype…) checked before enqueue and again before the handler runs. */
   schema?: StandardSchemaV1<Input, Output>;
 }
@@ -123,13 +130,26 @@ export interface TaskDefinition<Input = any, Output = Input> extends TaskOptions
  * producer needs to enqueue the task exactly as its workers expect, and what a worker turns
  * into a full definition with `handle()`. It carries no name: the task map names it.
  */
-export interface TaskContract<Input = any, Output = Input> extends TaskOptions {
+export interface TaskContract<Input = any, Output = Input, Result = unknown> extends TaskOptions {
   readonly schema?: StandardSchemaV1<Input, Output>;
-  /** Types only, never set at runtime: the payload types the contract carries. */
-  readonly '~types'?: { readonly input: Input; readonly output: Output };
+  /** Types only, never set at runtime: the payload and result types the contract carries. */
+  readonly '~types'?: { readonly input: Input; readonly output: Output; readonly result: Result };
   /** This contract's options and schema with a handler: a full task definition for a worker. */
-  handle(handler: TaskHandler<Output>): TaskDefinition<Input, Output>;
+  handle(handler: TaskHandler<Output, Result>): TaskDefinition<Input, Output, Result>;
 }
+
+/**
+ * The result type of a task: what its handler resolves to, or what its contract declares
+ * (`defineTask<Payload, Result>()`); `unknown` when neither says.
+ */
+export type ResultOf<D> =
+  D extends TaskContract<any, any, infer R>
+    ? R
+    : D extends { handler: (...args: any[]) => infer R }
+      ? Awaited<R>
+      : D extends (...args: any[]) => infer R
+        ? Awaited<R>
+        : unknown;
 
 export type TaskMap = {
   [task: string]: TaskHandler<any> | TaskDefinition<any, any> | TaskContract<any, any>;

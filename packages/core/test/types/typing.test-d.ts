@@ -1,6 +1,14 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { defineTasks, type Job, Queue, type Tasks, task } from '../../src/index.js';
+import {
+  defineTask,
+  defineTasks,
+  type Job,
+  Queue,
+  type ResultOf,
+  type Tasks,
+  task,
+} from '../../src/index.js';
 
 // Type tests: vitest's typecheck compiles them (never runs them), and a type error inside an
 // `it` fails that test; so does each @ts-expect-error line that meets no error.
@@ -43,5 +51,24 @@ describe('typed task map', () => {
     void producer.enqueue('ping', { at: 1 });
     // @ts-expect-error wrong payload
     void producer.enqueue('ping', { at: '1' });
+  });
+});
+
+describe('typed results', () => {
+  it("infers a result from the handler and takes a contract's declared one", () => {
+    const tasks = defineTasks({
+      add: task({ handler: async (p: { a: number; b: number }) => ({ sum: p.a + p.b }) }),
+      plain: async () => 'done' as const,
+      nothing: async () => {},
+      declared: defineTask<{ id: string }, { rows: number }>(),
+    });
+    expectTypeOf<ResultOf<(typeof tasks)['add']>>().toEqualTypeOf<{ sum: number }>();
+    expectTypeOf<ResultOf<(typeof tasks)['plain']>>().toEqualTypeOf<'done'>();
+    expectTypeOf<ResultOf<(typeof tasks)['nothing']>>().toEqualTypeOf<void>();
+    expectTypeOf<ResultOf<(typeof tasks)['declared']>>().toEqualTypeOf<{ rows: number }>();
+    // A contract's handler must return what it declares.
+    tasks.declared.handle(async () => ({ rows: 1 }));
+    // @ts-expect-error: the contract declares { rows: number }
+    tasks.declared.handle(async () => ({ rows: 'one' }));
   });
 });
