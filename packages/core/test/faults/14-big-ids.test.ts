@@ -50,6 +50,13 @@ describe('fault 14: big job ids', () => {
       const completed: string[] = [];
       worker.on('completed', (e) => completed.push(e.job.id));
       const gatedStarted = nextEvent<{ job: Job }>(worker, 'started', (e) => e.job.task === 'gated');
+      // Listing 'running' must not race the cycle that records the other three: wait for it.
+      const plainsDone = new Promise<void>((resolve) => {
+        let n = 0;
+        worker.on('completed', (e) => {
+          if (e.job.task === 'plain' && ++n === 2) resolve();
+        });
+      });
       const failed = nextEvent<{ job: Job }>(worker, 'failed');
       const jobs = await queue.enqueueMany([
         { task: 'plain', payload: null },
@@ -62,8 +69,9 @@ describe('fault 14: big job ids', () => {
       const [plainA, plainB, gated, failing] = ids as [string, string, string, string];
       expect((await gatedStarted).job.id).toBe(gated);
       const runningState = (await queue.getJob(gated))?.state;
-      const listedRunning = (await queue.listJobs({ state: 'running' })).map((j) => j.id);
       const failedEvent = (await failed).job.id;
+      await plainsDone;
+      const listedRunning = (await queue.listJobs({ state: 'running' })).map((j) => j.id);
       const failedState = await queue.getJob(failing);
       const afterFirst = (await queue.listJobs({ after: plainA })).map((j) => j.id);
       const retriedJob = await queue.retryJob(failing);
