@@ -41,6 +41,8 @@ CREATE TABLE {{schema}}.job_history (
   result       jsonb,
   attempts     integer     NOT NULL,
   max_attempts integer     NOT NULL,
+  -- The fencing token's counter, kept so a job retried from history goes on from it.
+  claims       integer     NOT NULL DEFAULT 0,
   errors       jsonb       NOT NULL,
   tags         text[]      NOT NULL,
   meta         jsonb       NOT NULL,

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { deleteFromHistory, deleteJobs, type JobSelection, retryFromHistory, retryJobs } from './bulk.js';
 import type { ConnectionConfig } from './connection.js';
 import { CountCache } from './count-cache.js';
 import { TypedEmitter } from './emitter.js';
@@ -335,14 +336,36 @@ export class QueueAdmin<
     return toJob(rows[0]);
   }
 
-  /** Makes a failed or scheduled job available now, with its attempts reset. */
+  /**
+   * Makes a failed or scheduled job available now, with its attempts reset; a completed or
+   * cancelled job still in the history goes back in the queue under the same id.
+   */
   async retryJob(id: string | bigint): Promise<Job> {
     this.assertOpen('retryJob()');
     const key = parseJobId(id);
     const { rows } = await this.pool.query(retryJobSql(this.names), [key]);
-    if (!rows[0]) throw await this.whyNot(key);
-    this.changed(rows[0].queue);
-    return toJob(rows[0]);
+    const job = rows[0]
+      ? toJob(rows[0])
+      : (await retryFromHistory(this.pool, this.names, [[key], null, null, null]))[0];
+    if (!job) throw await this.whyNot(key);
+    this.changed(job.queue);
+    return job;
+  }
+
+  /** Retries the selected jobs that are not running (see JobSelection); returns how many. */
+  async retryJobs(selection: JobSelection): Promise<number> {
+    this.assertOpen('retryJobs()');
+    const touched = await retryJobs(this.pool, this.names, selection);
+    for (const q of new Set(touched.map((t) => t.queue))) this.changed(q);
+    return touched.length;
+  }
+
+  /** Deletes the selected jobs that are not running, live or in the history; returns how many. */
+  async deleteJobs(selection: JobSelection): Promise<number> {
+    this.assertOpen('deleteJobs()');
+    const ids = await deleteJobs(this.pool, this.names, selection);
+    this.counts.invalidate();
+    return ids.length;
   }
 
   /** Makes every failed job (of a queue and/or task) available again; returns how many. */
@@ -356,14 +379,20 @@ export class QueueAdmin<
     return rows.length;
   }
 
-  /** Deletes a job that is not running (cancelling it if it had not started). */
+  /**
+   * Deletes a job that is not running, without a trace (cancelJob() records a 'cancelled'
+   * outcome instead), or a finished job's history row.
+   */
   async deleteJob(id: string | bigint): Promise<Job> {
     this.assertOpen('deleteJob()');
     const key = parseJobId(id);
     const { rows } = await this.pool.query(deleteJobSql(this.names), [key]);
-    if (!rows[0]) throw await this.whyNot(key);
+    const job = rows[0]
+      ? toJob(rows[0])
+      : (await deleteFromHistory(this.pool, this.names, [[key], null, null, null]))[0];
+    if (!job) throw await this.whyNot(key);
     this.counts.invalidate();
-    return toJob(rows[0]);
+    return job;
   }
 
   /** Completed jobs and failed attempts per minute and queue, for the last `minutes` (default 60). */

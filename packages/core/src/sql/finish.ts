@@ -38,14 +38,14 @@ export function finishCtes(n: Names): string {
       DELETE FROM ${n.q}.jobs j
       USING unnest($2::bigint[], $17::jsonb[], $18::bool[]) AS l(id, result, cancelled)
       WHERE j.id = l.id
-      RETURNING j.id, j.queue, j.task, j.payload, j.priority, j.attempts, j.max_attempts, j.errors,
+      RETURNING j.id, j.queue, j.task, j.payload, j.priority, j.attempts, j.max_attempts, j.claims, j.errors,
         j.tags, j.meta, j.progress, j.created_at, j.run_at, j.started_at, j.waited,
         l.result, CASE WHEN l.cancelled THEN 'cancelled' ELSE 'completed' END AS outcome
     ), kept AS (
       INSERT INTO ${n.q}.job_history (id, queue, task, payload, priority, outcome, result, attempts,
-        max_attempts, errors, tags, meta, progress, created_at, run_at, started_at, worker)
+        max_attempts, claims, errors, tags, meta, progress, created_at, run_at, started_at, worker)
       SELECT d.id, d.queue, d.task, d.payload, d.priority, d.outcome, d.result, d.attempts,
-        d.max_attempts, d.errors, d.tags, d.meta, d.progress, d.created_at, d.run_at, d.started_at, $8
+        d.max_attempts, d.claims, d.errors, d.tags, d.meta, d.progress, d.created_at, d.run_at, d.started_at, $8
       FROM done d
       WHERE coalesce((SELECT k.keep FROM ${n.q}.queues k WHERE k.name = d.queue), interval '1 day')
         > interval '0'
