@@ -77,7 +77,9 @@ describe('retry and delete from history', () => {
       }),
     );
     await queue.enqueue('broken', null);
-    await db.query(`INSERT INTO queue.jobs (task, payload, tags, max_attempts) VALUES ('broken', 'null', '{vip}', 1)`);
+    await db.query(
+      `INSERT INTO queue.jobs (task, payload, tags, max_attempts) VALUES ('broken', 'null', '{vip}', 1)`,
+    );
     await bothFailed;
     await worker.stop();
     expect(await queue.retryJobs({ state: 'failed', tag: 'vip' })).toBe(1);
