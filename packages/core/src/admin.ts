@@ -12,6 +12,7 @@ import {
   QueueClosedError,
 } from './errors.js';
 import { type JobCounts, overview, type QueueCounts, type ScanRow, scanRows } from './job-counts.js';
+import { type JobStat, type JobStatsOptions, jobStats } from './job-stats.js';
 
 export type { JobCounts, QueueCounts } from './job-counts.js';
 
@@ -34,7 +35,6 @@ import {
   scanCountsSql,
   setPausedSql,
 } from './sql/admin.js';
-import { jobStatsSql } from './sql/finish.js';
 import { makeNames, type Names } from './sql/names.js';
 import { toJob } from './sql/rows.js';
 import { routingSql, workersSql } from './sql/workers.js';
@@ -88,14 +88,6 @@ export interface ListJobsOptions {
   before?: string;
   /** Default 50, at most 1,000. */
   limit?: number;
-}
-
-export interface JobStat {
-  minute: Date;
-  queue: string;
-  completed: number;
-  /** Failed attempts, retried or final. */
-  failed: number;
 }
 
 /** A job a worker holds right now, and the worker's session. */
@@ -395,12 +387,13 @@ export class QueueAdmin<
     return job;
   }
 
-  /** Completed jobs and failed attempts per minute and queue, for the last `minutes` (default 60). */
-  async jobStats(options: { minutes?: number } = {}): Promise<JobStat[]> {
+  /**
+   * Completed jobs, failed attempts and run-time percentiles per minute (or wider bucket) and
+   * queue, for the last `minutes` (default 60, at most 7 days).
+   */
+  async jobStats(options: JobStatsOptions = {}): Promise<JobStat[]> {
     this.assertOpen('jobStats()');
-    const minutes = checkInt('minutes', options.minutes ?? 60, 1, 1440);
-    const { rows } = await this.pool.query(jobStatsSql(this.names), [minutes]);
-    return rows;
+    return jobStats(this.pool, this.names, options);
   }
 
   /** Stops every worker, cluster-wide, from claiming from this queue; running jobs finish. */

@@ -10,7 +10,6 @@ export { resolveAdapterOptions } from './adapter-options.js';
 export type {
   ConnectionOptions,
   JobCounts,
-  JobStat,
   ListJobsOptions,
   QueueCounts,
   RunningJob,
@@ -19,6 +18,7 @@ export { QueueAdmin } from './admin.js';
 export type { JobSelection } from './bulk.js';
 export * from './errors.js';
 export { parseJobId } from './job-id.js';
+export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export { loadMigrations } from './migrate.js';

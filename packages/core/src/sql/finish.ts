@@ -82,15 +82,7 @@ export function releaseSql(n: Names): string {
     SELECT ${unlockAfter(n, ['released'])} AS unlocked`;
 }
 
-/** Statistics older than a day are dropped; charts show the last hour. */
+/** Statistics older than a week are dropped; charts show up to a week. */
 export function pruneStatsSql(n: Names): string {
-  return `DELETE FROM ${n.q}.job_stats WHERE minute < now() - interval '1 day'`;
-}
-
-/** Per-minute totals over all workers for the last $1 minutes, the current one included. */
-export function jobStatsSql(n: Names): string {
-  return `SELECT minute, queue, sum(completed)::int AS completed, sum(failed)::int AS failed
-    FROM ${n.q}.job_stats
-    WHERE minute >= date_trunc('minute', now()) - ($1::int - 1) * interval '1 minute'
-    GROUP BY minute, queue ORDER BY minute, queue`;
+  return `DELETE FROM ${n.q}.job_stats WHERE minute < now() - interval '7 days'`;
 }
