@@ -99,6 +99,11 @@ export interface RunningJob extends Job {
   /** How long the current attempt has run, by the database clock; null when `startedAt` is. */
   runningMs: number | null;
   /**
+   * The last value the handler reported with `ctx.progress()` and the worker wrote (writes are
+   * throttled to one per `progressInterval` per job); null when it has reported none.
+   */
+  progress: unknown;
+  /**
    * The worker: its id, host name and Node pid from its live row in the workers table (null
    * for a session that registered none, such as a worker of an older @queue/core), and its
    * session's application name, client address and when it connected.
@@ -249,6 +254,7 @@ export class QueueAdmin<
       backendPid: r.pid,
       pid: r.pid,
       runningMs: r.running_ms === null ? null : Number(r.running_ms),
+      progress: r.progress ?? null,
       worker: {
         id: r.worker_id ?? null,
         host: r.worker_host ?? null,

@@ -22,6 +22,7 @@ export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export { loadMigrations } from './migrate.js';
+export { InvalidProgressError, MAX_PROGRESS_BYTES } from './progress.js';
 export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';

@@ -1,6 +1,7 @@
 import { JobTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
+import { reportProgress } from './progress.js';
 import { encodeResult } from './result.js';
 import type { Job, JobContext, TaskDefinition } from './types.js';
 
@@ -59,6 +60,7 @@ export async function runJob(
       },
       fencingToken: fencingToken(job.id, claims),
       assertOwnership,
+      progress: (value) => reportProgress(controller, job.task, value),
     };
     const value = await def.handler(payload, ctx);
     if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };

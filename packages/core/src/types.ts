@@ -86,6 +86,17 @@ export interface JobContext<Payload = unknown> {
    * holds when Postgres answered, so pass `fencingToken` along where the target can fence.
    */
   assertOwnership(): Promise<void>;
+  /**
+   * Reports how far the job has got: a finite number (a percentage, a count) or a small JSON
+   * value (string, boolean, array, object; `null` clears it), at most 1 KB as JSON, shown as
+   * `progress` by `runningJobs()` and kept with the finished job. A bad value throws
+   * InvalidProgressError at once and nothing is written. Call it as often as you like: the
+   * worker writes the first value at once, then at most one per `progressInterval` (default
+   * 1 s) per job, always ending with the latest. The promise resolves when a value sent at once
+   * is written, and at once when the value is held for a later write; it never rejects (a
+   * failed write is logged, and the job goes on).
+   */
+  progress(value: number | string | boolean | object | null): Promise<void>;
 }
 
 /**

@@ -23,6 +23,11 @@ export interface WorkerOptions {
    * they cannot announce, such as jobs freed by a worker that died. Default 500.
    */
   pollInterval?: number;
+  /**
+   * Milliseconds between two writes of one job's `ctx.progress()`: the first value is written
+   * at once, later ones at most once per interval (the latest wins). Default 1,000.
+   */
+  progressInterval?: number;
   /** Milliseconds stop() waits for running jobs before aborting them. Default 30,000. */
   shutdownTimeout?: number;
   /** Milliseconds stop() waits after aborting, for handlers to return. Default 5,000. */
@@ -93,6 +98,7 @@ export function resolveWorkerOptions(options: WorkerOptions, tasks: ReadonlyMap<
   return {
     queues,
     pollInterval: checkInt('pollInterval', options.pollInterval ?? 500, 10, MAX_TIMER_MS),
+    progressInterval: checkInt('progressInterval', options.progressInterval ?? 1_000, 10, MAX_TIMER_MS),
     shutdownTimeout: checkInt('shutdownTimeout', options.shutdownTimeout ?? 30_000, 0, MAX_TIMER_MS),
     abortGrace: checkInt('abortGrace', options.abortGrace ?? 5_000, 0, MAX_TIMER_MS),
     handleSignals: options.handleSignals ?? false,

@@ -15,6 +15,11 @@ export interface WorkerEvents {
   retried: (event: { job: Job; error: unknown; delayMs: number }) => void;
   /** The job is failed for good and kept for inspection or a manual retry. */
   failed: (event: { job: Job; error: unknown }) => void;
+  /**
+   * A running job's progress was written (`ctx.progress()`): once per write, not per call, so
+   * at most once per `progressInterval` per job. `progress` is the value as stored (JSON).
+   */
+  progress: (event: { job: Job; progress: unknown }) => void;
   /** After each claim: how many jobs it got from which queue (0 when none was due or free). */
   claimed: (event: { queue: string; count: number }) => void;
   /** A non-fatal problem the worker recovers from (a lost connection, a failed write). */

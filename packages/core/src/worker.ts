@@ -8,6 +8,7 @@ import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
 import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
+import { ProgressWriter } from './progress.js';
 import { type RunOutcome, runJob } from './run-job.js';
 import { checkSchema } from './schema-check.js';
 import { stopOnSignals } from './signals.js';
@@ -76,6 +77,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Its row in the workers table, and the periodic check for jobs nobody will run. */
   private readonly presence: WorkerPresence;
   private readonly sink: OutcomeSink;
+  /** Writes handlers' ctx.progress() values, throttled, through the pool. */
+  private readonly progress: ProgressWriter;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
 
@@ -134,6 +137,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
     });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
+    this.progress = new ProgressWriter({
+      pool,
+      names,
+      logger,
+      intervalMs: this.opts.progressInterval,
+      queryTimeout: this.opts.queryTimeout,
+      emit: (e) => this.emit('progress', e),
+    });
   }
 
   /**
@@ -257,6 +268,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stallMonitor.stop();
     await this.presence.unregister();
     await this.claimer.stop();
+    this.progress.close();
     this.state = 'stopped';
     // Removed only now, so that a second signal during shutdown can hurry it.
     this.removeSignalHandlers?.();
@@ -404,6 +416,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       done: Promise.resolve(),
     };
     this.running.set(job.id, running);
+    this.progress.track(running);
     this.emit('started', { job });
     const log = () => childLogger(this.logger, { jobId: job.id, task: job.task, attempt: job.attempts });
     const owns = () => assertOwnership(this.claimer, running, () => this.running.get(job.id) === running);
@@ -415,7 +428,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     running.done = run.then((outcome) => this.onJobDone(running, outcome));
   }
 
-  private onJobDone(r: Running, outcome: RunOutcome): void {
+  private async onJobDone(r: Running, outcome: RunOutcome): Promise<void> {
+    // Its last progress value lands before the finish deletes the row (capped at queryTimeout).
+    await this.progress.end(r);
     this.running.delete(r.job.id);
     r.queue.running--;
     if (r.generation !== this.claimer.generation || !this.claimer.connected || r.lost) {

@@ -52,11 +52,11 @@ export function listJobsSql(n: Names): string {
 /**
  * Jobs whose lock a worker holds, with the worker's backend pid, its session (name, address,
  * when it connected), its live row in the workers table (host and Node pid; none for a
- * session that registered no row) and how long the job has run.
+ * session that registered no row), how long the job has run and its last progress value.
  */
 export function runningJobsSql(n: Names): string {
   return `SELECT ${JOB_COLUMNS('j')}, r.pid, extract(epoch FROM now() - j.started_at) * 1000 AS running_ms,
-      a.application_name, host(a.client_addr) AS client_addr,
+      j.progress, a.application_name, host(a.client_addr) AS client_addr,
       (extract(epoch FROM a.backend_start) * 1000)::float8 AS backend_start,
       w.id AS worker_id, w.host AS worker_host, w.pid AS worker_pid
     FROM (${lockedIdsSql(n)}) r JOIN ${n.q}.jobs j ON j.id = r.id
