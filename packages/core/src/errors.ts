@@ -278,3 +278,21 @@ export class InvalidResultError extends QueueError {
     this.task = task;
   }
 }
+
+/** How a finished job ended, as cancelJob() reports it: the history's outcomes, or failed for good. */
+export type FinalOutcome = 'completed' | 'cancelled' | 'failed';
+
+/** cancelJob() on a job that has already finished: completed, cancelled, or failed for good. */
+export class JobFinishedError extends QueueError {
+  readonly jobId: string;
+  readonly outcome: FinalOutcome;
+  constructor(jobId: string, outcome: FinalOutcome) {
+    const what =
+      outcome === 'failed'
+        ? 'failed for good; delete it with deleteJob(), or run it again with retryJob()'
+        : `was already ${outcome}; nothing is left to cancel`;
+    super('QUEUE_JOB_FINISHED', `cannot cancel job ${jobId}: it ${what}`);
+    this.jobId = jobId;
+    this.outcome = outcome;
+  }
+}

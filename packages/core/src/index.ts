@@ -16,6 +16,7 @@ export type {
   RunningJob,
 } from './admin.js';
 export { QueueAdmin } from './admin.js';
+export type { CancelJobsFilter, CancelResult } from './cancel.js';
 export * from './errors.js';
 export { parseJobId } from './job-id.js';
 export type { Logger, LogLevel } from './logger.js';
