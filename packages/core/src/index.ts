@@ -50,6 +50,7 @@ export type {
   TaskOptions,
   Tasks,
 } from './types.js';
+export type { WaitOptions } from './wait.js';
 export type { WorkerEvents } from './worker.js';
 export { Worker } from './worker.js';
 export type { WorkerOptions } from './worker-options.js';
