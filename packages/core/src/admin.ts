@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { deleteFromHistory, deleteJobs, type JobSelection, retryFromHistory, retryJobs } from './bulk.js';
+import { type CancelJobsFilter, type CancelResult, cancelJob, cancelJobs } from './cancel.js';
 import type { ConnectionConfig } from './connection.js';
 import { CountCache } from './count-cache.js';
 import { TypedEmitter } from './emitter.js';
@@ -448,6 +449,18 @@ export class QueueAdmin<
     if (rows.length === 0) return new JobNotFoundError(id);
     if (op === 'runNow' && rows[0].failed) return new JobStateError(id, 'failed', 'retry it with retryJob()');
     return new JobRunningError(id);
+  }
+
+  /** Cancels a job: removes it if queued, else has its worker abort it (README: "Cancelling"). */
+  async cancelJob(id: string | bigint): Promise<CancelResult> {
+    this.assertOpen('cancelJob()');
+    return cancelJob(this.pool, this.names, id).finally(() => this.counts.invalidate());
+  }
+
+  /** Cancels the queued jobs of a queue and/or task, not running ones; returns how many. */
+  async cancelJobs(filter: CancelJobsFilter = {}): Promise<number> {
+    this.assertOpen('cancelJobs()');
+    return cancelJobs(this.pool, this.names, filter).finally(() => this.counts.invalidate());
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Job } from './types.js';
+
 /** Every error @queue/core throws on purpose is a QueueError with a stable `code`. */
 export class QueueError extends Error {
   readonly code: string;
@@ -276,5 +278,89 @@ export class InvalidResultError extends QueueError {
   constructor(task: string, reason: string, options?: { cause?: unknown }) {
     super('QUEUE_INVALID_RESULT', `invalid result from task ${JSON.stringify(task)}: ${reason}`, options);
     this.task = task;
+  }
+}
+
+/** How a finished job ended, as cancelJob() reports it: the history's outcomes, or failed for good. */
+export type FinalOutcome = 'completed' | 'cancelled' | 'failed';
+
+/** cancelJob() on a job that has already finished: completed, cancelled, or failed for good. */
+export class JobFinishedError extends QueueError {
+  readonly jobId: string;
+  readonly outcome: FinalOutcome;
+  constructor(jobId: string, outcome: FinalOutcome) {
+    const what =
+      outcome === 'failed'
+        ? 'failed for good; delete it with deleteJob(), or run it again with retryJob()'
+        : `was already ${outcome}; nothing is left to cancel`;
+    super('QUEUE_JOB_FINISHED', `cannot cancel job ${jobId}: it ${what}`);
+    this.jobId = jobId;
+    this.outcome = outcome;
+  }
+}
+
+/**
+ * waitFor(): the job failed for good (its last attempt failed with no attempts left, or
+ * permanently). `job` is the failed job as it stands, with every attempt's error.
+ */
+export class JobFailedError extends QueueError {
+  readonly jobId: string;
+  readonly job: Job;
+  /** The last attempt's error message. */
+  readonly lastError: string;
+  constructor(job: Job) {
+    const lastError = job.errors.at(-1)?.message ?? '(no error recorded)';
+    super(
+      'QUEUE_JOB_FAILED',
+      `job ${job.id} (task ${JSON.stringify(job.task)}) failed for good after ${job.attempts} ` +
+        `attempt${job.attempts === 1 ? '' : 's'}: ${lastError}; run it again with retryJob() and wait again`,
+    );
+    this.jobId = job.id;
+    this.job = job;
+    this.lastError = lastError;
+  }
+}
+
+/** waitFor(): the job did not finish within `timeout`. The job itself carries on. */
+export class WaitTimeoutError extends QueueError {
+  readonly jobId: string;
+  readonly timeoutMs: number;
+  constructor(jobId: string, timeoutMs: number) {
+    super(
+      'QUEUE_WAIT_TIMEOUT',
+      `waitFor(): job ${jobId} did not finish within ${timeoutMs} ms; it was not cancelled and may ` +
+        'still finish: wait again, or give a longer timeout',
+    );
+    this.jobId = jobId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * waitFor() on a job enqueued with `client` inside a transaction that then rolled back: the
+ * job was never stored, and never will run.
+ */
+export class JobRolledBackError extends QueueError {
+  readonly jobId: string;
+  /** The enqueuing transaction's id (`pg_current_xact_id()`). */
+  readonly xid: string;
+  constructor(jobId: string, xid: string) {
+    super(
+      'QUEUE_JOB_ROLLED_BACK',
+      `the transaction that enqueued job ${jobId} (xid ${xid}) rolled back, so the job does not exist ` +
+        'and will not run; enqueue it again in a transaction that commits',
+    );
+    this.jobId = jobId;
+    this.xid = xid;
+  }
+}
+
+/** queue.close() ended a waitFor() that was still waiting. The job itself is not affected. */
+export class WaitClosedError extends QueueClosedError {
+  readonly jobId: string;
+  constructor(jobId: string) {
+    super('waitFor()');
+    this.message = `waitFor(): the queue was closed while waiting for job ${jobId}; the job itself is not affected`;
+    this.jobId = jobId;
   }
 }

@@ -16,14 +16,15 @@ export type {
 } from './admin.js';
 export { QueueAdmin } from './admin.js';
 export type { JobSelection } from './bulk.js';
+export type { CancelJobsFilter, CancelResult } from './cancel.js';
 export * from './errors.js';
 export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export { loadMigrations } from './migrate.js';
-export { InvalidProgressError, MAX_PROGRESS_BYTES } from './progress.js';
 export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
+export { InvalidProgressError, MAX_PROGRESS_BYTES } from './progress.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
 export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
@@ -52,6 +53,7 @@ export type {
   TaskOptions,
   Tasks,
 } from './types.js';
+export type { WaitOptions } from './wait.js';
 export type { WorkerEvents } from './worker.js';
 export { Worker } from './worker.js';
 export type { WorkerOptions } from './worker-options.js';

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { type ConnectionConfig, reconnectDelay, sleep, timedQuery } from './connection.js';
 import type { Logger } from './logger.js';
 import { SessionConnection } from './session.js';
@@ -11,15 +12,34 @@ export interface Wake {
 
 export interface ListenerEvents {
   onWake(wake: Wake): void;
+  /** cancelJob() asked the worker that runs job `jobId` to abort it. */
+  onCancel?(jobId: string): void;
   /** (Re)connected and listening: anything enqueued while we were away must be looked for. */
   onListening(): void;
 }
 
+/** One notification channel: its name as Postgres reports it, and as a quoted identifier. */
+export interface Channel {
+  name: string;
+  ident: string;
+}
+
+export interface ChannelEvents {
+  onPayload(payload: string): void;
+  /** (Re)connected and listening: whatever was notified while we were away was missed. */
+  onListening(): void;
+}
+
+export interface ListenTiming {
+  heartbeatInterval: number;
+  queryTimeout: number;
+}
+
 /**
- * Holds one LISTEN connection. When it drops it reconnects with backoff and, once
- * listening again, reports it so the worker polls for what it missed.
+ * Holds one LISTEN connection on one channel. When it drops it reconnects with backoff and,
+ * once listening again, reports it so the owner looks for what it missed.
  */
-export class Listener {
+export class ChannelListener {
   private session: SessionConnection | undefined;
   private stopping = new AbortController();
   private running: Promise<void> | undefined;
@@ -28,10 +48,11 @@ export class Listener {
 
   constructor(
     private readonly config: ConnectionConfig,
-    private readonly names: Names,
-    private readonly events: ListenerEvents,
+    private readonly channel: Channel,
+    private readonly events: ChannelEvents,
     private readonly logger: Logger,
-    private readonly timing: { heartbeatInterval: number; queryTimeout: number },
+    private readonly timing: ListenTiming,
+    private readonly applicationName = 'queue-listener',
   ) {}
 
   /** Resolves once the first LISTEN is in place (or rejects if the first connect fails). */
@@ -55,18 +76,28 @@ export class Listener {
     return this.session?.backendPid;
   }
 
+  /**
+   * A statement on the listening session, bounded by `queryTimeout` like the heartbeat: for
+   * the owner's look-up right after it listens again, when the session is known to be fresh.
+   * Rejects when the session is gone (its reconnect will report onListening again).
+   */
+  query(text: string, values: unknown[]): Promise<pg.QueryResult> {
+    const session = this.session;
+    if (!session?.live) return Promise.reject(new Error('the listener connection is not open'));
+    return timedQuery(session.client, { text, values }, this.timing.queryTimeout);
+  }
+
   private async connect(): Promise<void> {
     let session: SessionConnection | undefined;
     session = await SessionConnection.open(
       this.config,
-      'queue-listener',
+      this.applicationName,
       async (client) => {
         client.on('notification', (msg) => {
-          if (msg.channel !== this.names.channel || !msg.payload) return;
-          const wake = parseWake(msg.payload);
-          if (wake) this.events.onWake(wake);
+          if (msg.channel !== this.channel.name || !msg.payload) return;
+          this.events.onPayload(msg.payload);
         });
-        await client.query(`LISTEN ${this.names.channelIdent}`);
+        await client.query(`LISTEN ${this.channel.ident}`);
       },
       (error) => {
         if (this.session === session) this.session = undefined;
@@ -115,12 +146,42 @@ export class Listener {
   }
 }
 
-function parseWake(payload: string): Wake | undefined {
-  try {
-    const v = JSON.parse(payload) as { q?: unknown; d?: unknown };
-    if (typeof v.q !== 'string') return undefined;
-    return { queue: v.q, delayMs: typeof v.d === 'number' && v.d > 0 ? v.d : 0 };
-  } catch {
-    return undefined;
+/**
+ * The worker's listener on the jobs channel: wake-ups from enqueues and resumes, and cancel
+ * requests for running jobs (cancelJob()), which share the channel because every worker
+ * listens there already.
+ */
+export class Listener extends ChannelListener {
+  constructor(
+    config: ConnectionConfig,
+    names: Names,
+    events: ListenerEvents,
+    logger: Logger,
+    timing: ListenTiming,
+  ) {
+    super(
+      config,
+      { name: names.channel, ident: names.channelIdent },
+      { onPayload: (payload) => dispatch(payload, events), onListening: () => events.onListening() },
+      logger,
+      timing,
+    );
   }
+}
+
+/** `{"q":queue,"d":delayMs}` is a wake-up; `{"c":"<job id>"}` a cancel request. */
+function dispatch(payload: string, events: ListenerEvents): void {
+  let v: { q?: unknown; d?: unknown; c?: unknown };
+  try {
+    v = JSON.parse(payload);
+  } catch {
+    return;
+  }
+  if (v === null || typeof v !== 'object') return;
+  if (typeof v.c === 'string') {
+    events.onCancel?.(v.c);
+    return;
+  }
+  if (typeof v.q !== 'string') return;
+  events.onWake({ queue: v.q, delayMs: typeof v.d === 'number' && v.d > 0 ? v.d : 0 });
 }

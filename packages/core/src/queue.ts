@@ -18,7 +18,16 @@ import {
 } from './sql/enqueue.js';
 import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
 import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
-import type { EnqueueOptions, Job, PayloadOf, Queryable, TaskDefinition, TaskMap } from './types.js';
+import type {
+  EnqueueOptions,
+  Job,
+  PayloadOf,
+  Queryable,
+  ResultOf,
+  TaskDefinition,
+  TaskMap,
+} from './types.js';
+import { type WaitOptions, Waits } from './wait.js';
 import { Worker } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
 
@@ -246,6 +255,29 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     await Promise.all([...this.ownWorkers].map((w) => w.stop()));
     await this.batcher.close();
     await super.shutdown();
+  }
+
+  /** The waits of waitFor(), made by the first one. */
+  private waits: Waits | undefined;
+
+  /**
+   * Resolves with job's result once it has completed; rejects with JobFailedError once it has
+   * failed for good, JobCancelledError once cancelled, WaitTimeoutError after `timeout` ms, the
+   * signal's reason when `signal` aborts. Give the Job an enqueue with `client` returned to wait
+   * through its transaction's commit (JobRolledBackError if it rolls back). README: "Waiting for a job".
+   */
+  async waitFor<K extends keyof M & string>(job: Job<any, K>, options?: WaitOptions): Promise<ResultOf<M[K]>>;
+  async waitFor<R = unknown>(job: string | bigint | Job, options?: WaitOptions): Promise<R>;
+  async waitFor<R = unknown>(job: string | bigint | Job, options: WaitOptions = {}): Promise<R> {
+    this.assertOpen('waitFor()');
+    this.waits ??= new Waits(this.pool, this.connection, this.names, this.logger);
+    return this.waits.wait<R>(job, options);
+  }
+
+  /** Rejects pending waits (WaitClosedError) and closes their connection, then as QueueAdmin.close. */
+  override close(): Promise<void> {
+    const waits = this.waits?.close();
+    return super.close().then(() => waits);
   }
 }
 

@@ -1,8 +1,9 @@
 import type pg from 'pg';
+import { recheckCancels } from './cancel.js';
 import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
-import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
+import { JobCancelledError, LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
@@ -128,7 +129,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.listener = new Listener(
       config,
       names,
-      { onWake: (w) => this.onWake(w), onListening: () => this.wakeAll() },
+      {
+        onWake: (w) => this.onWake(w),
+        onCancel: (id) => this.onCancel(id),
+        onListening: () => {
+          this.wakeAll();
+          // Cancel requests sent while the listener was away were missed: look them up.
+          void recheckCancels(this.listener, names, this.running.keys(), (id) => this.onCancel(id), logger);
+        },
+      },
       logger,
       { heartbeatInterval: this.opts.heartbeatInterval, queryTimeout: this.opts.queryTimeout },
     );
@@ -285,6 +294,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     markDirty(q);
     this.kick();
+  }
+
+  /** cancelJob() asked to stop job `id`: if it runs here, abort its handler (the finish records it). */
+  private onCancel(id: string): void {
+    const abort = () => this.running.get(id)?.controller.abort(new JobCancelledError(id));
+    abort();
+    // The request can overtake the answer to the claim that took the job: look again after it.
+    if (!this.running.has(id)) void this.driving?.then(abort, () => {});
   }
 
   private wakeAll(): void {

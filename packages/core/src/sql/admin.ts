@@ -128,9 +128,13 @@ export function retryJobSql(n: Names): string {
     RETURNING ${JOB_COLUMNS(n.q + '.jobs')}`;
 }
 
+/** Deletes one job unless it runs; a waitFor() on it hears `<id>:deleted` (JobNotFoundError). */
 export function deleteJobSql(n: Names): string {
-  return `DELETE FROM ${n.q}.jobs WHERE id = $1::bigint AND pg_try_advisory_xact_lock(${n.lockKey('id')})
-    RETURNING ${JOB_COLUMNS(n.q + '.jobs')}`;
+  return `WITH d AS (
+      DELETE FROM ${n.q}.jobs j WHERE id = $1::bigint AND pg_try_advisory_xact_lock(${n.lockKey('id')})
+      RETURNING ${JOB_COLUMNS('j')}, j.waited
+    ), told AS (SELECT pg_notify(${n.doneChannelLiteral}, d.id || ':deleted') FROM d WHERE d.waited)
+    SELECT * FROM d WHERE (SELECT count(*) FROM told) >= 0`;
 }
 
 export function jobExistsSql(n: Names): string {

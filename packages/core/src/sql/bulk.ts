@@ -37,16 +37,22 @@ export function retryLiveSql(n: Names): string {
     RETURNING j.id::text AS id, j.queue`;
 }
 
-/** Deletes live jobs that are not running; $5 a state ('failed', 'scheduled', 'available') or NULL. */
+/**
+ * Deletes live jobs that are not running; $5 a state ('failed', 'scheduled', 'available') or
+ * NULL. A waitFor() on one hears `<id>:deleted`.
+ */
 export function deleteLiveSql(n: Names): string {
-  return `DELETE FROM ${n.q}.jobs j
-    WHERE ${selected('j')} AND CASE $5::text
-        WHEN 'failed' THEN j.failed_at IS NOT NULL
-        WHEN 'scheduled' THEN j.failed_at IS NULL AND j.run_at > now()
-        WHEN 'available' THEN j.failed_at IS NULL AND j.run_at <= now()
-        ELSE true END
-      AND pg_try_advisory_xact_lock(${n.lockKey('j.id')})
-    RETURNING j.id::text AS id`;
+  return `WITH d AS (
+      DELETE FROM ${n.q}.jobs j
+      WHERE ${selected('j')} AND CASE $5::text
+          WHEN 'failed' THEN j.failed_at IS NOT NULL
+          WHEN 'scheduled' THEN j.failed_at IS NULL AND j.run_at > now()
+          WHEN 'available' THEN j.failed_at IS NULL AND j.run_at <= now()
+          ELSE true END
+        AND pg_try_advisory_xact_lock(${n.lockKey('j.id')})
+      RETURNING j.id::text AS id, j.waited
+    ), told AS (SELECT pg_notify(${n.doneChannelLiteral}, d.id || ':deleted') FROM d WHERE d.waited)
+    SELECT d.id FROM d WHERE (SELECT count(*) FROM told) >= 0`;
 }
 
 /** Deletes history rows; $5 outcome or NULL. Returns them as jobs (history rows have no failed_at). */

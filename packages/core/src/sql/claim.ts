@@ -20,6 +20,7 @@ const LOST_MESSAGE =
  *   up its attempts: one found at max_attempts with no recorded result is failed here.
  * - The same UPDATE counts the claim (`claims`, never reset; the fencing token's counter):
  *   greatest() carries on from attempts where a row was last claimed by a version without it.
+ * - Each attempt starts with no progress (ctx.progress()); the previous attempt's is cleared.
  * - A paused queue (a row in queues with paused_at set) yields no candidates.
  * - `cancel_requested`: cancelJob() asked for it while another worker held it, which died
  *   before it heard; the worker records it cancelled without running it.
@@ -40,6 +41,7 @@ export function claimCtes(n: Names, p: number): string {
         attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
         claims = greatest(j.claims, j.attempts) + 1,
         started_at = now(),
+        progress = NULL,
         failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
         errors = CASE
           WHEN j.attempts > 0 AND (j.errors -> -1 ->> 'attempt')::int IS DISTINCT FROM j.attempts

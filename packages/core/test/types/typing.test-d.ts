@@ -72,3 +72,16 @@ describe('typed results', () => {
     tasks.declared.handle(async () => ({ rows: 'one' }));
   });
 });
+
+describe('waitFor', () => {
+  it('resolves with the task result type for a job from enqueue, unknown for a bare id', async () => {
+    const queue = new Queue({
+      connectionString: 'postgres://unused',
+      tasks: defineTasks({ add: async (p: { a: number }) => ({ sum: p.a }) }),
+    });
+    const job = await queue.enqueue('add', { a: 1 });
+    expectTypeOf(await queue.waitFor(job)).toEqualTypeOf<{ sum: number }>();
+    expectTypeOf(await queue.waitFor(job.id)).toEqualTypeOf<unknown>();
+    expectTypeOf(await queue.waitFor<string>('1')).toEqualTypeOf<string>();
+  });
+});
