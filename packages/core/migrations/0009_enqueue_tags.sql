@@ -103,3 +103,14 @@ BEGIN
     j.queue, j.priority, j.max_attempts;
 END
 $$;
+
+-- Search by metadata (listJobs({ meta })): containment, so jsonb_path_ops, the smaller and
+-- faster of the two GIN operator classes for @>. Partial, like the tag indexes in 0008: jobs
+-- without meta (most) cost the index nothing at enqueue or in the finish.
+CREATE INDEX jobs_meta_idx ON {{schema}}.jobs USING gin (meta jsonb_path_ops) WHERE meta <> '{}';
+CREATE INDEX job_history_meta_idx ON {{schema}}.job_history USING gin (meta jsonb_path_ops)
+  WHERE meta <> '{}';
+
+-- Listing cancelled jobs newest first (listJobs({ state: 'cancelled' })): they are few among
+-- the completed, which an ordered walk of job_history_finished_idx would have to skip.
+CREATE INDEX job_history_cancelled_idx ON {{schema}}.job_history (finished_at, id) WHERE outcome = 'cancelled';

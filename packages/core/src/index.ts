@@ -10,7 +10,9 @@ export { resolveAdapterOptions } from './adapter-options.js';
 export type {
   ConnectionOptions,
   JobCounts,
+  JobList,
   JobStat,
+  ListedJob,
   ListJobsOptions,
   QueueCounts,
   RunningJob,
