@@ -24,6 +24,8 @@ export { loadMigrations } from './migrate.js';
 export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
+export type { ListedSchedule } from './schedules/admin.js';
+export type { CatchUp, Schedule, ScheduleChanges, ScheduleMap, ScheduleSpec } from './schedules/spec.js';
 export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
 export { onShutdownSignal, shutdownInProgress } from './shutdown.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';

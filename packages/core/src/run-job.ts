@@ -2,6 +2,7 @@ import { JobTimeoutError } from './errors.js';
 import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
 import { encodeResult } from './result.js';
+import { scheduledAtOf } from './schedules/tick.js';
 import type { Job, JobContext, TaskDefinition } from './types.js';
 
 /**
@@ -59,6 +60,7 @@ export async function runJob(
       },
       fencingToken: fencingToken(job.id, claims),
       assertOwnership,
+      scheduledAt: scheduledAtOf(job),
     };
     const value = await def.handler(payload, ctx);
     if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };

@@ -86,6 +86,11 @@ export interface JobContext<Payload = unknown> {
    * holds when Postgres answered, so pass `fencingToken` along where the target can fence.
    */
   assertOwnership(): Promise<void>;
+  /**
+   * For a job a schedule enqueued: the tick it stands for (database clock; `meta.scheduledAt`),
+   * the same on every attempt, so a handler can key its effect by it. undefined for other jobs.
+   */
+  scheduledAt: Date | undefined;
 }
 
 /**

@@ -9,10 +9,12 @@ import { childLogger, type Logger } from './logger.js';
 import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
 import { type RunOutcome, runJob } from './run-job.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { checkSchema } from './schema-check.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type ClaimedRecord, toJob } from './sql/rows.js';
+import { SCHEDULES_WAKE } from './sql/schedules.js';
 import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
@@ -78,6 +80,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly sink: OutcomeSink;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
+  /** Fires recurring jobs' ticks (every worker runs one; see schedules/scheduler.ts). */
+  private readonly scheduler: Scheduler;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -133,6 +137,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stallMonitor = new StallMonitor(stall, (ms) => {
       void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
     });
+    this.scheduler = new Scheduler({
+      query: (text, values) => this.claimer.run(text, values),
+      names,
+      logger,
+    });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
   }
 
@@ -184,6 +193,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.sessionTimer.unref();
     this.stallMonitor.start();
     this.presence.start();
+    this.scheduler.start();
     void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
@@ -232,6 +242,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.due.stop();
     this.presence.stop();
     this.stopSignal.abort();
+    await this.scheduler.stop();
     if (!wasStarted) {
       this.state = 'stopped';
       return;
@@ -265,6 +276,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   // ---- waking -------------------------------------------------------------------------
 
   private onWake(wake: Wake): void {
+    if (wake.queue === SCHEDULES_WAKE) {
+      this.scheduler.wake(wake.delayMs);
+      return;
+    }
     const q = this.queues.get(wake.queue);
     if (!q) return;
     if (wake.delayMs > 0) {
