@@ -24,6 +24,8 @@ import { consoleLogger, type Logger } from './logger.js';
 import { migrateFromPool, trackMigration } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
+import { type ListedSchedule, type ScheduleAdmin, scheduleAdmin } from './schedules/admin.js';
+import type { Schedule, ScheduleChanges, ScheduleSpec } from './schedules/spec.js';
 import {
   countJobsSql,
   deleteJobSql,
@@ -40,6 +42,7 @@ import { makeNames, type Names } from './sql/names.js';
 import { toJob } from './sql/rows.js';
 import { routingSql, workersSql } from './sql/workers.js';
 import { untilReachable } from './startup.js';
+import type { TaskSpec } from './tasks.js';
 import type { Job } from './types.js';
 import {
   type LiveWorker,
@@ -424,6 +427,44 @@ export class QueueAdmin<
   async cancelJobs(filter: CancelJobsFilter = {}): Promise<number> {
     this.assertOpen('cancelJobs()');
     return cancelJobs(this.pool, this.names, filter).finally(() => this.counts.invalidate());
+  }
+
+  // ---- schedules: recurring jobs (src/schedules/admin.ts; the README's "Recurring jobs") ----
+  /** Stores a new schedule; ScheduleExistsError if the name is taken. */
+  createSchedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
+    return this.schedules('createSchedule()').create(name, spec);
+  }
+  /** Changes fields of a schedule; a new cron, every or timeZone restarts it from the next tick. */
+  updateSchedule(name: string, changes: ScheduleChanges): Promise<Schedule> {
+    return this.schedules('updateSchedule()').update(name, changes);
+  }
+  /** Stops firing the schedule's ticks, cluster-wide, until resumeSchedule(). */
+  pauseSchedule(name: string): Promise<Schedule> {
+    return this.schedules('pauseSchedule()').pause(name);
+  }
+  /** Fires ticks again from the first one after now (ticks in the pause are not caught up). */
+  resumeSchedule(name: string): Promise<Schedule> {
+    return this.schedules('resumeSchedule()').resume(name);
+  }
+  /** Deletes a schedule; the jobs it enqueued stay. */
+  deleteSchedule(name: string): Promise<Schedule> {
+    return this.schedules('deleteSchedule()').delete(name);
+  }
+  getSchedule(name: string): Promise<Schedule | null> {
+    return this.schedules('getSchedule()').get(name);
+  }
+  /** Every schedule, with the queue its jobs go to and whether a live worker would run them. */
+  listSchedules(): Promise<ListedSchedule[]> {
+    return this.schedules('listSchedules()').list();
+  }
+  /** Enqueues the schedule's job now (meta.manual), leaving its ticks as they are. */
+  runScheduleNow(name: string): Promise<Job> {
+    return this.schedules('runScheduleNow()').runNow(name);
+  }
+  /** @internal The schedule calls; a Queue checks them against its task map. */
+  protected schedules(call: string, tasks?: ReadonlyMap<string, TaskSpec>, maxBytes?: number): ScheduleAdmin {
+    this.assertOpen(call);
+    return scheduleAdmin(this.pool, this.names, () => this.workers(), tasks, maxBytes);
   }
 }
 

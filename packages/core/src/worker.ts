@@ -11,10 +11,12 @@ import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
 import { ProgressWriter } from './progress.js';
 import { type RunOutcome, runJob } from './run-job.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { checkSchema } from './schema-check.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type ClaimedRecord, toJob } from './sql/rows.js';
+import { SCHEDULES_WAKE } from './sql/schedules.js';
 import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
@@ -82,6 +84,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly progress: ProgressWriter;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
+  /** Fires recurring jobs' ticks (every worker runs one; see schedules/scheduler.ts). */
+  private readonly scheduler: Scheduler;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -145,6 +149,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stallMonitor = new StallMonitor(stall, (ms) => {
       void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
     });
+    this.scheduler = new Scheduler({
+      query: (text, values) => this.claimer.run(text, values),
+      names,
+      logger,
+    });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
     this.progress = new ProgressWriter({
       pool,
@@ -204,6 +213,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.sessionTimer.unref();
     this.stallMonitor.start();
     this.presence.start();
+    this.scheduler.start();
     void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
@@ -252,6 +262,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.due.stop();
     this.presence.stop();
     this.stopSignal.abort();
+    await this.scheduler.stop();
     if (!wasStarted) {
       this.state = 'stopped';
       return;
@@ -286,6 +297,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   // ---- waking -------------------------------------------------------------------------
 
   private onWake(wake: Wake): void {
+    if (wake.queue === SCHEDULES_WAKE) {
+      this.scheduler.wake(wake.delayMs);
+      return;
+    }
     const q = this.queues.get(wake.queue);
     if (!q) return;
     if (wake.delayMs > 0) {
