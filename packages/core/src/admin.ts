@@ -14,11 +14,13 @@ import { type JobCounts, overview, type QueueCounts, type ScanRow, scanRows } fr
 
 export type { JobCounts, QueueCounts } from './job-counts.js';
 
+import { migrateWithHistory } from './history.js';
 import { parseJobId } from './job-id.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { migrateFromPool, trackMigration } from './migrate.js';
+import { trackMigration } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
+import { getRetention, type QueueRetention, type RetentionOptions, setRetention } from './retention.js';
 import {
   countJobsSql,
   deleteJobSql,
@@ -195,7 +197,7 @@ export class QueueAdmin<
    */
   async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
     this.assertOpen('migrate()');
-    const run = untilReachable(() => migrateFromPool(this.pool, this.names), {
+    const run = untilReachable(() => migrateWithHistory(this.pool, this.names, this.logger), {
       operation: 'migrate()',
       config: this.connection,
       timeoutMs: checkStartupTimeout(options?.startupTimeout, this.startupTimeout),
@@ -420,6 +422,20 @@ export class QueueAdmin<
     if (rows.length === 0) return new JobNotFoundError(id);
     if (op === 'runNow' && rows[0].failed) return new JobStateError(id, 'failed', 'retry it with retryJob()');
     return new JobRunningError(id);
+  }
+
+  /** Sets a queue's retention of finished and failed jobs (README: History and retention). */
+  async setRetention(queue: string, options: RetentionOptions): Promise<QueueRetention> {
+    this.assertOpen('setRetention()');
+    return setRetention(this.pool, this.names, queue, options);
+  }
+
+  /** One queue's retention in force, or that of every queue with settings of its own. */
+  getRetention(): Promise<QueueRetention[]>;
+  getRetention(queue: string): Promise<QueueRetention>;
+  async getRetention(queue?: string): Promise<QueueRetention | QueueRetention[]> {
+    this.assertOpen('getRetention()');
+    return getRetention(this.pool, this.names, queue);
   }
 }
 

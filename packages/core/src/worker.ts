@@ -3,6 +3,7 @@ import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
+import { HistoryMaintenance } from './history.js';
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
@@ -77,6 +78,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly sink: OutcomeSink;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
+  /** Partitions and retention of the history, on the pool (one process per interval runs it). */
+  private readonly history: HistoryMaintenance | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -133,6 +136,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
     });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
+    this.history = pool && new HistoryMaintenance({ pool, names, logger });
   }
 
   /**
@@ -183,6 +187,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.sessionTimer.unref();
     this.stallMonitor.start();
     this.presence.start();
+    this.history?.start();
     void this.claimer.pruneStats().catch(() => {});
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
@@ -230,6 +235,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     clearInterval(this.sessionTimer);
     this.due.stop();
     this.presence.stop();
+    const historyStopped = this.history?.stop();
     this.stopSignal.abort();
     if (!wasStarted) {
       this.state = 'stopped';
@@ -255,6 +261,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.reconnecting;
     this.stallMonitor.stop();
     await this.presence.unregister();
+    await historyStopped;
     await this.claimer.stop();
     this.state = 'stopped';
     // Removed only now, so that a second signal during shutdown can hurry it.
