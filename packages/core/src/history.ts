@@ -24,6 +24,7 @@ import {
   maintenanceLockSql,
   maintenanceTurnSql,
   partitionQueuesSql,
+  partitionsLockSql,
   partitionsSql,
   retentionSettingsSql,
 } from './sql/history.js';
@@ -94,11 +95,13 @@ export function partitionName(hourStart: Date): string {
 /**
  * Makes the partitions of the current UTC hour through `hoursAhead` hours ahead that do not
  * exist (an hour that some partition already covers, whatever its name, is left alone). Safe
- * when several processes do it at once, and never fails on what they cause: each partition is
- * made in its own transaction, and these errors skip that hour until the next run (logged at
- * debug, or at warn once per process for those that need attention):
- * - 42P07 / 23505: another process made the same partition meanwhile (the catalog's unique
- *   indexes make the second CREATE wait for the first and then fail);
+ * when several processes do it at once: they take turns (partitionsLockSql), and each
+ * partition is made in its own transaction. Nothing another session does fails the run: these
+ * errors skip that hour until the next run (logged at debug, or at warn once per process for
+ * those that need attention):
+ * - 42P07 / 42710 / 23505: a session that does not take turns (a person, another tool) made
+ *   the same partition meanwhile (the catalog's unique indexes make the second CREATE wait for
+ *   the first, then fail on the table's name or its row type's);
  * - 42P17: the range overlaps a partition made meanwhile under another name;
  * - 23514: the DEFAULT partition holds rows of that hour (no partition existed when they were
  *   written): they stay there, pruned by DELETE, and the hour gets no partition;
@@ -112,12 +115,28 @@ export async function ensurePartitions(
 ): Promise<string[]> {
   const ahead = options.hoursAhead ?? HOURS_AHEAD;
   const warned = options.warned ?? new Set<string>();
+  await client.query(partitionsLockSql(names, true));
+  try {
+    return await makePartitions(client, names, logger, ahead, warned, options.signal);
+  } finally {
+    await client.query(partitionsLockSql(names, false));
+  }
+}
+
+async function makePartitions(
+  client: Client,
+  names: Names,
+  logger: Logger,
+  ahead: number,
+  warned: Set<string>,
+  signal: AbortSignal | undefined,
+): Promise<string[]> {
   const now = await dbNow(client);
   const existing = await listPartitions(client, names);
   const created: string[] = [];
   const first = Math.floor(now / HOUR_MS) * HOUR_MS;
   for (let lo = first; lo <= first + ahead * HOUR_MS; lo += HOUR_MS) {
-    if (options.signal?.aborted) break;
+    if (signal?.aborted) break;
     const hi = lo + HOUR_MS;
     if (existing.some((p) => !p.isDefault && p.lo! < hi && lo < p.hi!)) continue;
     const name = partitionName(new Date(lo));
@@ -144,8 +163,9 @@ export async function ensurePartitions(
 }
 
 const SKIPPED: Record<string, { text: string; warn: boolean }> = {
-  '42P07': { text: 'another process made it meanwhile', warn: false },
-  '23505': { text: 'another process made it meanwhile', warn: false },
+  '42P07': { text: 'another session made it meanwhile', warn: false },
+  '23505': { text: 'another session made it meanwhile', warn: false },
+  '42710': { text: 'another session made it meanwhile', warn: false },
   '42P17': { text: 'it overlaps a partition made meanwhile', warn: false },
   '40P01': { text: 'deadlock with another process; the next run tries again', warn: false },
   '55P03': {

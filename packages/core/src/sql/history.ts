@@ -81,6 +81,16 @@ export function lockAndCheckDropSql(n: Names, name: string): { lock: string; che
   };
 }
 
+/**
+ * A session-level lock that processes making partitions at once (migrate() in many processes,
+ * a worker's run) take in turn, so that the later one lists the partitions after the earlier
+ * one has made them, rather than racing it to the same names.
+ */
+export function partitionsLockSql(n: Names, take: boolean): string {
+  const key = `${n.lockNamespace}, hashtext(${quoteLiteral(`history-partitions:${n.schema}`)})`;
+  return take ? `SELECT pg_advisory_lock(${key})` : `SELECT pg_advisory_unlock(${key})`;
+}
+
 export function dropPartitionSql(n: Names, name: string): string {
   return `DROP TABLE IF EXISTS ${table(n, name)}`;
 }
