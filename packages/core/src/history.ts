@@ -17,9 +17,7 @@ import {
   deleteFailedOverCountSql,
   deleteOldStatsSql,
   deleteOverCountSql,
-  detachedPartitionsSql,
-  detachPartitionSql,
-  dropTableSql,
+  dropPartitionSql,
   failedCutoffSql,
   historyCutoffSql,
   lockAndCheckDropSql,
@@ -43,9 +41,9 @@ export const DELETE_BATCH = 10_000;
 /** Per-minute statistics are kept this long (the dashboard's longest range). */
 export const STATS_KEEP_MS = 7 * 86_400_000;
 /**
- * How long a DDL statement (ATTACH, DETACH) waits for its lock before giving up until the next
- * run. While it waits, every statement that wants the table queues behind it: for DETACH that
- * is every worker's finish (and so its claim), so the wait must stay short.
+ * How long a DDL statement (ATTACH, DROP) waits for its lock before giving up until the next
+ * run. While it waits, every statement that wants the table queues behind it: for DROP that is
+ * every worker's finish (and so its claim), so the wait must stay short.
  */
 export const DDL_LOCK_TIMEOUT_MS = 200;
 
@@ -215,11 +213,6 @@ export async function runMaintenance(
   const settings = (await client.query(retentionSettingsSql(names))).rows as Settings[];
   const now = await dbNow(client);
   const kept: Partition[] = [];
-  // Partitions an earlier run detached and did not get to drop (it stopped in between).
-  for (const { name } of (await client.query(detachedPartitionsSql(names))).rows) {
-    await client.query(dropTableSql(names, name));
-    report.dropped.push(name);
-  }
   // Past hours (and the DEFAULT partition): drop what every queue in it is done with, else
   // delete the rows of queues that keep less than the partition must live for the others.
   for (const p of await listPartitions(client, names)) {
@@ -238,7 +231,7 @@ export async function runMaintenance(
     }
     kept.push(p);
     for (const q of queues) {
-      // A queue that keeps as long as the longest waits for the drop (at most an hour more);
+      // A queue that keeps as long as the longest waits for the DROP (at most an hour more);
       // in the DEFAULT partition, which is never dropped, every queue is pruned by DELETE.
       if (!p.isDefault && (q.keep_ms >= longest || now - q.keep_ms <= p.lo!)) continue;
       report.deletedHistory += await drain(deleteExpiredSql(names, p.name), [q.queue, q.keep_ms]);
@@ -266,15 +259,16 @@ export async function runMaintenance(
 }
 
 /**
- * Drops a partition whose every row is past its queue's keep, in two steps. DETACH PARTITION
- * takes ACCESS EXCLUSIVE on job_history (and its DEFAULT partition) until its commit: it waits
- * for every finish in flight and, while it waits, every new finish (and with it the worker's
- * next claim) waits behind it; DDL_LOCK_TIMEOUT_MS bounds that, and on timeout the partition
- * stays for the next run. It is a catalog change, ~20 ms here whatever the partition holds,
- * where DROP TABLE of a partition holds the same lock while it unlinks the files (~300 ms for
- * an hour of 1M rows). The DROP of the detached table then locks nothing anyone else uses.
- * (DETACH … CONCURRENTLY would not block writers at all, but Postgres refuses it on a table
- * with a DEFAULT partition.) Under the lock the decision is made again: see lockAndCheckDropSql.
+ * Drops a partition whose every row is past its queue's keep. DROP TABLE takes ACCESS
+ * EXCLUSIVE on job_history (and its DEFAULT partition) until its commit: it waits for every
+ * finish in flight and, while it waits, every new finish (and with it the worker's next claim)
+ * waits behind it; DDL_LOCK_TIMEOUT_MS bounds that, and on timeout the partition stays for the
+ * next run. Once granted, the lock is held for a catalog change: measured here, a finish
+ * queued behind the DROP of an hour of 1M rows (300 MB) waited ~20 ms; the COMMIT then spends
+ * ~240 ms unlinking files after the locks are released, which delays only this session.
+ * DETACH first and DROP after gained nothing over that (the same ~20 ms). DETACH …
+ * CONCURRENTLY, which does not block writers at all, is refused on a table with a DEFAULT
+ * partition. Under the lock the decision is made again: see lockAndCheckDropSql.
  */
 async function dropPartition(
   client: Client,
@@ -284,16 +278,14 @@ async function dropPartition(
   warned: Set<string>,
 ): Promise<boolean> {
   try {
-    const detached = await inTransaction(client, async () => {
+    return await inTransaction(client, async () => {
       const { lock, check } = lockAndCheckDropSql(names, p.name);
       await client.query(lock);
       const { rows } = await client.query(check, [DEFAULT_KEEP_MS, p.hi]);
       if (!rows[0]?.droppable) return false;
-      await client.query(detachPartitionSql(names, p.name));
+      await client.query(dropPartitionSql(names, p.name));
       return true;
     });
-    if (detached) await client.query(dropTableSql(names, p.name));
-    return detached;
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code !== '55P03' && code !== '40P01') throw error;

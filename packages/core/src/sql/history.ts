@@ -64,7 +64,7 @@ export function partitionQueuesSql(n: Names, name: string): string {
 }
 
 /**
- * Takes the lock DETACH PARTITION needs (ACCESS EXCLUSIVE on job_history, so no finish or
+ * Takes the lock DROP TABLE would take (ACCESS EXCLUSIVE on job_history, so no finish or
  * cancel is writing meanwhile), then says whether every row of the partition is past its
  * queue's keep: its upper bound $2 (epoch ms) is older than the longest keep among the
  * queues with rows in it. Asked again under the lock because a finish in flight (or a
@@ -91,25 +91,8 @@ export function partitionsLockSql(n: Names, take: boolean): string {
   return take ? `SELECT pg_advisory_lock(${key})` : `SELECT pg_advisory_unlock(${key})`;
 }
 
-/** Takes the partition out of job_history: a catalog change, whatever the partition holds. */
-export function detachPartitionSql(n: Names, name: string): string {
-  return `ALTER TABLE ${n.q}.job_history DETACH PARTITION ${table(n, name)}`;
-}
-
-/** Drops a detached partition: no lock on job_history, however long unlinking its files takes. */
-export function dropTableSql(n: Names, name: string): string {
+export function dropPartitionSql(n: Names, name: string): string {
   return `DROP TABLE IF EXISTS ${table(n, name)}`;
-}
-
-/**
- * Hourly partitions detached but not dropped (the process stopped in between): plain tables
- * of the schema named like one, no longer a partition of anything.
- */
-export function detachedPartitionsSql(n: Names): string {
-  return `SELECT c.relname AS name FROM pg_class c
-    WHERE c.relnamespace = ${quoteLiteral(n.schema)}::regnamespace AND c.relkind = 'r' AND NOT c.relispartition
-      AND c.relname ~ '^job_history_p[0-9]{10}$'
-    ORDER BY 1`;
 }
 
 /**
