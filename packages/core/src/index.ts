@@ -24,6 +24,8 @@ export { loadMigrations } from './migrate.js';
 export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
+export type { QueueRetention, RetentionOptions, RetentionSettings } from './retention.js';
+export { RETENTION_DEFAULTS } from './retention.js';
 export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';
 export { onShutdownSignal, shutdownInProgress } from './shutdown.js';
 export { DEFAULT_LOCK_NAMESPACE } from './sql/names.js';

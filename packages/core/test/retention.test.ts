@@ -1,7 +1,6 @@
 import { useTestDatabase } from '@queue/test-utils';
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionError, QueueClosedError } from '../src/index.js';
-import { RETENTION_DEFAULTS } from '../src/retention.js';
+import { InvalidOptionError, QueueClosedError, RETENTION_DEFAULTS } from '../src/index.js';
 import { queueFactory } from './helpers.js';
 
 const db = useTestDatabase();
