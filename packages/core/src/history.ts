@@ -4,7 +4,14 @@
  * keeps less than others sharing its partition, count caps, the DEFAULT partition, failed jobs,
  * per-minute statistics). Every worker starts it; one process in the cluster runs it per interval.
  *
- * MEASURED
+ * Measured (scripts/history-bench.ts; PostgreSQL 15, 2 cores shared with other work): the
+ * finish's statement for 500 jobs ran at 281-329k jobs/s deleting them only, 100-108k moving
+ * them into the partitioned history, 95-101k into a plain table with the same indexes (so
+ * partitions cost the write nothing); the four indexes are 3.8 of the 5.1 µs a history row
+ * costs (the tags GIN nothing for untagged jobs). Pruning an hour of 1M rows (300 MB): DROP
+ * 0.2-0.3 s and nothing left behind; batched DELETE 4.3-14.5 s, leaving 1M dead tuples and the
+ * 300 MB until a VACUUM (2.6-6.4 s). A finish queued behind a DROP goes through 3-20 ms after
+ * the DROP gets its lock.
  */
 import type pg from 'pg';
 import type { Logger } from './logger.js';
