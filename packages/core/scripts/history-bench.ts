@@ -308,8 +308,8 @@ async function pruneBench(): Promise<void> {
  * rounds: each round makes two hours of ROWS rows and 200,000 rows of a queue with a shorter
  * keep in an hour kept for another queue (outside the measured windows), then runs the
  * maintenance once to drop the two hours and once to delete the 200,000 rows in batches.
- * Until the main session's finish writes history, the worker's cycle statement is given a
- * history INSERT here (the same CTE shape), so that it takes the locks the real one will:
+ * If the worker's finish does not write history (before it did), its cycle statement is given a
+ * history INSERT here (the same CTE shape), so that it takes the locks the real one does:
  * RowExclusiveLock on job_history and on the current hour's partition.
  */
 async function claimsBench(): Promise<void> {
@@ -386,6 +386,18 @@ async function claimsBench(): Promise<void> {
 
 function withHistoryAndTiming(worker: Worker, cycles: { at: number; ms: number }[]): void {
   const claimer = (worker as unknown as { claimer: any }).claimer;
+  if (!claimer.sql.cycle.includes('job_history')) addHistoryInsert(claimer);
+  const cycle = claimer.cycle.bind(claimer);
+  claimer.cycle = async (...args: unknown[]) => {
+    const s = performance.now();
+    const r = await cycle(...args);
+    cycles.push({ at: s, ms: performance.now() - s });
+    return r;
+  };
+}
+
+/** Before the finish wrote history itself: the INSERT it makes, added to the cycle statement. */
+function addHistoryInsert(claimer: any): void {
   const done = `DELETE FROM ${names.q}.jobs WHERE id = ANY($2::bigint[]) RETURNING id\n    )`;
   if (!claimer.sql.cycle.includes(done)) throw new Error('the finish statement changed: update the bench');
   claimer.sql.cycle = claimer.sql.cycle.replace(
@@ -397,13 +409,6 @@ function withHistoryAndTiming(worker: Worker, cycles: { at: number; ms: number }
         created_at, run_at, started_at, now(), $8 FROM done
     )`,
   );
-  const cycle = claimer.cycle.bind(claimer);
-  claimer.cycle = async (...args: unknown[]) => {
-    const s = performance.now();
-    const r = await cycle(...args);
-    cycles.push({ at: s, ms: performance.now() - s });
-    return r;
-  };
 }
 
 const parts = process.argv.slice(2);
