@@ -19,11 +19,13 @@ import { type JobStat, type JobStatsOptions, jobStats } from './job-stats.js';
 export type { JobCounts, QueueCounts } from './job-counts.js';
 export type { JobList, ListedJob, ListJobsOptions } from './job-list.js';
 
+import { migrateWithHistory } from './history.js';
 import { parseJobId } from './job-id.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { migrateFromPool, trackMigration } from './migrate.js';
+import { trackMigration } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
+import { getRetention, type QueueRetention, type RetentionOptions, setRetention } from './retention.js';
 import { type ListedSchedule, type ScheduleAdmin, scheduleAdmin } from './schedules/admin.js';
 import type { Schedule, ScheduleChanges, ScheduleSpec } from './schedules/spec.js';
 import {
@@ -181,7 +183,7 @@ export class QueueAdmin<
    */
   async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
     this.assertOpen('migrate()');
-    const run = untilReachable(() => migrateFromPool(this.pool, this.names), {
+    const run = untilReachable(() => migrateWithHistory(this.pool, this.names, this.logger), {
       operation: 'migrate()',
       config: this.connection,
       timeoutMs: checkStartupTimeout(options?.startupTimeout, this.startupTimeout),
@@ -465,6 +467,20 @@ export class QueueAdmin<
   protected schedules(call: string, tasks?: ReadonlyMap<string, TaskSpec>, maxBytes?: number): ScheduleAdmin {
     this.assertOpen(call);
     return scheduleAdmin(this.pool, this.names, () => this.workers(), tasks, maxBytes);
+  }
+
+  /** Sets a queue's retention of finished and failed jobs (README: History and retention). */
+  async setRetention(queue: string, options: RetentionOptions): Promise<QueueRetention> {
+    this.assertOpen('setRetention()');
+    return setRetention(this.pool, this.names, queue, options);
+  }
+
+  /** One queue's retention in force, or that of every queue with settings of its own. */
+  getRetention(): Promise<QueueRetention[]>;
+  getRetention(queue: string): Promise<QueueRetention>;
+  async getRetention(queue?: string): Promise<QueueRetention | QueueRetention[]> {
+    this.assertOpen('getRetention()');
+    return getRetention(this.pool, this.names, queue);
   }
 }
 

@@ -29,6 +29,8 @@ export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export { InvalidProgressError, MAX_PROGRESS_BYTES } from './progress.js';
 export type { EnqueueManyItem, QueueEvents, QueueOptions } from './queue.js';
 export { defineTasks, Queue, task } from './queue.js';
+export type { QueueRetention, RetentionOptions, RetentionSettings } from './retention.js';
+export { RETENTION_DEFAULTS } from './retention.js';
 export type { ListedSchedule } from './schedules/admin.js';
 export type { CatchUp, Schedule, ScheduleChanges, ScheduleMap, ScheduleSpec } from './schedules/spec.js';
 export type { ShutdownParticipant, ShutdownPhase } from './shutdown.js';

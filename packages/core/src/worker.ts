@@ -4,6 +4,7 @@ import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { JobCancelledError, LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
+import { HistoryMaintenance } from './history.js';
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
@@ -61,7 +62,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Round-robin start, so one busy queue cannot starve the others. */
   private nextQueue = 0;
   private pollTimer: NodeJS.Timeout | undefined;
-  private pruneTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
   private readonly due = new DueTimer(() => {
     this.wakeAll();
@@ -86,6 +86,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private schemaChecked = false;
   /** Fires recurring jobs' ticks (every worker runs one; see schedules/scheduler.ts). */
   private readonly scheduler: Scheduler;
+  /** Partitions and retention of the history, on the pool (one process per interval runs it). */
+  private readonly history: HistoryMaintenance | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -163,6 +165,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       queryTimeout: this.opts.queryTimeout,
       emit: (e) => this.emit('progress', e),
     });
+    this.history = pool && new HistoryMaintenance({ pool, names, logger });
   }
 
   /**
@@ -207,14 +210,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.state = 'running';
     this.pollTimer = setInterval(() => this.wakeAll(), this.opts.pollInterval);
     this.pollTimer.unref();
-    this.pruneTimer = setInterval(() => void this.claimer.pruneStats().catch(() => {}), 3_600_000);
-    this.pruneTimer.unref();
     this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
     this.sessionTimer.unref();
     this.stallMonitor.start();
     this.presence.start();
     this.scheduler.start();
-    void this.claimer.pruneStats().catch(() => {});
+    this.history?.start();
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
         stop: () => this.stop(),
@@ -257,10 +258,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const wasStarted = this.state !== 'new';
     this.state = 'stopping';
     clearInterval(this.pollTimer);
-    clearInterval(this.pruneTimer);
     clearInterval(this.sessionTimer);
     this.due.stop();
     this.presence.stop();
+    const historyStopped = this.history?.stop();
     this.stopSignal.abort();
     await this.scheduler.stop();
     if (!wasStarted) {
@@ -287,6 +288,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.reconnecting;
     this.stallMonitor.stop();
     await this.presence.unregister();
+    await historyStopped;
     await this.claimer.stop();
     this.progress.close();
     this.state = 'stopped';
