@@ -1,5 +1,6 @@
 import { type Job, type JobState, parseJobId, type QueueAdmin } from '@queue/core';
 import { BadRequestError, NotFoundError } from '../errors.js';
+import { durationOf, isFinished } from './finished.js';
 import { clip, ERROR_PREVIEW, preview } from './preview.js';
 
 /** The list's state filter: one of core's job states, or every job. */
@@ -23,6 +24,15 @@ export interface JobSummary {
   payloadPreview: string;
   lastError: string | null;
   errorCount: number;
+  tags: string[];
+  /** Completed and cancelled jobs (from the history): when, how long the last attempt ran, and who ran it. */
+  finishedAt?: Date;
+  durationMs?: number | null;
+  worker?: string | null;
+  /** "worker web-1 pid 4242" while that worker is live; null once it has stopped. */
+  workerLabel?: string | null;
+  /** The start of the result's JSON (completed jobs); null when the handler returned nothing. */
+  resultPreview?: string | null;
 }
 
 export interface JobPage {
@@ -101,7 +111,9 @@ export async function listJobs(queue: QueueAdmin, query: ListQuery): Promise<Job
       ? await queue.listJobs({ ...filter, order: 'desc', ...(query.before ? { before: query.before } : {}) })
       : await queue.listJobs({ ...filter, order: 'asc', after: query.after! });
   const more = rows.length > query.limit;
-  const page = rows.slice(0, query.limit).map(toSummary);
+  const kept = rows.slice(0, query.limit);
+  const workers = await workerLabels(queue, kept);
+  const page = kept.map((j) => toSummary(j, workers));
   if (direction === 'newer') page.reverse();
   const first = page[0]?.id ?? null;
   const last = page.at(-1)?.id ?? null;
@@ -112,8 +124,23 @@ export async function listJobs(queue: QueueAdmin, query: ListQuery): Promise<Job
   return { jobs: page, older: last, newer: more ? first : null };
 }
 
-function toSummary(job: Job & { state: JobState }): JobSummary {
+/** "worker <host> pid <pid>" by worker id, for the live workers that ran some of these finished jobs. */
+async function workerLabels(queue: QueueAdmin, jobs: object[]): Promise<Map<string, string>> {
+  if (!jobs.some((j) => isFinished(j) && j.worker)) return new Map();
+  return new Map((await queue.workers()).map((w) => [w.id, `worker ${w.host} pid ${w.pid}`]));
+}
+
+function toSummary(job: Job & { state: JobState }, workers: Map<string, string>): JobSummary {
   const lastError = job.errors.at(-1)?.message;
+  const finished = isFinished(job)
+    ? {
+        finishedAt: job.finishedAt,
+        durationMs: durationOf(job),
+        worker: job.worker,
+        workerLabel: job.worker ? (workers.get(job.worker) ?? null) : null,
+        resultPreview: job.result === null || job.result === undefined ? null : preview(job.result),
+      }
+    : {};
   return {
     id: job.id,
     queue: job.queue,
@@ -129,6 +156,8 @@ function toSummary(job: Job & { state: JobState }): JobSummary {
     payloadPreview: preview(job.payload),
     lastError: lastError === undefined ? null : clip(String(lastError), ERROR_PREVIEW),
     errorCount: job.errors.length,
+    tags: job.tags ?? [],
+    ...finished,
   };
 }
 
@@ -136,7 +165,7 @@ export async function getJob(queue: QueueAdmin, id: string): Promise<Job & { sta
   const job = await queue.getJob(id);
   if (!job)
     throw new NotFoundError(
-      `no job with id ${id}: it may have completed or been deleted`,
+      `no job with id ${id}: it was deleted, or it completed or was cancelled and its queue keeps no history of it`,
       'QUEUE_JOB_NOT_FOUND',
     );
   return job;
