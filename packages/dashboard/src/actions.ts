@@ -1,6 +1,6 @@
 import type { QueueAdmin } from '@queue/core';
 import { bulkCancel, bulkChange, parseBulkBody } from './data/bulk.js';
-import { parseId } from './data/jobs.js';
+import { parseId } from './data/list-query.js';
 import { BadRequestError } from './errors.js';
 import { json } from './http.js';
 import type { Route } from './router.js';

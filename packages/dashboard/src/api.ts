@@ -1,7 +1,8 @@
 import type { QueueAdmin } from '@queue/core';
 import { actionRoutes } from './actions.js';
 import { finishedView, isFinished } from './data/finished.js';
-import { getJob, listJobs, parseId, parseListQuery } from './data/jobs.js';
+import { getJob, listJobs } from './data/jobs.js';
+import { parseId, parseListQuery } from './data/list-query.js';
 import { runningJobs } from './data/running.js';
 import { loadThroughput, parseRange } from './data/throughput.js';
 import { json } from './http.js';

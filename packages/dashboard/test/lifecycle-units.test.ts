@@ -51,7 +51,13 @@ describe('run-time axis', () => {
   });
 
   it('formats milliseconds in the unit that reads best', () => {
-    expect([0.5, 12, 1500, 90_000, 5_400_000].map(ms)).toEqual(['0.5 ms', '12 ms', '1.5 s', '1.5 min', '1.5 h']);
+    expect([0.5, 12, 1500, 90_000, 5_400_000].map(ms)).toEqual([
+      '0.5 ms',
+      '12 ms',
+      '1.5 s',
+      '1.5 min',
+      '1.5 h',
+    ]);
   });
 });
 
@@ -94,11 +100,13 @@ describe('bulk action bodies', () => {
 
   it('refuses anything else with a message saying what it wants', () => {
     expect(() => parseBulkBody(null)).toThrow('body must be a JSON object { ids: ["1", "2", …] }');
-    expect(() => parseBulkBody({ ids: ['1'], state: 'failed' })).toThrow('unknown field "state": expected ids');
-    expect(() => parseBulkBody({ ids: [] })).toThrow(`ids must be an array of 1 to ${MAX_BULK_IDS} job ids`);
-    expect(() => parseBulkBody({ ids: Array.from({ length: MAX_BULK_IDS + 1 }, (_, i) => String(i + 1)) })).toThrow(
-      /ids must be an array/,
+    expect(() => parseBulkBody({ ids: ['1'], state: 'failed' })).toThrow(
+      'unknown field "state": expected ids',
     );
+    expect(() => parseBulkBody({ ids: [] })).toThrow(`ids must be an array of 1 to ${MAX_BULK_IDS} job ids`);
+    expect(() =>
+      parseBulkBody({ ids: Array.from({ length: MAX_BULK_IDS + 1 }, (_, i) => String(i + 1)) }),
+    ).toThrow(/ids must be an array/);
     expect(() => parseBulkBody({ ids: ['1', 'x'] })).toThrow('ids[1] must be a positive integer, got "x"');
   });
 });

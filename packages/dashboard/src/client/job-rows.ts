@@ -1,6 +1,6 @@
 import { cancelButton, cancellingBadge, isCancelling } from './cancel.js';
 import { type Child, h } from './dom.js';
-import { absolute, elapsed, relative } from './format.js';
+import { absolute, relative, runTime } from './format.js';
 import type { PageContext } from './page.js';
 import type { Selection } from './select.js';
 import { tagLinks } from './tags.js';
@@ -96,7 +96,7 @@ export function jobRow(
       h(
         'td',
         { class: 'num', 'data-label': 'duration', 'data-testid': 'duration' },
-        j.durationMs == null ? '—' : elapsed(j.durationMs),
+        j.durationMs == null ? '—' : runTime(j.durationMs),
       ),
       h('td', { title: absolute(j.finishedAt), 'data-label': 'finished' }, relative(j.finishedAt, now)),
       h(

@@ -1,6 +1,6 @@
 import type { QueueAdmin } from '@queue/core';
 import { BadRequestError } from '../errors.js';
-import { parseId } from './jobs.js';
+import { parseId } from './list-query.js';
 
 /** Most jobs one bulk action takes: a few pages of the list (a page is at most 200). */
 export const MAX_BULK_IDS = 500;

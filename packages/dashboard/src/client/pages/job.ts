@@ -1,7 +1,7 @@
 import { ApiError, act, getJson } from '../api.js';
 import { cancelButton, cancellingBadge, isCancelling } from '../cancel.js';
 import { fill, h } from '../dom.js';
-import { absolute, elapsed, pretty, relative, sessionDetails, workerLabel } from '../format.js';
+import { absolute, elapsed, pretty, relative, runTime, sessionDetails, workerLabel } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
 import { type Progress, progressView, setProgress } from '../progress.js';
 import { tagLinks } from '../tags.js';
@@ -223,7 +223,7 @@ export function jobPage(ctx: PageContext, id: string): Page {
         h(
           'span',
           { 'data-testid': 'duration', title: 'From the start of the last attempt to the finish' },
-          fin.durationMs === null ? 'never ran' : elapsed(fin.durationMs),
+          fin.durationMs === null ? 'never ran' : runTime(fin.durationMs),
         ),
       ]);
       facts.push([

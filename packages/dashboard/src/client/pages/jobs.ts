@@ -1,5 +1,6 @@
 import { act, getJson } from '../api.js';
 import { type BulkAction, bulkBar } from '../bulk.js';
+import { isCancelling } from '../cancel.js';
 import { fill, h } from '../dom.js';
 import { num } from '../format.js';
 import {
@@ -130,8 +131,11 @@ export function jobsPage(ctx: PageContext, fixedState?: 'failed'): Page {
   const bulk = h('div', { class: 'bulk' }, bar?.el ?? null);
   // Set at each load: times are relative to the server's clock, and a row is rebuilt when it changes.
   let now = 0;
-  const table = new KeyedRows<JobSummary>(rows, (j) =>
-    jobRow(ctx, j, state, now, selection, { state: fixedState ?? filters.state }),
+  const table = new KeyedRows<JobSummary>(
+    rows,
+    (j) => jobRow(ctx, j, state, now, selection, { state: fixedState ?? filters.state }),
+    // A running job this tab has asked to cancel shows 'cancelling' instead of its button.
+    (j) => `${JSON.stringify(j)}${isCancelling(j)}`,
   );
 
   const el = h(
