@@ -4,7 +4,7 @@ import { finishedView, isFinished } from './data/finished.js';
 import { getJob, listJobs } from './data/jobs.js';
 import { parseId, parseListQuery } from './data/list-query.js';
 import { runningJobs } from './data/running.js';
-import { loadThroughput, parseRange } from './data/throughput.js';
+import { parseRange, throughputSource } from './data/throughput.js';
 import { json } from './http.js';
 import type { ResolvedOptions } from './options.js';
 import type { Route } from './router.js';
@@ -13,6 +13,7 @@ import type { Csrf } from './security/csrf.js';
 /** The JSON API the browser app calls. Reads are GETs; every change is a POST or DELETE action (actions.ts). */
 export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
   const queue: QueueAdmin = options.queue;
+  const throughput = throughputSource(queue);
 
   return [
     {
@@ -40,11 +41,11 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       handler: async ({ req }) => {
         const range = parseRange(req.query.get('range'));
         // Core caches the expensive part of the counts (see QueueAdmin.jobCounts).
-        const [c, throughput] = await Promise.all([
+        const [c, stats] = await Promise.all([
           queue.jobCounts({ maxAgeMs: options.refreshInterval }),
-          loadThroughput(queue, range),
+          throughput(range, options.refreshInterval),
         ]);
-        return json(200, { now: new Date(), ...c, throughput });
+        return json(200, { now: new Date(), ...c, throughput: stats });
       },
     },
     {

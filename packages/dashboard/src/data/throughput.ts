@@ -1,5 +1,6 @@
 import type { QueueAdmin } from '@queue/core';
 import { BadRequestError } from '../errors.js';
+import { StaleCache } from './stale-cache.js';
 
 export interface ThroughputBucket {
   /** Start of the bucket: a minute, or the first minute of a wider bucket. */
@@ -21,6 +22,9 @@ export interface Throughput {
   /** False with a core that keeps no statistics: the chart then says so instead of showing zeros. */
   supported: boolean;
   buckets: ThroughputBucket[];
+  /** When these statistics were read, and how long that took (longer ranges are cached: see StaleCache). */
+  computedAt: Date;
+  computeMs: number;
 }
 
 /**
@@ -52,10 +56,27 @@ type StatsSource = {
 
 /**
  * The one place that knows where throughput and run times come from: core's `jobStats`
- * (per-minute rows with duration histograms that its workers write, summed per bucket).
- * Kept behind this function so another source can replace it.
+ * (per-minute rows with duration histograms that its workers write, summed per bucket), one
+ * cache per range (a week of statistics can take seconds to sum). Kept behind this function
+ * so another source can replace it.
  */
-export async function loadThroughput(queue: QueueAdmin, range: RangeName): Promise<Throughput> {
+export function throughputSource(queue: QueueAdmin) {
+  const caches = new Map<RangeName, StaleCache<Omit<Throughput, 'computedAt' | 'computeMs'>>>();
+  return async (range: RangeName, maxAgeMs: number): Promise<Throughput> => {
+    let cache = caches.get(range);
+    if (!cache) {
+      cache = new StaleCache(() => loadThroughput(queue, range));
+      caches.set(range, cache);
+    }
+    const { data, at, ms } = await cache.get(maxAgeMs);
+    return { ...data, computedAt: at, computeMs: ms };
+  };
+}
+
+async function loadThroughput(
+  queue: QueueAdmin,
+  range: RangeName,
+): Promise<Omit<Throughput, 'computedAt' | 'computeMs'>> {
   const { minutes, bucketMinutes } = RANGES[range];
   const source = queue as unknown as StatsSource;
   if (typeof source.jobStats !== 'function') {

@@ -33,7 +33,13 @@ interface Overview {
   unrouted: Unrouted[];
   countedAt: string;
   countMs: number;
-  throughput: Span & { range: Range; supported: boolean; buckets: Bucket[] };
+  throughput: Span & {
+    range: Range;
+    supported: boolean;
+    buckets: Bucket[];
+    computedAt: string;
+    computeMs: number;
+  };
 }
 
 const STATES = ['available', 'scheduled', 'running', 'failed'] as const;
@@ -62,6 +68,7 @@ export function overviewPage(ctx: PageContext): Page {
   const totals = h('div', { class: 'stats' });
   const chart = h('div', { class: 'chart-slot' });
   const durations = h('div', { class: 'duration-slot' });
+  const chartNote = h('p', { class: 'note', 'data-testid': 'stats-note' });
   const picker = h('select', {
     class: 'picker',
     'aria-label': 'Queue whose run times are shown',
@@ -117,6 +124,7 @@ export function overviewPage(ctx: PageContext): Page {
           durations,
         ),
       ),
+      chartNote,
     ),
     card(
       'Queues',
@@ -179,9 +187,16 @@ export function overviewPage(ctx: PageContext): Page {
     // Redrawn only when what is shown changes: the counts' age and timing change on every
     // answer (the note above says them), and redrawing would reset a half-confirmed button.
     const unrouted = data.unrouted ?? [];
+    const { computedAt, computeMs, ...stats } = data.throughput;
+    fill(
+      chartNote,
+      computeMs >= 50
+        ? `Statistics read ${duration(now - new Date(computedAt).getTime())} ago (reading them takes ${num(computeMs)} ms, so they are cached).`
+        : '',
+    );
     const key = JSON.stringify([
       data.queues,
-      data.throughput,
+      stats,
       unrouted.map((u) => [u.queue, u.task, u.count, u.message]),
       Math.floor(now / 60_000),
     ]);
