@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ago, slotIndex, slots } from '../src/client/chart.js';
 import { durationTicks, ms } from '../src/client/duration-chart.js';
 import { searchProblem } from '../src/client/search.js';
 import { MAX_BULK_IDS, parseBulkBody } from '../src/data/bulk.js';
 import { prettyClip } from '../src/data/finished.js';
 import { progressView } from '../src/data/progress.js';
+import { StaleCache } from '../src/data/stale-cache.js';
 import { parseRange, RANGES } from '../src/data/throughput.js';
 
 describe('chart time slots', () => {
@@ -108,5 +109,45 @@ describe('bulk action bodies', () => {
       parseBulkBody({ ids: Array.from({ length: MAX_BULK_IDS + 1 }, (_, i) => String(i + 1)) }),
     ).toThrow(/ids must be an array/);
     expect(() => parseBulkBody({ ids: ['1', 'x'] })).toThrow('ids[1] must be a positive integer, got "x"');
+  });
+});
+
+describe('statistics cache', () => {
+  /** A computation that takes `ms` by the clock the cache reads, counting its runs. */
+  function source(ms: number) {
+    let clock = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    const runs = { n: 0 };
+    const cache = new StaleCache(async () => {
+      clock += ms;
+      return ++runs.n;
+    });
+    return { cache, runs };
+  }
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  it('reads again on every request while a read is fast', async () => {
+    const { cache, runs } = source(10);
+    expect((await cache.get(2000)).data).toBe(1);
+    expect((await cache.get(2000)).data).toBe(2);
+    expect(runs.n).toBe(2);
+  });
+
+  it('shares a slow read for max(maxAge, 20 × its duration), then reads again in the background', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(0);
+    const { cache, runs } = source(300);
+    expect(await cache.get(2000)).toMatchObject({ data: 1, ms: 300 });
+    vi.setSystemTime(5_999);
+    expect((await cache.get(2000)).data).toBe(1);
+    expect(runs.n).toBe(1);
+    vi.setSystemTime(6_000);
+    // The request gets the value it has; the new one is for the next request.
+    expect((await cache.get(2000)).data).toBe(1);
+    await vi.waitFor(() => expect(runs.n).toBe(2));
+    expect((await cache.get(2000)).data).toBe(2);
   });
 });

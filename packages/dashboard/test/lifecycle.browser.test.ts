@@ -330,6 +330,18 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('the job lifecycle in a brow
       expect(error.message).toMatch(message);
     }
 
+    // What only the server can refuse is said beside the filters too, not as a lost connection.
+    await go(page, `#/jobs?tag=${'t'.repeat(65)}`);
+    await waitForText(
+      page,
+      '[data-testid="search-error"]',
+      `a tag is at most 64 characters, got "${'t'.repeat(65)}"`,
+    );
+    await go(page, '#/jobs?state=completed&cursor=not-a-cursor');
+    await page.locator('[data-testid="search-error"]:not(:empty)').waitFor();
+    expect(await page.textContent('[data-testid="search-error"]')).toMatch(/cursor/);
+    expect(await page.textContent('[data-testid="live"]')).toBe('live');
+
     // Keyset paging of live jobs, both ways, with a filter.
     await queue.enqueueMany(
       Array.from({ length: 60 }, (_, n) => ({

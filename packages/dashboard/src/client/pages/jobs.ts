@@ -1,4 +1,4 @@
-import { act, getJson } from '../api.js';
+import { ApiError, act, getJson } from '../api.js';
 import { type BulkAction, bulkBar } from '../bulk.js';
 import { isCancelling } from '../cancel.js';
 import { fill, h } from '../dom.js';
@@ -208,7 +208,21 @@ export function jobsPage(ctx: PageContext, fixedState?: 'failed'): Page {
       const v = p.get(k);
       if (v) q.set(k, v);
     }
-    const data = await getJson<JobPage>(`api/jobs?${q}`);
+    let data: JobPage;
+    try {
+      data = await getJson<JobPage>(`api/jobs?${q}`);
+    } catch (e) {
+      // A filter the server refuses (a tag too long, a stale cursor) is the reader's to fix: say
+      // why beside the filters, rather than as a lost connection.
+      if (!(e instanceof ApiError) || e.status !== 400) throw e;
+      formError.textContent = e.message;
+      table.update([], () =>
+        empty('No jobs: the filters above were refused.', COLUMNS + (selection ? 1 : 0)),
+      );
+      selection?.show([]);
+      fill(pager);
+      return;
+    }
     now = new Date(data.now).getTime();
     // Rows are rebuilt when their job changes, and all of them once a minute (relative times).
     const key = JSON.stringify([data.older, data.newer, Math.floor(now / 60_000)]);
