@@ -291,8 +291,8 @@ export function overviewPage(ctx: PageContext): Page {
                   ),
                 ),
               ),
-              h('td', { class: 'num muted', 'data-label': 'done / h' }, num(t.completed)),
-              h('td', { class: 'num muted', 'data-label': 'failed / h' }, num(t.failed)),
+              h('td', { class: 'num muted', 'data-label': `done / ${range}` }, num(t.completed)),
+              h('td', { class: 'num muted', 'data-label': `failed / ${range}` }, num(t.failed)),
               h('td', { class: 'actions' }, ctx.session.readOnly ? null : queueActions(ctx, q)),
             );
           }),
