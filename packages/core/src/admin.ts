@@ -95,6 +95,8 @@ export interface RunningJob extends Job {
    * throttled to one per `progressInterval` per job); null when it has reported none.
    */
   progress: unknown;
+  /** When cancelJob() asked this job's worker to abort it; null when nobody has. */
+  cancelRequestedAt: Date | null;
   /**
    * The worker: its id, host name and Node pid from its live row in the workers table (null
    * for a session that registered none, such as a worker of an older @queue/core), and its
@@ -224,6 +226,7 @@ export class QueueAdmin<
       pid: r.pid,
       runningMs: r.running_ms === null ? null : Number(r.running_ms),
       progress: r.progress ?? null,
+      cancelRequestedAt: r.cancel_requested_at == null ? null : new Date(r.cancel_requested_at),
       worker: {
         id: r.worker_id ?? null,
         host: r.worker_host ?? null,
