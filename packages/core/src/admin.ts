@@ -2,6 +2,7 @@ import pg from 'pg';
 import { deleteFromHistory, deleteJobs, type JobSelection, retryFromHistory, retryJobs } from './bulk.js';
 import { type CancelJobsFilter, type CancelResult, cancelJob, cancelJobs } from './cancel.js';
 import type { ConnectionConfig } from './connection.js';
+import { type ConnectionOptions, missingConnection } from './connection-options.js';
 import { CountCache } from './count-cache.js';
 import { TypedEmitter } from './emitter.js';
 import {
@@ -16,8 +17,10 @@ import { type JobCounts, overview, type QueueCounts, type ScanRow, scanRows } fr
 import { getJob, type JobList, type ListedJob, type ListJobsOptions, listJobs } from './job-list.js';
 import { type JobStat, type JobStatsOptions, jobStats } from './job-stats.js';
 
+export type { ConnectionOptions } from './connection-options.js';
 export type { JobCounts, QueueCounts } from './job-counts.js';
 export type { JobList, ListedJob, ListJobsOptions } from './job-list.js';
+export type { RunningJob } from './running-jobs.js';
 
 import { migrateWithHistory } from './history.js';
 import { parseJobId } from './job-id.js';
@@ -26,6 +29,7 @@ import { trackMigration } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
 import { getRetention, type QueueRetention, type RetentionOptions, setRetention } from './retention.js';
+import { type RunningJob, runningJobs } from './running-jobs.js';
 import { type ListedSchedule, type ScheduleAdmin, scheduleAdmin } from './schedules/admin.js';
 import type { Schedule, ScheduleChanges, ScheduleSpec } from './schedules/spec.js';
 import {
@@ -55,62 +59,6 @@ import {
   unrouted,
   whyUnrouted,
 } from './workers.js';
-
-/** Where the queue's tables are and how to reach them: what every client of the queue needs. */
-export interface ConnectionOptions {
-  /** Postgres connection string. Give this, `connection`, or `pool`. */
-  connectionString?: string;
-  /** node-postgres client config, for options a connection string cannot carry. */
-  connection?: pg.ClientConfig;
-  /**
-   * Your own pool, used for enqueue and admin calls (you close it). Workers still open
-   * their own two session connections with the pool's settings; they must reach Postgres
-   * directly or through a session-mode pooler, never a transaction-mode one.
-   */
-  pool?: pg.Pool;
-  /** Schema holding the queue's tables. Default 'queue'. */
-  schema?: string;
-  /** 32-bit namespace for the queue's advisory locks, to stay clear of your own. Default 0x71756575. */
-  lockNamespace?: number;
-  /** pino-compatible logger. Default: warnings and errors to the console. */
-  logger?: Logger;
-  /**
-   * Milliseconds `migrate()` and `worker.start()` retry while Postgres cannot be reached
-   * (refused, unknown host, starting up…), then throw DatabaseUnavailableError. Errors
-   * Postgres answers with (wrong password, no such database) fail at once. Default 60,000; 0 = no retry.
-   */
-  startupTimeout?: number;
-}
-
-/** A job a worker holds right now, and the worker's session. */
-export interface RunningJob extends Job {
-  /** The Postgres backend pid of the worker session holding the job's lock. */
-  backendPid: number;
-  /** @deprecated The backend pid, as `backendPid`; `worker.pid` is the worker's Node process. */
-  pid: number;
-  /** How long the current attempt has run, by the database clock; null when `startedAt` is. */
-  runningMs: number | null;
-  /**
-   * The last value the handler reported with `ctx.progress()` and the worker wrote (writes are
-   * throttled to one per `progressInterval` per job); null when it has reported none.
-   */
-  progress: unknown;
-  /** When cancelJob() asked this job's worker to abort it; null when nobody has. */
-  cancelRequestedAt: Date | null;
-  /**
-   * The worker: its id, host name and Node pid from its live row in the workers table (null
-   * for a session that registered none, such as a worker of an older @queue/core), and its
-   * session's application name, client address and when it connected.
-   */
-  worker: {
-    id: string | null;
-    host: string | null;
-    pid: number | null;
-    applicationName: string | null;
-    clientAddr: string | null;
-    connectedAt: Date | null;
-  };
-}
 
 /**
  * Reads and manages jobs: the admin client the dashboard and the CLI use, and the base of
@@ -218,24 +166,7 @@ export class QueueAdmin<
   /** Running jobs (their lock is held), longest-running first, with the worker's session. */
   async runningJobs(options: { limit?: number } = {}): Promise<RunningJob[]> {
     this.assertOpen('runningJobs()');
-    const limit = checkInt('limit', options.limit ?? 100, 1, 10_000);
-    const { rows } = await this.pool.query(runningJobsSql(this.names), [limit]);
-    return rows.map((r) => ({
-      ...toJob(r),
-      backendPid: r.pid,
-      pid: r.pid,
-      runningMs: r.running_ms === null ? null : Number(r.running_ms),
-      progress: r.progress ?? null,
-      cancelRequestedAt: r.cancel_requested_at == null ? null : new Date(r.cancel_requested_at),
-      worker: {
-        id: r.worker_id ?? null,
-        host: r.worker_host ?? null,
-        pid: r.worker_pid ?? null,
-        applicationName: r.application_name || null,
-        clientAddr: r.client_addr ?? null,
-        connectedAt: r.backend_start == null ? null : new Date(r.backend_start),
-      },
-    }));
+    return runningJobs(this.pool, this.names, options);
   }
 
   /** Exact counts per queue and state, in one statement (a full scan joined with the lock table). */
@@ -485,19 +416,6 @@ export class QueueAdmin<
     this.assertOpen('getRetention()');
     return getRetention(this.pool, this.names, queue);
   }
-}
-
-/** The error for options without a connection, naming an option that was given but empty. */
-function missingConnection(options: ConnectionOptions): string {
-  for (const key of ['connectionString', 'connection', 'pool'] as const) {
-    if (key in options && !options[key]) {
-      return (
-        `${key} is ${show(options[key])}: give a Postgres connection string, connection config or pool ` +
-        `(is an environment variable such as DATABASE_URL unset?)`
-      );
-    }
-  }
-  return 'give connectionString, connection or pool';
 }
 
 function checkName(option: string, value: unknown): string {

@@ -4,7 +4,6 @@ import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { JobCancelledError, LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
-import { HistoryMaintenance } from './history.js';
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
@@ -12,17 +11,16 @@ import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
 import { ProgressWriter } from './progress.js';
 import { type RunOutcome, runJob } from './run-job.js';
-import { Scheduler } from './schedules/scheduler.js';
 import { checkSchema } from './schema-check.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type ClaimedRecord, toJob } from './sql/rows.js';
 import { SCHEDULES_WAKE } from './sql/schedules.js';
-import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
 import { DueTimer, markDirty, pickQueue } from './wake.js';
 import { resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { WorkerServices } from './worker-services.js';
 import {
   cancelledBeforeStart,
   finishBatch,
@@ -61,8 +59,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private kicked = false;
   /** Round-robin start, so one busy queue cannot starve the others. */
   private nextQueue = 0;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private sessionTimer: NodeJS.Timeout | undefined;
   private readonly due = new DueTimer(() => {
     this.wakeAll();
     void this.scheduleNextDue();
@@ -76,7 +72,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly stopSignal = new AbortController();
   private readonly opts: ReturnType<typeof resolveWorkerOptions>;
   private removeSignalHandlers: (() => void) | undefined;
-  private readonly stallMonitor: StallMonitor;
+  /** Polls, session checks, stall monitor, scheduler, history maintenance. */
+  private readonly services: WorkerServices;
   /** Its row in the workers table, and the periodic check for jobs nobody will run. */
   private readonly presence: WorkerPresence;
   private readonly sink: OutcomeSink;
@@ -84,10 +81,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly progress: ProgressWriter;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
-  /** Fires recurring jobs' ticks (every worker runs one; see schedules/scheduler.ts). */
-  private readonly scheduler: Scheduler;
-  /** Partitions and retention of the history, on the pool (one process per interval runs it). */
-  private readonly history: HistoryMaintenance | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -148,13 +141,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       { heartbeatInterval: this.opts.heartbeatInterval, queryTimeout: this.opts.queryTimeout },
     );
     const stall = this.opts.stallThreshold;
-    this.stallMonitor = new StallMonitor(stall, (ms) => {
-      void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
-    });
-    this.scheduler = new Scheduler({
-      query: (text, values) => this.claimer.run(text, values),
+    this.services = new WorkerServices({
+      claimer: this.claimer,
       names,
       logger,
+      pool,
+      stallThreshold: stall,
+      onStall: (ms) => void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger),
+      intervals: [
+        [this.opts.pollInterval, () => this.wakeAll()],
+        [SESSION_CHECK_MS, () => void this.verifySession()],
+      ],
     });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
     this.progress = new ProgressWriter({
@@ -165,7 +162,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       queryTimeout: this.opts.queryTimeout,
       emit: (e) => this.emit('progress', e),
     });
-    this.history = pool && new HistoryMaintenance({ pool, names, logger });
   }
 
   /**
@@ -208,14 +204,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // stop() was called while we connected: it has closed everything; stay stopped.
     if (this.state !== 'starting') return;
     this.state = 'running';
-    this.pollTimer = setInterval(() => this.wakeAll(), this.opts.pollInterval);
-    this.pollTimer.unref();
-    this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
-    this.sessionTimer.unref();
-    this.stallMonitor.start();
+    this.services.start();
     this.presence.start();
-    this.scheduler.start();
-    this.history?.start();
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
         stop: () => this.stop(),
@@ -257,13 +247,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private async shutdown(): Promise<void> {
     const wasStarted = this.state !== 'new';
     this.state = 'stopping';
-    clearInterval(this.pollTimer);
-    clearInterval(this.sessionTimer);
     this.due.stop();
     this.presence.stop();
-    const historyStopped = this.history?.stop();
     this.stopSignal.abort();
-    await this.scheduler.stop();
+    await this.services.stopTimers();
     if (!wasStarted) {
       this.state = 'stopped';
       return;
@@ -286,9 +273,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     await this.drain();
     await this.reconnecting;
-    this.stallMonitor.stop();
+    await this.services.stop();
     await this.presence.unregister();
-    await historyStopped;
     await this.claimer.stop();
     this.progress.close();
     this.state = 'stopped';
@@ -300,7 +286,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   private onWake(wake: Wake): void {
     if (wake.queue === SCHEDULES_WAKE) {
-      this.scheduler.wake(wake.delayMs);
+      this.services.scheduler.wake(wake.delayMs);
       return;
     }
     const q = this.queues.get(wake.queue);
