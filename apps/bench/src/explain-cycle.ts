@@ -43,13 +43,16 @@ interface Variant {
   drop?: string[];
   /** A changed statement: what a proposed change to the finish would save. */
   rewrite?: (sql: string) => string;
+  /** A setting for the worker's session. */
+  session?: string;
 }
 
 /** Replaces exactly one occurrence, so a changed core statement fails loudly instead of measuring nothing. */
 function once(sql: string, from: RegExp, to: string): string {
   const hits = sql.match(new RegExp(from.source, `${from.flags.replace('g', '')}g`))?.length ?? 0;
   if (hits !== 1) throw new Error(`rewrite: ${from} matched ${hits} times in the cycle statement`);
-  return sql.replace(from, to);
+  // A function, so that a '$2' in the new text stays a parameter, not a capture group.
+  return sql.replace(from, () => to);
 }
 
 /** The finish with no history CTE and a DELETE returning only what the notification needs. */
@@ -95,6 +98,19 @@ const VARIANTS: Variant[] = [
     history: true,
     partitions: true,
     rewrite: keepPerQueue,
+  },
+  {
+    name: 'off-rpc',
+    what: 'off, session random_page_cost 1.1 (the table is cached)',
+    history: false,
+    session: 'SET random_page_cost = 1.1',
+  },
+  {
+    name: 'on-rpc',
+    what: 'on, session random_page_cost 1.1 (the table is cached)',
+    history: true,
+    partitions: true,
+    session: 'SET random_page_cost = 1.1',
   },
   {
     name: 'off-lean',
@@ -203,6 +219,7 @@ async function runVariant(
     await session.connect();
     // As the worker's claimer session: a custom plan for every execution.
     await session.query('SET plan_cache_mode = force_custom_plan');
+    if (variant.session) await session.query(variant.session);
     const text = variant.rewrite ? variant.rewrite(sql) : sql;
     const params = (finished: string[]) => [
       finished,

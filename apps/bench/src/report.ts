@@ -104,6 +104,22 @@ function rows(result: BenchResult): Row[] {
       unit: 'ms',
       better: 'lower',
     },
+    {
+      workload: 'drain',
+      metric: 'dbCpuMsPer1kJobs',
+      label: 'database CPU per 1,000 jobs (drain)',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      workload: 'history',
+      metric: 'dbCpuMsPer1kJobs',
+      label: 'database CPU per 1,000 jobs (history kept)',
+      unit: 'ms',
+      better: 'lower',
+      peersFrom: 'drain',
+      versus: { workload: 'drain', metric: 'dbCpuMsPer1kJobs', label: 'off' },
+    },
   ];
 }
 
@@ -184,7 +200,11 @@ export function targets(result: BenchResult): TargetCheck[] {
       'drain with history kept within 15% of drain with history off',
       ratio(historyOn, historyOff),
       (x) => x >= 0.85,
-      (x) => `${(x * 100).toFixed(0)}% (${fmt(historyOn, 'jobs/s')} vs ${fmt(historyOff, 'jobs/s')} jobs/s)`,
+      (x) => {
+        const cpu = ratio(v('history', 'queue', 'dbCpuMsPer1kJobs'), v('drain', 'queue', 'dbCpuMsPer1kJobs'));
+        const perJob = cpu === undefined ? '' : `; database CPU per job ${signed((cpu - 1) * 100)}%`;
+        return `${(x * 100).toFixed(0)}% (${fmt(historyOn, 'jobs/s')} vs ${fmt(historyOff, 'jobs/s')} jobs/s${perJob})`;
+      },
     ),
     check(
       'enqueue (16 producers) >= 5x best Postgres peer',

@@ -27,6 +27,9 @@ export async function drain(ctx: WorkloadContext): Promise<WorkloadRun> {
       idleRssMb: out.idleRssKb / 1024,
       workerCpuMs: out.child.cpuMs,
       cpuMsPer1kJobs: (out.child.cpuMs / Math.max(1, out.child.count)) * 1000,
+      ...(out.dbCpuMs === undefined
+        ? {}
+        : { dbCpuMs: out.dbCpuMs, dbCpuMsPer1kJobs: (out.dbCpuMs / Math.max(1, done)) * 1000 }),
       duplicates: out.child.duplicates,
       capped: out.complete ? 0 : 1,
     },
