@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { withDatabase } from '@queue/dev-postgres';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -80,4 +81,48 @@ export async function redisInfo(url: string): Promise<Record<string, string> | u
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * CPU time (user + system, ms) of every server process connected to one database, by pid,
+ * read from /proc: the database's side of a workload, which a busy machine does not inflate
+ * the way it inflates wall time. Undefined when the server's processes are not on this
+ * machine (or /proc is not there); Redis peers have none (an empty map).
+ */
+export async function backendCpuMs(databaseUrl: string): Promise<Map<number, number> | undefined> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    const out = new Map<number, number>();
+    for (const { pid } of rows as { pid: number }[]) {
+      // A backend that ended since the query is left out (but see below).
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+      if (stat === undefined) continue;
+      // Not a postgres process under that pid: the server runs on another machine.
+      if (!stat.includes(' (postgres) ')) return undefined;
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock
+      // ticks (10 ms on Linux).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+    }
+    // None readable: the server's processes are not visible from here (another machine or
+    // a container), not all ended at once.
+    return rows.length > 0 && out.size === 0 ? undefined : out;
+  } finally {
+    await c.end();
+  }
+}
+
+/** CPU the database's server processes used between two readings; new processes count whole. */
+export function cpuBetween(
+  before: Map<number, number> | undefined,
+  after: Map<number, number> | undefined,
+): number | undefined {
+  if (!before || !after) return undefined;
+  let ms = 0;
+  for (const [pid, cpu] of after) ms += cpu - (before.get(pid) ?? 0);
+  return ms;
 }

@@ -7,6 +7,13 @@ interface Row {
   label: string;
   unit: string;
   better: 'higher' | 'lower';
+  /**
+   * The workload whose figures the peers' cells show, when the peers do not run this one:
+   * the history row shows their drain, each keeping what it keeps of finished jobs.
+   */
+  peersFrom?: string;
+  /** An @queue figure this row's is compared with in its own cell, as a change in percent. */
+  versus?: { workload: string; metric: string; label: string };
 }
 
 function rows(result: BenchResult): Row[] {
@@ -33,6 +40,15 @@ function rows(result: BenchResult): Row[] {
       label: `drain ${s.drain.jobs} jobs, 1 process`,
       unit: 'jobs/s',
       better: 'higher',
+    },
+    {
+      workload: 'history',
+      metric: 'jobsPerSec',
+      label: `drain ${s.drain.jobs} jobs, history kept`,
+      unit: 'jobs/s',
+      better: 'higher',
+      peersFrom: 'drain',
+      versus: { workload: 'drain', metric: 'jobsPerSec', label: 'off' },
     },
     { workload: 'latency', metric: 'p50', label: 'latency idle p50', unit: 'ms', better: 'lower' },
     { workload: 'latency', metric: 'p95', label: 'latency idle p95', unit: 'ms', better: 'lower' },
@@ -88,12 +104,33 @@ function rows(result: BenchResult): Row[] {
       unit: 'ms',
       better: 'lower',
     },
+    {
+      workload: 'drain',
+      metric: 'dbCpuMsPer1kJobs',
+      label: 'database CPU per 1,000 jobs (drain)',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      workload: 'history',
+      metric: 'dbCpuMsPer1kJobs',
+      label: 'database CPU per 1,000 jobs (history kept)',
+      unit: 'ms',
+      better: 'lower',
+      peersFrom: 'drain',
+      versus: { workload: 'drain', metric: 'dbCpuMsPer1kJobs', label: 'off' },
+    },
   ];
 }
 
 function value(result: BenchResult, workload: string, peer: string, metric: string): number | undefined {
   const v = result.workloads[workload]?.peers[peer]?.median[metric];
   return v === undefined || !Number.isFinite(v) ? undefined : v;
+}
+
+/** The workload a row's cell for `peer` reads from. */
+function source(row: Row, peer: string): string {
+  return peer !== 'queue' && row.peersFrom ? row.peersFrom : row.workload;
 }
 
 /** How many times better @queue is than the peer (above 1: @queue is better). */
@@ -107,7 +144,7 @@ export function ratios(result: BenchResult): Record<string, Record<string, numbe
     const q = value(result, row.workload, 'queue', row.metric);
     if (q === undefined) continue;
     for (const { name } of result.meta.peers) {
-      const p = value(result, row.workload, name, row.metric);
+      const p = value(result, source(row, name), name, row.metric);
       // A ratio to or from zero (an empty backlog) says nothing.
       if (name === 'queue' || p === undefined || p <= 0 || q <= 0) continue;
       const key = `${row.workload}.${row.metric}`;
@@ -150,12 +187,24 @@ export function targets(result: BenchResult): TargetCheck[] {
   const loadP99 = v('load', 'queue', 'p99');
   const scale = result.meta.sizes.scale;
   const keptUp = v('load', 'queue', 'keptUp');
+  const historyOn = v('history', 'queue', 'jobsPerSec');
+  const historyOff = v('drain', 'queue', 'jobsPerSec');
   return [
     check(
       'drain >= 2.5x graphile-worker',
       ratio(v('drain', 'queue', 'jobsPerSec'), v('drain', 'graphile', 'jobsPerSec')),
       (x) => x >= 2.5,
       times,
+    ),
+    check(
+      'drain with history kept within 15% of drain with history off',
+      ratio(historyOn, historyOff),
+      (x) => x >= 0.85,
+      (x) => {
+        const cpu = ratio(v('history', 'queue', 'dbCpuMsPer1kJobs'), v('drain', 'queue', 'dbCpuMsPer1kJobs'));
+        const perJob = cpu === undefined ? '' : `; database CPU per job ${signed((cpu - 1) * 100)}%`;
+        return `${(x * 100).toFixed(0)}% (${fmt(historyOn, 'jobs/s')} vs ${fmt(historyOff, 'jobs/s')} jobs/s${perJob})`;
+      },
     ),
     check(
       'enqueue (16 producers) >= 5x best Postgres peer',
@@ -205,6 +254,10 @@ export function targets(result: BenchResult): TargetCheck[] {
   ];
 }
 
+function signed(x: number): string {
+  return `${x >= 0 ? '+' : ''}${x.toFixed(0)}`;
+}
+
 function fmt(x: number | undefined, unit: string): string {
   if (x === undefined) return '-';
   if (unit === 'ms') return x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0);
@@ -221,8 +274,8 @@ export function formatTable(result: BenchResult): string {
     if (!result.workloads[row.workload]) continue;
     const q = value(result, row.workload, 'queue', row.metric);
     const cells = peers.map((peer) => {
-      const x = value(result, row.workload, peer, row.metric);
-      const slot = result.workloads[row.workload]?.peers[peer];
+      const x = value(result, source(row, peer), peer, row.metric);
+      const slot = result.workloads[source(row, peer)]?.peers[peer];
       if (slot?.error) return 'error';
       const cappedKey = row.metric.replace('JobsPerSec', 'Capped').replace('jobsPerSec', 'capped');
       const hitCap =
@@ -230,6 +283,10 @@ export function formatTable(result: BenchResult): string {
         slot?.rounds.some((r) => r.metrics[cappedKey] === 1);
       const capped = hitCap ? '*' : '';
       const base = `${fmt(x, row.unit)}${capped}`;
+      if (peer === 'queue' && row.versus && x !== undefined) {
+        const y = value(result, row.versus.workload, peer, row.versus.metric);
+        if (y !== undefined && y > 0) return `${base} (${signed((x / y - 1) * 100)}% vs ${row.versus.label})`;
+      }
       if (peer === 'queue' || q === undefined || x === undefined || x <= 0 || q <= 0) return base;
       return `${base} (${advantage(row, q, x).toFixed(1)}x)`;
     });
@@ -243,6 +300,13 @@ export function formatTable(result: BenchResult): string {
     '',
     '(Nx): how many times better @queue is than that peer (higher throughput, or lower latency/memory).',
     '*: hit its time cap (in at least one round); the rate is over the jobs done within the cap.',
+    ...(result.workloads.history
+      ? [
+          'history kept: @queue keeping completed jobs in job_history (default retention), against its drain row,',
+          "  run with history off (keep '0'); the peers' cells repeat their drain row: each keeps what it always",
+          '  keeps of finished jobs (Settings: keeps).',
+        ]
+      : []),
     '',
     'Targets (medians):',
   );
@@ -250,8 +314,10 @@ export function formatTable(result: BenchResult): string {
     out.push(`  [${t.met === null ? ' n/a ' : t.met ? ' met ' : 'MISSED'}] ${t.target}: ${t.value}`);
   }
   out.push('', 'Settings:');
-  for (const p of result.meta.peers)
+  for (const p of result.meta.peers) {
     out.push(`  ${p.name.padEnd(12)} ${p.label}: ${p.settings}${p.durable ? '' : ' (not durable)'}`);
+    out.push(`  ${''.padEnd(12)} keeps: ${p.keeps}`);
+  }
   for (const s of result.meta.skipped) out.push(`  ${s.peer.padEnd(12)} skipped: ${s.reason}`);
   const notes = Object.entries(result.workloads).flatMap(([w, r]) =>
     Object.entries(r.peers).flatMap(([p, slot]) => [

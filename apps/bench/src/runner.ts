@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { startPostgres } from '@queue/dev-postgres';
 import { now } from './clock.js';
 import { FULL, type Sizes, SMOKE } from './config.js';
@@ -41,7 +42,15 @@ export interface BenchResult {
     postgres: ServerInfo & { embedded: boolean };
     redis: Record<string, string> | null;
     sizes: Sizes;
-    peers: { name: string; label: string; backend: string; durable: boolean; settings: string }[];
+    peers: {
+      name: string;
+      label: string;
+      backend: string;
+      durable: boolean;
+      settings: string;
+      /** What the peer keeps of a finished job. */
+      keeps: string;
+    }[];
     skipped: { peer: string; reason: string }[];
   };
   workloads: Record<string, { title: string; peers: Record<string, PeerWorkloadResult> }>;
@@ -136,10 +145,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
           for (const w of todo) {
             log(`[${tag}] ${peer.name}: ${w.name}`);
             const t0 = now();
+            // The machine may be shared: each figure carries the load it was measured under.
+            const load = loadavg()[0]!;
             const run = await w.run({ peer, target, client, sizes, log }).catch((e: unknown) => toError(e));
+            if (!(run instanceof Error)) run.metrics.loadAvg1 = load;
             record(w, peer, run);
             log(
-              `    ${run instanceof Error ? `failed: ${run.message.split('\n')[0]}` : summarize(run)} (${((now() - t0) / 1000).toFixed(1)} s)`,
+              `    ${run instanceof Error ? `failed: ${run.message.split('\n')[0]}` : summarize(run)} (${((now() - t0) / 1000).toFixed(1)} s, load ${load.toFixed(2)})`,
             );
           }
         } finally {
@@ -168,12 +180,13 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
         postgres: { ...pgInfo, embedded: server.embedded },
         redis: redis ?? null,
         sizes,
-        peers: active.map(({ name, label, backend, durable, settings }) => ({
+        peers: active.map(({ name, label, backend, durable, settings, keeps }) => ({
           name,
           label,
           backend,
           durable,
           settings,
+          keeps,
         })),
         skipped,
       },

@@ -12,7 +12,7 @@ declare module 'vitest' {
   }
 }
 
-const WORKLOADS = ['enqueue', 'bulk', 'drain', 'latency', 'load', 'scale'];
+const WORKLOADS = ['enqueue', 'bulk', 'drain', 'history', 'latency', 'load', 'scale'];
 
 it('runs the smoke benchmark on @queue: every workload, every job, a table and JSON', async () => {
   const result = await runBench({ databaseUrl: inject('databaseUrl'), smoke: true, peers: ['queue'] });
@@ -42,10 +42,15 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     expect(m('drain').jobsPerSec).toBeGreaterThan(0);
     expect(m('drain').peakRssMb).toBeGreaterThan(10);
     expect(m('drain').duplicates).toBe(0);
+    // History on: every drained job recorded, in the hourly partitions the setup made.
+    expect(m('history').jobsPerSec).toBeGreaterThan(0);
+    expect(m('history').historyRows).toBe(json.meta.sizes.drain.jobs);
+    expect(m('history').historyInDefault).toBe(0);
+    expect(m('history').duplicates).toBe(0);
     for (const key of ['p50', 'p95', 'p99']) expect(m('latency')[key]).toBeGreaterThan(0);
     expect(m('load').p99).toBeGreaterThan(0);
     expect(m('scale').p1JobsPerSec).toBeGreaterThan(0);
-    expect(json.targets).toHaveLength(8);
+    expect(json.targets).toHaveLength(9);
     for (const t of json.targets)
       expect(t).toEqual({
         target: expect.any(String),
@@ -55,7 +60,8 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
 
     const table = formatTable(result);
     const lines = table.split('\n');
-    expect(lines[0]).toMatch(/^workload \(median\)\s+\| @queue$/);
+    // The @queue column is as wide as its widest cell (the history row's "(+N% vs off)").
+    expect(lines[0]).toMatch(/^workload \(median\)\s+\|\s+@queue$/);
     for (const row of [
       'enqueue, 16 producers',
       'bulk enqueue',
@@ -69,6 +75,10 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
         row,
       ).toBe(true);
     }
+    // The history row compares @queue with its own drain row, history off.
+    expect(lines.some((l) => l.includes('history kept') && /\|\s+[\d,.]+ \([+-]\d+% vs off\)$/.test(l))).toBe(
+      true,
+    );
     expect(table).toContain('Targets (medians):');
   } finally {
     await rm(dir, { recursive: true, force: true });

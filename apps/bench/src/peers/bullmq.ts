@@ -116,6 +116,7 @@ function peer(backend: 'postgres' | 'redis'): Peer {
     label: pgBackend ? 'BullMQ 6.7.0 (Postgres backend)' : 'BullMQ 6.7.0 (Redis)',
     backend,
     durable: pgBackend,
+    keeps: "nothing: removeOnComplete (set here; BullMQ's default keeps every completed job)",
     settings: pgBackend
       ? `concurrency ${CONCURRENCY}, pool max ${WORKER_POOL}, removeOnComplete`
       : `concurrency ${CONCURRENCY}, removeOnComplete; durability is the Redis server's (see meta.redis)`,

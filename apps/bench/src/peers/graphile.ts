@@ -32,6 +32,7 @@ export const graphilePeer: Peer = {
   label: 'graphile-worker 0.17.3',
   backend: 'postgres',
   durable: true,
+  keeps: 'nothing: a completed job is deleted (its only behaviour)',
   settings:
     'concurrentJobs 24, maxPoolSize 25, localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0 (its performance page)',
 

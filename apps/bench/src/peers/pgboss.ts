@@ -16,6 +16,8 @@ export const pgbossPeer: Peer = {
   label: 'pg-boss 10.4.2',
   backend: 'postgres',
   durable: true,
+  keeps:
+    'everything: completed jobs stay in pgboss.job with their output, are archived after 12 h and leave the archive after 7 days (its defaults, unchanged here)',
   settings: `${WORKERS} work() loops, batchSize ${BATCH}, pollingIntervalSeconds ${POLL_SECONDS} (its minimum)`,
 
   async setup(target) {

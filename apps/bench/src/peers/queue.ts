@@ -1,5 +1,6 @@
 import { Queue, silentLogger } from '@queue/core';
 import pg from 'pg';
+import { keepHistory, PARTITIONS_SQL, SCHEMA } from './queue-history.js';
 import { type JobPayload, type Peer, PRODUCER_POOL, TASK } from './types.js';
 
 /**
@@ -9,7 +10,6 @@ import { type JobPayload, type Peer, PRODUCER_POOL, TASK } from './types.js';
  * the peers' batch of 500 is slower. BENCH_QUEUE_CONCURRENCY overrides it, for trying others.
  */
 const CONCURRENCY = Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 200);
-const SCHEMA = 'queue';
 
 export const queuePeer: Peer = {
   name: 'queue',
@@ -17,6 +17,9 @@ export const queuePeer: Peer = {
   backend: 'postgres',
   durable: true,
   settings: `concurrency ${CONCURRENCY} (= claim batch), default 500 ms poll, LISTEN/NOTIFY wake-ups`,
+  keeps:
+    "completed jobs move to job_history, kept a day by default; set to keep '0' (nothing) here except in the history workload",
+  historySwitch: true,
 
   async setup(target) {
     const queue = new Queue({ connectionString: target.databaseUrl, logger: silentLogger });
@@ -24,6 +27,14 @@ export const queuePeer: Peer = {
       await queue.migrate();
     } finally {
       await queue.close();
+    }
+    const db = new pg.Client({ connectionString: target.databaseUrl });
+    await db.connect();
+    try {
+      await db.query(PARTITIONS_SQL);
+      await keepHistory(db, false);
+    } finally {
+      await db.end();
     }
   },
 
@@ -44,12 +55,23 @@ export const queuePeer: Peer = {
         return rows[0].n;
       },
       async reset() {
-        // job_stats arrived with migration 3; truncate whatever of ours exists.
+        // job_stats arrived with migration 3, job_history with 8; truncate whatever of ours
+        // exists (a partitioned table's TRUNCATE empties its partitions).
         const { rows } = await pool.query(
-          `SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') AS t FROM pg_tables WHERE schemaname = $1 AND tablename IN ('jobs', 'job_stats')`,
+          `SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') AS t FROM pg_tables WHERE schemaname = $1 AND tablename IN ('jobs', 'job_stats', 'job_history')`,
           [SCHEMA],
         );
         await pool.query(`TRUNCATE ${rows[0].t}`);
+      },
+      history: {
+        keep: (on) => keepHistory(pool, on),
+        async rows() {
+          const { rows } = await pool.query(
+            `SELECT (SELECT count(*) FROM ${SCHEMA}.job_history)::int AS total,
+               (SELECT count(*) FROM ${SCHEMA}.job_history_default)::int AS "inDefault"`,
+          );
+          return rows[0];
+        },
       },
       async seed(spec) {
         // Dead weight first, as it would be in a table that has been in use for a while.

@@ -44,7 +44,21 @@ export interface PeerClient {
    * Absent for peers without a table (Redis).
    */
   seed?(spec: SeedSpec): Promise<void>;
+  /** The peer's record of finished jobs, where it is a setting (`Peer.historySwitch`). */
+  history?: HistorySwitch;
   close(): Promise<void>;
+}
+
+/**
+ * Turns a peer's record of finished jobs on and off. Off is the state every workload but
+ * `history` runs in, set by the peer's `setup`; the history workload turns it on for its
+ * drain and off again.
+ */
+export interface HistorySwitch {
+  /** On: the peer's default retention. Off: nothing of a finished job is kept. */
+  keep(on: boolean): Promise<void>;
+  /** Finished jobs recorded, and how many of them went to a catch-all (DEFAULT) partition. */
+  rows(): Promise<{ total: number; inDefault: number }>;
 }
 
 /** A worker that has been built and connected but does not consume yet. */
@@ -64,6 +78,10 @@ export interface Peer {
   settings: string;
   /** Whether an acknowledged enqueue survives a crash. */
   durable: boolean;
+  /** What the peer keeps of a finished job, by default and as configured here: printed with the settings. */
+  keeps: string;
+  /** Its record of finished jobs is a setting the bench can switch (`PeerClient.history`): the history workload runs. */
+  historySwitch?: boolean;
   /** Installs the peer's schema in the fresh database (or nothing, for Redis). */
   setup(target: Target): Promise<void>;
   client(target: Target): Promise<PeerClient>;

@@ -1,5 +1,6 @@
 import { now, sleep } from '../clock.js';
 import type { Sizes } from '../config.js';
+import { backendCpuMs, cpuBetween } from '../db.js';
 import type { JobPayload, Peer, PeerClient, Target } from '../peers/types.js';
 import type { ChildResult } from '../protocol.js';
 import { percentiles } from '../stats.js';
@@ -61,6 +62,11 @@ export interface DrainOutcome {
   complete: boolean;
   child: ChildResult;
   idleRssKb: number;
+  /**
+   * CPU of the database's server processes during the drain (Postgres peers, server on this
+   * machine): the database's side of the work, which a busy machine does not inflate.
+   */
+  dbCpuMs?: number;
 }
 
 /**
@@ -74,7 +80,9 @@ export async function timedDrain(
   capMs: number,
 ): Promise<DrainOutcome> {
   const worker = await WorkerProcess.spawn(ctx.peer.name, ctx.target);
+  const postgres = ctx.peer.backend === 'postgres';
   try {
+    const cpu0 = postgres ? await backendCpuMs(ctx.target.databaseUrl) : undefined;
     const t0 = await worker.start(expected, false);
     const reachedAt = await worker.reached(capMs);
     let end = now();
@@ -93,8 +101,9 @@ export async function timedDrain(
       }
       end = now();
     }
+    const dbCpuMs = postgres ? cpuBetween(cpu0, await backendCpuMs(ctx.target.databaseUrl)) : undefined;
     const child = await worker.stop();
-    return { elapsedMs: end - t0, started, complete, child, idleRssKb: worker.readyRssKb };
+    return { elapsedMs: end - t0, started, complete, child, idleRssKb: worker.readyRssKb, dbCpuMs };
   } finally {
     await worker.close();
   }

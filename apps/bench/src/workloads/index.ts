@@ -2,6 +2,7 @@ import { bulkWorkload } from './bulk.js';
 import type { Workload } from './common.js';
 import { drainWorkload } from './drain.js';
 import { enqueueWorkload } from './enqueue.js';
+import { historyWorkload } from './history.js';
 import { latencyWorkload } from './latency.js';
 import { loadWorkload } from './load.js';
 import { scaleWorkload } from './scale.js';
@@ -11,6 +12,7 @@ export const WORKLOADS: Workload[] = [
   enqueueWorkload,
   bulkWorkload,
   drainWorkload,
+  historyWorkload,
   latencyWorkload,
   loadWorkload,
   scaleWorkload,
