@@ -22,7 +22,7 @@ import { Queue, silentLogger } from '@queue/core';
 import pg from 'pg';
 import { now } from './clock.js';
 import { createDatabase, dropDatabase } from './db.js';
-import { keepHistory, PARTITIONS_SQL, QUEUE, SCHEMA } from './peers/queue-history.js';
+import { keepHistory, QUEUE, SCHEMA } from './peers/queue-history.js';
 import { TASK } from './peers/types.js';
 import { median } from './stats.js';
 
@@ -195,9 +195,8 @@ async function runVariant(
   try {
     const queue = new Queue({ pool, logger: silentLogger });
     await queue.migrate();
-    if (variant.partitions) await pool.query(PARTITIONS_SQL);
     await keepHistory(pool, variant.history);
-    // keepHistory(on) makes the partitions; the DEFAULT-only variant takes them away again.
+    // migrate() made the partitions; the DEFAULT-only variant takes them away again.
     if (variant.history && !variant.partitions) {
       const { rows } = await pool.query(
         `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

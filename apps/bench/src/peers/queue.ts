@@ -1,6 +1,6 @@
 import { Queue, silentLogger } from '@queue/core';
 import pg from 'pg';
-import { keepHistory, PARTITIONS_SQL, SCHEMA } from './queue-history.js';
+import { keepHistory, SCHEMA } from './queue-history.js';
 import { type JobPayload, type Peer, PRODUCER_POOL, TASK } from './types.js';
 
 /**
@@ -31,7 +31,6 @@ export const queuePeer: Peer = {
     const db = new pg.Client({ connectionString: target.databaseUrl });
     await db.connect();
     try {
-      await db.query(PARTITIONS_SQL);
       await keepHistory(db, false);
     } finally {
       await db.end();
