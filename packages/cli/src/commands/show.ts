@@ -4,10 +4,16 @@ import { openAdmin } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { duration, when } from '../format.js';
+import { progressText } from './running.js';
 
 /** The worker session holding a running job, as `show` prints it and `show --json` returns it. */
 export interface WorkerSession {
+  /** The backend pid of the session holding the job's lock. */
   pid: number;
+  /** The worker's id, host and Node pid (null for a worker that registers none, of an older core). */
+  id: string | null;
+  host: string | null;
+  nodePid: number | null;
   applicationName: string | null;
   clientAddr: string | null;
   connectedAt: Date | null;
@@ -29,11 +35,14 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
   try {
     const job = await admin.getJob(id!);
     if (!job) throw new CliError('QUEUE_JOB_NOT_FOUND', EXIT.NOT_FOUND, `no job with id ${id}`);
-    const worker = job.state === 'running' ? await session(admin, job.id) : null;
+    const held = job.state === 'running' ? await session(admin, job.id) : null;
+    const worker = held?.worker ?? null;
+    // The last progress its handler reported: only a running job has one to show.
+    const progress = held?.progress ?? null;
     if (values.json) {
-      ctx.out(JSON.stringify({ ...job, worker }));
+      ctx.out(JSON.stringify({ ...job, progress, worker }));
     } else {
-      ctx.out(describe(job, worker, job.state === 'running', values.stack === true));
+      ctx.out(describe(job, worker, progress, job.state === 'running', values.stack === true));
     }
     return EXIT.OK;
   } finally {
@@ -41,23 +50,33 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-/** The session holding the job's lock; null if it let go in the meantime or is past the list. */
-async function session(admin: QueueAdmin, id: string): Promise<WorkerSession | null> {
+/** The session holding the job's lock and its progress; null if it let go meanwhile or is past the list. */
+async function session(
+  admin: QueueAdmin,
+  id: string,
+): Promise<{ worker: WorkerSession; progress: unknown } | null> {
   const running: RunningJob[] = await admin.runningJobs({ limit: RUNNING_LIMIT });
   const r = running.find((j) => j.id === id);
   if (!r) return null;
   return {
-    pid: r.pid,
-    applicationName: r.worker.applicationName,
-    clientAddr: r.worker.clientAddr,
-    connectedAt: r.worker.connectedAt,
-    runningMs: r.runningMs,
+    worker: {
+      pid: r.backendPid,
+      id: r.worker.id,
+      host: r.worker.host,
+      nodePid: r.worker.pid,
+      applicationName: r.worker.applicationName,
+      clientAddr: r.worker.clientAddr,
+      connectedAt: r.worker.connectedAt,
+      runningMs: r.runningMs,
+    },
+    progress: r.progress,
   };
 }
 
 function describe(
   job: Job & { state: JobState },
   worker: WorkerSession | null,
+  progress: unknown,
   running: boolean,
   stacks: boolean,
 ): string {
@@ -72,10 +91,18 @@ function describe(
     ['created at', when(job.createdAt, now)],
     ['started at', when(job.startedAt, now)],
     ['failed at', when(job.failedAt, now)],
+    ['tags', job.tags.length > 0 ? job.tags.join(', ') : '-'],
   ];
   if (running && worker) {
     rows.push(
-      ['worker pid', String(worker.pid)],
+      ['progress', progressText(progress) || '-'],
+      [
+        'worker',
+        worker.host === null
+          ? '- (a worker that registers no host)'
+          : `${worker.host}, pid ${worker.nodePid} (${worker.id})`,
+      ],
+      ['backend pid', String(worker.pid)],
       ['worker app', worker.applicationName ?? '-'],
       ['worker addr', worker.clientAddr ?? '- (a local socket, or hidden from this database role)'],
       ['running for', worker.runningMs === null ? '-' : duration(worker.runningMs)],
@@ -85,6 +112,8 @@ function describe(
   }
   const out = [`job ${job.id}`, ...rows.map(([k, v]) => `  ${k.padEnd(12)}${v}`)];
   out.push('  payload', indent(JSON.stringify(job.payload, null, 2), 4));
+  if (Object.keys(job.meta).length > 0) out.push('  meta', indent(JSON.stringify(job.meta, null, 2), 4));
+  else out.push('  meta        {}');
   if (job.errors.length === 0) {
     out.push('  errors      none');
   } else {
