@@ -164,7 +164,7 @@ describe('queue retry and delete', () => {
     const other = await failJob('r', 'other');
     const r = await queueCli(['retry', '--failed', '--queue', 'bulk'], env());
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe('retried 2 failed jobs');
+    expect(r.stdout.trim()).toBe('retried 2 failed jobs of queue "bulk"');
     expect((await queue.getJob(other.id))?.state).toBe('failed');
     await db.query(`DELETE FROM queue.jobs WHERE queue IN ('bulk', 'other')`);
   });
