@@ -11,7 +11,11 @@ export const EXIT_CODES = `Exit codes:
   3  database unusable: bad connection string, unreachable, login refused, schema missing,
      or the connection was lost mid-command (any command; one line on stderr)
   4  job not found
-  5  job is running on a worker and cannot be changed now`;
+  5  job cannot be changed in its state: running on a worker (retry, delete),
+     or already finished (cancel)
+  6  wait: the job failed for good
+  7  wait: the job was cancelled
+  8  wait: the job did not finish within --timeout (it goes on)`;
 
 export const HELP: Record<string, string> = {
   main: `Usage: queue <command> [options]
@@ -19,13 +23,18 @@ export const HELP: Record<string, string> = {
 Commands:
   migrate                 Create or update the queue's tables
   worker <module>         Run a worker for the tasks a module exports
-  stats                   Count jobs per queue and state, and show paused queues
+  stats                   Jobs per queue and state, paused queues, run times (p50/p95)
   list                    List jobs, newest first (--state, --queue, --task, paging)
+  running                 List running jobs with their progress and worker
   show <id>               Show one job in full: payload, errors, the worker running it
+  wait <id>               Wait until a job finishes; print its result as JSON
   enqueue <task> [json]   Add a job (payload as JSON text, or - for stdin)
-  retry <id...>           Make failed or scheduled jobs run again now
-  retry --failed          Retry every failed job (of --queue, of --task)
+  cancel <id...>          Cancel queued jobs, or have workers abort running ones
+  cancel --queue <name>   Cancel every queued job of a queue (and --task), with --yes
+  retry <id...>           Make failed, scheduled or finished jobs run again now
+  retry --state <state>   Retry every job in a state (of --queue, --task, --tag)
   delete <id...>          Delete jobs that are not running
+  delete --state <state>  Delete every job in a state (of --queue, --task, --tag), with --yes
   pause <queue...>        Stop every worker claiming from these queues
   resume <queue...>       Let workers claim from these queues again
   dashboard               Serve the web dashboard
@@ -33,6 +42,7 @@ Commands:
 Examples:
   queue list --state failed --queue emails
   queue show 42 --stack
+  queue cancel 42 && queue wait 42
   queue enqueue sendEmail '{"to":"a@example.com"}' --delay 60000
   queue pause emails && queue resume emails
 
@@ -71,10 +81,16 @@ ${GLOBAL}`,
   stats: `Usage: queue stats [options]
 
 Prints the number of jobs per queue and state (available, scheduled, running, failed)
-and whether each queue is paused.
+and whether each queue is paused; then any due jobs no live worker will run; then, per
+minute (wider buckets past 6 hours) and queue, the jobs completed, the attempts failed,
+and the median (p50) and 95th percentile (p95) run time of completed jobs, within a factor
+of two (read from per-minute histograms). Buckets where nothing finished are left out.
 
 Options:
-  --json                 Print JSON instead of a table
+  --minutes <n>          Run times of the last n minutes, 1 to 10080 (default: 10)
+  --json                 Print JSON instead of tables: the per-queue counts as an array;
+                         with --minutes, an object { counts, runTimes } (runTimes: one
+                         { minute, queue, completed, failed, p50Ms, p95Ms } per bucket)
 
 ${GLOBAL}`,
 
@@ -96,6 +112,8 @@ Options:
   --after <id>           Next page oldest first: jobs with a larger id (implies --order asc)
   --json                 One JSON array of jobs (ids as strings, times in ISO 8601)
 
+'queue running' lists running jobs with their progress.
+
 Examples:
   queue list --state failed --queue emails
   queue list --limit 100 --before 5120
@@ -103,17 +121,36 @@ Examples:
 
 ${GLOBAL}`,
 
+  running: `Usage: queue running [options]
+
+Lists the jobs workers run now, longest-running first: id, queue, task, attempt, how long
+it has run, the worker (host:pid) and the last progress its handler reported
+(ctx.progress(), as JSON; written at most once a second per job by default). On a
+terminal a table; piped, tab-separated lines in the same order (the running time in
+milliseconds).
+
+Options:
+  --queue <name>         Only this queue
+  --task <name>          Only this task
+  --limit <n>            At most this many, 1 to 10000 (default: 100)
+  --json                 One JSON array of running jobs, each with 'progress', 'runningMs'
+                         and 'worker' ({ id, host, pid, applicationName, clientAddr, connectedAt })
+
+${GLOBAL}`,
+
   show: `Usage: queue show <id> [options]
 
 Shows one job in full: task, queue, state, priority, attempts, its times (run at, created,
-started, failed), the payload as indented JSON, and every failed attempt's error. For a
-running job, also the worker session holding it: its pid, application name, client address,
-and how long the job has run. Exits with code 4 if there is no such job.
+started, failed), tags, the payload and meta as indented JSON, and every failed attempt's
+error. For a running job, also its progress and the worker holding it: host, pid and id,
+its session's backend pid, application name, client address, and how long the job has run.
+Exits with code 4 if there is no such job.
 
 Options:
   --stack                Include the stack trace of each error
   --json                 The job as one line of JSON (id as a string, times in ISO 8601,
-                         errors with stacks, state, and 'worker' for a running job, else null)
+                         errors with stacks, state, tags, meta, 'progress' (null unless
+                         running) and 'worker' for a running job, else null)
 
 Examples:
   queue show 42
@@ -147,22 +184,96 @@ Invalid JSON, and a payload the queue cannot store (e.g. one holding \\u0000), e
 ${GLOBAL}`,
 
   retry: `Usage: queue retry <id...> [options]
-       queue retry --failed [--queue <name>] [--task <name>] [options]
+       queue retry --state <state> [--queue <name>] [--task <name>] [--tag <tag>] [options]
 
-Makes the given failed or scheduled jobs available now, with their attempts reset; or,
-with --failed, every failed job (of one queue and/or task).
+Makes the given jobs available now, with their attempts reset: failed or scheduled
+jobs in place, completed or cancelled ones from the history (while their queue's
+retention keeps them) under the same id. A running job cannot be retried (exit code 5).
+With --state, every job in that state (of one queue, task and/or tag) that is not
+running, and prints how many.
 
 Options:
-  --failed               Retry all failed jobs instead of the ids given
-  --queue <name>         With --failed: only this queue
-  --task <name>          With --failed: only this task
+  --state <state>        failed, scheduled, completed or cancelled
+  --failed               The same as --state failed
+  --queue <name>         With --state: only this queue
+  --task <name>          With --state: only this task
+  --tag <tag>            With --state: only jobs carrying this tag
+  --yes                  Confirm retrying every completed or cancelled job selected
+                         (they have run, or been cancelled, once: their work is done again)
+
+Examples:
+  queue retry 42 43
+  queue retry --failed --queue emails
+  queue retry --state completed --task report --yes
 
 ${GLOBAL}`,
 
   delete: `Usage: queue delete <id...> [options]
+       queue delete --state <state> [--queue <name>] [--task <name>] [--tag <tag>] --yes
 
-Deletes the given jobs (cancelling any that have not started). A running job cannot be
-deleted: the command exits with code 5.
+Deletes the given jobs for good, live or from the history, without a trace ('queue cancel'
+records a queued job as cancelled instead). A running job cannot be deleted: the
+command exits with code 5. With --state and --yes, every job in that state (of one
+queue, task and/or tag) that is not running, and prints how many.
+
+Options:
+  --state <state>        failed, scheduled, available, completed or cancelled
+  --queue <name>         With --state: only this queue
+  --task <name>          With --state: only this task
+  --tag <tag>            With --state: only jobs carrying this tag
+  --yes                  Confirm a delete by --state (required)
+
+Examples:
+  queue delete 43
+  queue delete --state failed --queue emails --yes
+
+${GLOBAL}`,
+
+  cancel: `Usage: queue cancel <id...> [options]
+       queue cancel --queue <name> [--task <name>] --yes [options]
+
+Cancels jobs. A queued job (available, scheduled, or waiting for a retry) leaves the
+queue and is recorded as cancelled: 'cancelled job 42'. A running job's worker, on any
+host, is told to abort its handler's signal and records it cancelled without retrying
+it: 'cancelling job 42: ...'; 'queue wait 42' tells how it ended (a handler that
+finishes before it hears, or ignores its signal and returns, ends completed).
+Exits with code 4 for an unknown job and 5 for one that has already finished (completed,
+cancelled, or failed for good); with several ids it cancels every one it can and exits
+with the code of the first it could not.
+
+With --queue and/or --task (and --yes), cancels every queued job of that queue and/or
+task, and prints how many; running jobs are left alone (cancel them by id).
+
+Options:
+  --queue <name>         Every queued job of this queue
+  --task <name>          Every queued job of this task
+  --yes                  Confirm a cancel by --queue/--task (required)
+
+Examples:
+  queue cancel 42 43
+  queue cancel --queue emails --task sendDigest --yes
+
+${GLOBAL}`,
+
+  wait: `Usage: queue wait <id> [options]
+
+Waits until the job finishes for good (woken by a notification from the worker that
+finishes it, not by polling) and prints its result as one line of JSON (null when the
+handler returned nothing, or its queue keeps no history). A job that finished before is
+looked up in the history. Exit codes:
+  0  the job completed: its result is on stdout
+  4  no such job (or it finished and its queue's retention no longer keeps it)
+  6  the job failed for good: its last error is on stderr
+  7  the job was cancelled
+  8  the job did not finish within --timeout; it was not cancelled and goes on
+
+Options:
+  --timeout <ms>         Give up waiting after this many milliseconds, 1 to 2147483647
+                         (default: wait for as long as it takes)
+
+Examples:
+  queue wait 42 --timeout 60000 | jq .url
+  id=$(queue enqueue report '{}') && queue wait "$id"
 
 ${GLOBAL}`,
 

@@ -1,10 +1,14 @@
 import { createRequire } from 'node:module';
-import { migrate, remove, retry, stats } from './commands/admin.js';
+import { migrate, remove, retry } from './commands/admin.js';
+import { cancel } from './commands/cancel.js';
 import { dashboard } from './commands/dashboard.js';
 import { enqueue } from './commands/enqueue.js';
 import { list } from './commands/list.js';
 import { pause, resume } from './commands/pause.js';
+import { running } from './commands/running.js';
 import { show } from './commands/show.js';
+import { stats } from './commands/stats.js';
+import { wait } from './commands/wait.js';
 import { worker } from './commands/worker.js';
 import { toCliError } from './connect.js';
 import { type CliContext, processContext } from './context.js';
@@ -18,8 +22,11 @@ const COMMANDS: Record<string, Command> = {
   worker,
   stats,
   list,
+  running,
   show,
+  wait,
   enqueue,
+  cancel,
   retry,
   delete: remove,
   pause,
