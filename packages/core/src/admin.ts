@@ -13,9 +13,11 @@ import {
   QueueClosedError,
 } from './errors.js';
 import { type JobCounts, overview, type QueueCounts, type ScanRow, scanRows } from './job-counts.js';
+import { getJob, type JobList, type ListedJob, type ListJobsOptions, listJobs } from './job-list.js';
 import { type JobStat, type JobStatsOptions, jobStats } from './job-stats.js';
 
 export type { JobCounts, QueueCounts } from './job-counts.js';
+export type { JobList, ListedJob, ListJobsOptions } from './job-list.js';
 
 import { parseJobId } from './job-id.js';
 import { consoleLogger, type Logger } from './logger.js';
@@ -25,9 +27,7 @@ import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.j
 import {
   countJobsSql,
   deleteJobSql,
-  getJobSql,
   jobExistsSql,
-  listJobsSql,
   pausedQueuesSql,
   retryFailedSql,
   retryJobSql,
@@ -40,7 +40,7 @@ import { makeNames, type Names } from './sql/names.js';
 import { toJob } from './sql/rows.js';
 import { routingSql, workersSql } from './sql/workers.js';
 import { untilReachable } from './startup.js';
-import type { Job, JobState } from './types.js';
+import type { Job } from './types.js';
 import {
   type LiveWorker,
   toDueGroup,
@@ -77,20 +77,6 @@ export interface ConnectionOptions {
   startupTimeout?: number;
 }
 
-export interface ListJobsOptions {
-  state?: JobState;
-  queue?: string;
-  task?: string;
-  /** 'asc' (oldest first, the default) or 'desc' (newest first). */
-  order?: 'asc' | 'desc';
-  /** Keyset pagination with order 'asc': only jobs with a larger id. */
-  after?: string;
-  /** Keyset pagination with order 'desc': only jobs with a smaller id. */
-  before?: string;
-  /** Default 50, at most 1,000. */
-  limit?: number;
-}
-
 /** A job a worker holds right now, and the worker's session. */
 export interface RunningJob extends Job {
   /** The Postgres backend pid of the worker session holding the job's lock. */
@@ -118,8 +104,6 @@ export interface RunningJob extends Job {
     connectedAt: Date | null;
   };
 }
-
-const STATES: readonly JobState[] = ['available', 'scheduled', 'running', 'failed'];
 
 /**
  * Reads and manages jobs: the admin client the dashboard and the CLI use, and the base of
@@ -205,44 +189,23 @@ export class QueueAdmin<
     return trackMigration(this.names, run);
   }
 
-  async getJob(id: string | bigint): Promise<(Job & { state: JobState }) | null> {
+  /**
+   * A job by id: from the live table, else (completed or cancelled, while its queue's retention
+   * keeps it) from the history, as a FinishedJob with `state` 'completed' or 'cancelled'. Null
+   * when neither has it.
+   */
+  async getJob(id: string | bigint): Promise<ListedJob | null> {
     this.assertOpen('getJob()');
-    const { rows } = await this.pool.query(getJobSql(this.names), [parseJobId(id)]);
-    return rows[0] ? { ...toJob(rows[0]), state: rows[0].state } : null;
+    return getJob(this.pool, this.names, id);
   }
 
-  async listJobs(options: ListJobsOptions = {}): Promise<(Job & { state: JobState })[]> {
+  /**
+   * One page of jobs, filtered (see ListJobsOptions), keyset-paged: the result is an array that
+   * also carries `cursor` for the next page (null on the last).
+   */
+  async listJobs(options: ListJobsOptions = {}): Promise<JobList> {
     this.assertOpen('listJobs()');
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new InvalidOptionError('limit', `must be an integer from 1 to 1000, got ${show(limit)}`);
-    }
-    const desc = options.order === 'desc';
-    if (options.order !== undefined && options.order !== 'asc' && !desc) {
-      throw new InvalidOptionError('order', `must be 'asc' or 'desc', got ${show(options.order)}`);
-    }
-    if (options.state !== undefined && !STATES.includes(options.state)) {
-      throw new InvalidOptionError(
-        'state',
-        `must be one of ${STATES.join(', ')}, got ${show(options.state)}`,
-      );
-    }
-    const cursor = desc ? options.before : options.after;
-    if ((desc ? options.after : options.before) !== undefined) {
-      throw new InvalidOptionError(
-        desc ? 'after' : 'before',
-        `does not go with order '${desc ? 'desc' : 'asc'}'`,
-      );
-    }
-    const { rows } = await this.pool.query(listJobsSql(this.names), [
-      options.state ?? null,
-      options.queue ?? null,
-      options.task ?? null,
-      cursor === undefined ? null : parseJobId(cursor, desc ? 'before' : 'after'),
-      limit,
-      desc,
-    ]);
-    return rows.map((r) => ({ ...toJob(r), state: r.state }));
+    return listJobs(this.pool, this.names, options);
   }
 
   /** Running jobs (their lock is held), longest-running first, with the worker's session. */

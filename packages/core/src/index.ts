@@ -10,6 +10,8 @@ export { resolveAdapterOptions } from './adapter-options.js';
 export type {
   ConnectionOptions,
   JobCounts,
+  JobList,
+  ListedJob,
   ListJobsOptions,
   QueueCounts,
   RunningJob,

@@ -30,6 +30,10 @@ export interface JobRow {
   runAt: string | null;
   delayMs: number;
   maxAttempts: number | null;
+  /** Checked tags, or null for none (the column's default, '{}'). */
+  tags: string[] | null;
+  /** Meta as JSON text, or null for none (the column's default, '{}'). */
+  meta: string | null;
 }
 
 export function checkQueueName(option: string, queue: unknown): string {
@@ -59,7 +63,7 @@ export function checkInt(option: string, value: unknown, min: number, max: numbe
 export function resolveJobOptions(
   options: EnqueueOptions,
   task: TaskOptions | undefined,
-): Omit<JobRow, 'task' | 'payload'> {
+): Omit<JobRow, 'task' | 'payload' | 'tags' | 'meta'> {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionError('options', `must be an object, got ${show(options)}`);
   }

@@ -15,9 +15,24 @@ const FORBIDDEN_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89ab][0-9a-f]{2}|d[c-f][0-9
  * Everything JSON would change silently (functions, symbols, NaN, Infinity) is refused.
  */
 export function encodePayload(task: string, payload: unknown, maxBytes: number): string {
+  return encodeJson(payload === undefined ? null : payload, 'the payload', maxBytes, (reason, cause) => {
+    return new InvalidPayloadError(task, reason, cause === undefined ? undefined : { cause });
+  });
+}
+
+/**
+ * The JSON text of `value` for a jsonb column, by the payload's rules; `what` names the value
+ * at the top of a reason ("the payload", "meta"), and `fail` makes the caller's error.
+ */
+export function encodeJson(
+  value: unknown,
+  what: string,
+  maxBytes: number,
+  fail: (reason: string, cause?: unknown) => Error,
+): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(payload === undefined ? null : payload, replacer);
+    json = JSON.stringify(value, replacer(what));
   } catch (error) {
     const reason =
       error instanceof TypeError && /circular/i.test(error.message)
@@ -25,40 +40,37 @@ export function encodePayload(task: string, payload: unknown, maxBytes: number):
         : error instanceof TypeError && /BigInt/i.test(error.message)
           ? 'it contains a BigInt; convert it to a string or number first'
           : (error as Error).message;
-    throw new InvalidPayloadError(task, reason, { cause: error });
+    throw fail(reason, error);
   }
-  if (json === undefined) throw new InvalidPayloadError(task, 'it is not JSON-serialisable');
+  if (json === undefined) throw fail('it is not JSON-serialisable');
   const bad = FORBIDDEN_ESCAPE.exec(json);
   if (bad) {
-    const what = bad[1] === '0000' ? 'a \\u0000 character' : `a lone UTF-16 surrogate (\\u${bad[1]})`;
-    throw new InvalidPayloadError(task, `it contains ${what}, which Postgres jsonb cannot store`);
+    const char = bad[1] === '0000' ? 'a \\u0000 character' : `a lone UTF-16 surrogate (\\u${bad[1]})`;
+    throw fail(`it contains ${char}, which Postgres jsonb cannot store`);
   }
   // Fast path: a string no longer than maxBytes/3 UTF-16 units cannot exceed maxBytes.
   if (json.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(json);
-    if (bytes > maxBytes) {
-      throw new InvalidPayloadError(task, `it is ${bytes} bytes as JSON, over the limit of ${maxBytes}`);
-    }
+    if (bytes > maxBytes) throw fail(`it is ${bytes} bytes as JSON, over the limit of ${maxBytes}`);
   }
   return json;
 }
 
-function replacer(this: unknown, key: string, value: unknown): unknown {
-  switch (typeof value) {
-    case 'function':
-      throw new TypeError(`${where(key)} is a function`);
-    case 'symbol':
-      throw new TypeError(`${where(key)} is a symbol`);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${where(key)} is ${value}, which JSON cannot hold`);
-      return value;
-    default:
-      return value;
-  }
-}
-
-function where(key: string): string {
-  return key === '' ? 'the payload' : `property ${JSON.stringify(key)}`;
+function replacer(what: string) {
+  const where = (key: string) => (key === '' ? what : `property ${JSON.stringify(key)}`);
+  return function (this: unknown, key: string, value: unknown): unknown {
+    switch (typeof value) {
+      case 'function':
+        throw new TypeError(`${where(key)} is a function`);
+      case 'symbol':
+        throw new TypeError(`${where(key)} is a symbol`);
+      case 'number':
+        if (!Number.isFinite(value)) throw new TypeError(`${where(key)} is ${value}, which JSON cannot hold`);
+        return value;
+      default:
+        return value;
+    }
+  };
 }
 
 /** Runs a Standard Schema and returns its output, or throws PayloadValidationError. */

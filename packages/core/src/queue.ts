@@ -4,19 +4,16 @@ import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import {
+  type Insert,
   type Inserted,
   insertedJob,
   insertedQueue,
-  insertManySql,
-  insertManyValues,
-  insertOneSql,
-  insertOneValues,
-  insertResolvingSql,
-  insertResolvingValues,
+  jobInserts,
   notifyPayload,
   notifySql,
 } from './sql/enqueue.js';
 import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
+import { checkTags, encodeMeta } from './tags-meta.js';
 import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
 import type {
   EnqueueOptions,
@@ -30,6 +27,7 @@ import type {
 import { type WaitOptions, Waits } from './wait.js';
 import { Worker } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
+import { setEnqueueXid } from './xid.js';
 
 export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOptions {
   /**
@@ -60,9 +58,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly maxPayloadBytes: number;
   /** Workers made by worker(), stopped by close(). */
   private readonly ownWorkers = new Set<Worker>();
-  private readonly sql: { one: string; many: string; notify: string; register: string };
-  private readonly oneValues: (row: JobRow) => unknown[];
-  private readonly manyValues: (rows: JobRow[]) => unknown[];
+  private readonly sql: { notify: string; register: string };
+  private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
 
   constructor(options: QueueOptions<M>) {
@@ -76,18 +73,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     // Every job of a queue with a task map carries its definition's options, so its inserts
     // skip the tasks table altogether; a queue without one lets the database fill them.
     const resolving = !this.checksTaskNames;
-    this.sql = {
-      one: resolving ? insertResolvingSql(this.names) : insertOneSql(this.names),
-      many: resolving ? insertResolvingSql(this.names) : insertManySql(this.names),
-      notify: notifySql(this.names),
-      register: registerTasksSql(this.names),
-    };
-    this.oneValues = resolving ? (row) => insertResolvingValues([row]) : insertOneValues;
-    this.manyValues = resolving ? insertResolvingValues : insertManyValues;
+    this.inserts = jobInserts(this.names, resolving);
+    this.sql = { notify: notifySql(this.names), register: registerTasksSql(this.names) };
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
     this.batcher = new InsertBatcher(
-      async (rows) => (await this.insert(this.pool, this.sql.many, this.manyValues(rows))).rows,
+      async (rows) => (await this.insert(this.pool, this.inserts.many(rows, false))).rows,
       Math.max(1, Math.floor(poolMax / 2)),
     );
   }
@@ -104,10 +95,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.assertOpen('enqueue()');
     const row = await this.prepare(task, payload, options);
     const record: Inserted = options.client
-      ? (await this.insert(options.client, this.sql.one, this.oneValues(row))).rows[0]
+      ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
       : await this.batcher.add(row);
     await this.announce(options.client, [{ queue: insertedQueue(row, record), delay_ms: record.delay_ms }]);
-    const job = insertedJob(row, record) as Job<PayloadOf<M[K]>, K>;
+    const job = withXid(insertedJob(row, record), record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
     return job;
   }
@@ -130,8 +121,9 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       }
       rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
     }
-    const db = options.client ?? this.pool;
-    const { rows: records } = (await this.insert(db, this.sql.many, this.manyValues(rows))) as {
+    // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
+    const { client } = options;
+    const { rows: records } = (await this.insert(client ?? this.pool, this.inserts.many(rows, !!client))) as {
       rows: Inserted[];
     };
     // RETURNING gives no order guarantee; ids were assigned in input order.
@@ -140,15 +132,15 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       options.client,
       records.map((r, i) => ({ queue: insertedQueue(rows[i]!, r), delay_ms: r.delay_ms })),
     );
-    const jobs = records.map((r, i) => insertedJob(rows[i]!, r));
+    const jobs = records.map((r, i) => withXid(insertedJob(rows[i]!, r), r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
     return jobs;
   }
 
   /** Runs an INSERT, naming an outdated schema (the cause of a missing table or function). */
-  private async insert(db: Queryable, sql: string, values: unknown[]) {
+  private async insert(db: Queryable, { text, values }: Insert) {
     try {
-      return await db.query(sql, values);
+      return await db.query(text, values);
     } catch (error) {
       throw this.outdated(error, 'enqueue');
     }
@@ -174,10 +166,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const def = this.tasks.get(task);
     if (!def && this.checksTaskNames) throw new UnknownTaskError(task, [...this.tasks.keys()]);
     const resolved = resolveJobOptions(options, def);
+    const tags = checkTags(task, options.tags);
+    const meta = encodeMeta(task, options.meta);
     if (def?.schema) await validatePayload(task, def.schema, payload);
     // The payload is stored as given, not as the schema's output: the worker validates it
     // again and hands the handler the output.
-    return { task, payload: encodePayload(task, payload, this.maxPayloadBytes), ...resolved };
+    return { task, payload: encodePayload(task, payload, this.maxPayloadBytes), ...resolved, tags, meta };
   }
 
   /**
@@ -279,6 +273,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const waits = this.waits?.close();
     return super.close().then(() => waits);
   }
+}
+
+/** The Job with its enqueuing transaction's id, when the INSERT returned one (given `client`). */
+function withXid(job: Job, record: Inserted): Job {
+  return record.xid === undefined ? job : setEnqueueXid(job, record.xid);
 }
 
 /** Identity helper that keeps each task's payload type for `enqueue`. */

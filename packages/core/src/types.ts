@@ -190,6 +190,16 @@ export interface EnqueueOptions {
   queue?: string;
   maxAttempts?: number;
   /**
+   * Short labels for filtering (`listJobs({ tag })`), kept on the job and its history row: at
+   * most 16, each 1 to 64 characters. Refused with InvalidOptionError before anything is written.
+   */
+  tags?: readonly string[];
+  /**
+   * A small plain object for search (`listJobs({ search })`), kept like tags: JSON values
+   * only, at most 4 KB as JSON. Refused with InvalidOptionError before anything is written.
+   */
+  meta?: Record<string, unknown>;
+  /**
    * Write the job with this client, e.g. inside your own transaction: workers see it only
    * after your COMMIT, and never if you roll back.
    */

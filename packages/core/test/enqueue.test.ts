@@ -69,7 +69,7 @@ describe('enqueue', () => {
       await client.query('COMMIT');
       // The NOTIFY queued in the transaction is delivered at commit and wakes the worker.
       await completed;
-      expect(await queue.getJob(job.id)).toBeNull();
+      expect((await queue.getJob(job.id))?.state).toBe('completed');
     } finally {
       await client.end();
       await worker.stop();

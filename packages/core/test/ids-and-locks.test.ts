@@ -28,7 +28,7 @@ describe('job ids and lock keys', () => {
         worker.on('completed', () => ++n === 2 && resolve());
       });
       expect(seen.sort()).toEqual(jobs.map((j) => j.id).sort());
-      expect(await queue.getJob(jobs[0]!.id)).toBeNull();
+      expect((await queue.getJob(jobs[0]!.id))?.state).toBe('completed');
       await worker.stop();
     });
   }

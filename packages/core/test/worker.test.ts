@@ -39,7 +39,7 @@ describe('worker', () => {
       aborted: false,
       log: 'function',
     });
-    expect(await queue.getJob(job.id)).toBeNull();
+    expect((await queue.getJob(job.id))?.state).toBe('completed');
     await worker.stop();
   });
 
@@ -379,7 +379,7 @@ describe('stop()', () => {
     expect(stopped).toBe(false);
     release.open();
     await stopping;
-    expect(await queue.getJob(job.id)).toBeNull();
+    expect((await queue.getJob(job.id))?.state).toBe('completed');
     expect(await queue.getJob(later.id)).toMatchObject({ state: 'available', attempts: 0 });
   });
 

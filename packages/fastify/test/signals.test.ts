@@ -67,7 +67,7 @@ describe('handleSignals (on by default, as in the quick start)', { timeout: 30_0
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
     await app.logged('job finished');
     // Completed: recorded as done (deleted), not left to run again.
-    expect(await queue.getJob(job.id)).toBeNull();
+    expect((await queue.getJob(job.id))?.state).toBe('completed');
     await expectNoAdvisoryLocks(db);
   });
 

@@ -13,40 +13,17 @@ export function lockedIdsSql(n: Names): string {
       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 }
 
-const STATE = `CASE
+/** A live job's state, from its row `j` and its lock holder `r` (NULL when none holds it). */
+export const JOB_STATE = `CASE
     WHEN j.failed_at IS NOT NULL THEN 'failed'
     WHEN r.id IS NOT NULL THEN 'running'
     WHEN j.run_at > now() THEN 'scheduled'
     ELSE 'available' END`;
 
 export function getJobSql(n: Names): string {
-  return `SELECT ${JOB_COLUMNS('j')}, ${STATE} AS state
+  return `SELECT ${JOB_COLUMNS('j')}, ${JOB_STATE} AS state
     FROM ${n.q}.jobs j LEFT JOIN (${lockedIdsSql(n)}) r ON r.id = j.id
     WHERE j.id = $1::bigint`;
-}
-
-/**
- * $1 state or null, $2 queue or null, $3 task or null, $4 keyset cursor or null, $5 limit,
- * $6 true for newest first (then the cursor means "ids below"). Ordered by the primary key,
- * so a page costs an index range scan, not a sort of the table.
- */
-export function listJobsSql(n: Names): string {
-  const where = `($2::text IS NULL OR j.queue = $2) AND ($3::text IS NULL OR j.task = $3)
-        AND CASE $1::text
-          WHEN 'failed' THEN j.failed_at IS NOT NULL
-          WHEN 'scheduled' THEN j.failed_at IS NULL AND j.run_at > now() AND r.id IS NULL
-          WHEN 'available' THEN j.failed_at IS NULL AND j.run_at <= now() AND r.id IS NULL
-          WHEN 'running' THEN j.failed_at IS NULL AND r.id IS NOT NULL
-          ELSE true END`;
-  const page = (dir: 'ASC' | 'DESC', cmp: '>' | '<') => `
-    SELECT ${JOB_COLUMNS('j')}, ${STATE} AS state
-    FROM ${n.q}.jobs j LEFT JOIN r ON r.id = j.id
-    WHERE ($4::bigint IS NULL OR j.id ${cmp} $4::bigint) AND ${where}
-    ORDER BY j.id ${dir} LIMIT $5`;
-  return `WITH r AS MATERIALIZED (${lockedIdsSql(n)})
-    SELECT * FROM (${page('ASC', '>')}) asc_page WHERE NOT $6::bool
-    UNION ALL
-    SELECT * FROM (${page('DESC', '<')}) desc_page WHERE $6::bool`;
 }
 
 /**

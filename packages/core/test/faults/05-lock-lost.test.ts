@@ -45,7 +45,7 @@ describe('fault 5: the claimer connection is lost while a handler runs', () => {
     expect(second.job.attempts).toBe(2);
     expect(completions).toHaveLength(1);
     expect(runs.map((r) => r.attempt)).toEqual([1, 2]);
-    expect(await queue.getJob(job.id)).toBeNull();
+    expect((await queue.getJob(job.id))?.state).toBe('completed');
     const interrupted = /interrupted/.test(second.job.errors[0]?.message ?? '');
     recordFigure({
       scenario: 5,
