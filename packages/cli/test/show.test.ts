@@ -129,7 +129,9 @@ describe('queue show', () => {
   it('exits 4 for an unknown job and 2 for a bad id', async () => {
     const unknown = await queueCli(['show', '987654321'], env());
     expect(unknown.code).toBe(4);
-    expect(unknown.stderr).toBe('queue: no job with id 987654321\n');
+    expect(unknown.stderr).toBe(
+      "queue: no job with id 987654321 (a finished job is found only while its queue's retention keeps it)\n",
+    );
     expect(unknown.stdout).toBe('');
     const bad = await queueCli(['show', 'abc'], env());
     expect(bad.code).toBe(2);

@@ -1,4 +1,4 @@
-import type { Job, JobState, QueueAdmin, RunningJob } from '@queue/core';
+import type { FinishedJob, ListedJob, QueueAdmin, RunningJob } from '@queue/core';
 import { globals, jobIds, parse } from '../args.js';
 import { openAdmin } from '../connect.js';
 import type { CliContext } from '../context.js';
@@ -34,7 +34,19 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
   const admin = await openAdmin(globals(values), ctx.env);
   try {
     const job = await admin.getJob(id!);
-    if (!job) throw new CliError('QUEUE_JOB_NOT_FOUND', EXIT.NOT_FOUND, `no job with id ${id}`);
+    if (!job)
+      throw new CliError(
+        'QUEUE_JOB_NOT_FOUND',
+        EXIT.NOT_FOUND,
+        `no job with id ${id} (a finished job is found only while its queue's retention keeps it)`,
+      );
+    if (isFinished(job)) {
+      // From the history: the job as core returns it ('worker' is the id of the worker that ran it).
+      ctx.out(
+        values.json ? JSON.stringify(job) : describe(job, null, job.progress, false, values.stack === true),
+      );
+      return EXIT.OK;
+    }
     const held = job.state === 'running' ? await session(admin, job.id) : null;
     const worker = held?.worker ?? null;
     // The last progress its handler reported: only a running job has one to show.
@@ -73,8 +85,11 @@ async function session(
   };
 }
 
+const isFinished = (job: ListedJob): job is FinishedJob & { state: 'completed' | 'cancelled' } =>
+  'outcome' in job;
+
 function describe(
-  job: Job & { state: JobState },
+  job: ListedJob,
   worker: WorkerSession | null,
   progress: unknown,
   running: boolean,
@@ -93,6 +108,17 @@ function describe(
     ['failed at', when(job.failedAt, now)],
     ['tags', job.tags.length > 0 ? job.tags.join(', ') : '-'],
   ];
+  if (isFinished(job)) {
+    const ran = job.startedAt === null ? null : job.finishedAt.getTime() - job.startedAt.getTime();
+    rows.splice(
+      rows.findIndex(([k]) => k === 'failed at'),
+      1,
+      ['finished at', when(job.finishedAt, now)],
+      ['ran for', ran === null ? '- (cancelled before it started)' : duration(Math.max(0, ran))],
+      ['worker', job.worker ?? '- (no worker ran it)'],
+      ['progress', progressText(progress) || '-'],
+    );
+  }
   if (running && worker) {
     rows.push(
       ['progress', progressText(progress) || '-'],
@@ -114,6 +140,10 @@ function describe(
   out.push('  payload', indent(JSON.stringify(job.payload, null, 2), 4));
   if (Object.keys(job.meta).length > 0) out.push('  meta', indent(JSON.stringify(job.meta, null, 2), 4));
   else out.push('  meta        {}');
+  if (isFinished(job)) {
+    if (job.result === null) out.push('  result      none');
+    else out.push('  result', indent(JSON.stringify(job.result, null, 2), 4));
+  }
   if (job.errors.length === 0) {
     out.push('  errors      none');
   } else {
