@@ -24,7 +24,7 @@ Commands:
   migrate                 Create or update the queue's tables
   worker <module>         Run a worker for the tasks a module exports
   stats                   Jobs per queue and state, paused queues, run times (p50/p95)
-  list                    List jobs, newest first (--state, --queue, --task, paging)
+  list                    List jobs, newest first (--state, --queue, --task, --tag, --search)
   running                 List running jobs with their progress and worker
   show <id>               Show one job in full: payload, errors, the worker running it
   wait <id>               Wait until a job finishes; print its result as JSON
@@ -96,27 +96,38 @@ ${GLOBAL}`,
 
   list: `Usage: queue list [options]
 
-Lists jobs, newest first, 20 at a time. On a terminal it prints a table that fits its width
-(id, state, queue, task, attempts, when it runs or failed, last error cut to fit); piped, one
-line per job with tab-separated fields in the same order (no header; times in full ISO 8601,
-the last error on one line, cut at 200 characters). When there are more jobs, it ends with
-the command for the next page: on stdout on a terminal, on stderr otherwise.
+Lists jobs, newest first, 20 at a time: live jobs, or with --state completed or cancelled
+the history (while the queue's retention keeps it; newest finished first). On a terminal it
+prints a table that fits its width (id, state, queue, task, attempts, when it runs or
+failed, last error cut to fit; for the history: id, state, queue, task, attempts, when it
+finished, how long its last attempt ran, its result as JSON cut to fit); piped, one line per
+job with tab-separated fields in the same order (no header; times in full ISO 8601, the run
+time in milliseconds, the last error or result on one line, cut at 200 characters). When
+there are more jobs, it ends with the command for the next page, ending in --cursor <cursor>:
+on stdout on a terminal, on stderr otherwise.
 
 Options:
-  --state <state>        available, scheduled, running or failed
+  --state <state>        available, scheduled, running, failed, completed or cancelled
   --queue <name>         Only this queue
   --task <name>          Only this task
+  --tag <tag>            Only jobs carrying this tag; repeat it for jobs carrying every one
+  --search <json>        Only jobs whose payload or meta contains this JSON object, e.g.
+                         '{"userId":42}' (jsonb containment; no index covers payloads)
+  --meta <json>          Only jobs whose meta contains this JSON object (indexed)
   --limit <n>            Jobs per page, 1 to 1000 (default: 20)
   --order <asc|desc>     desc: newest first (default); asc: oldest first
-  --before <id>          Next page newest first: jobs with a smaller id
-  --after <id>           Next page oldest first: jobs with a larger id (implies --order asc)
-  --json                 One JSON array of jobs (ids as strings, times in ISO 8601)
+  --cursor <cursor>      The next page, as the previous page's next page line gives it
+                         (give the same filters; the cursor keeps the order)
+  --before <id>          Live jobs, newest first: jobs with a smaller id
+  --after <id>           Live jobs, oldest first: jobs with a larger id (implies --order asc)
+  --json                 One JSON array of jobs (ids as strings, times in ISO 8601; finished
+                         jobs with outcome, result, progress, finishedAt and worker)
 
 'queue running' lists running jobs with their progress.
 
 Examples:
   queue list --state failed --queue emails
-  queue list --limit 100 --before 5120
+  queue list --state completed --tag tenant:acme --search '{"userId":42}'
   queue list --task sendEmail --json | jq -r '.[].id'
 
 ${GLOBAL}`,
@@ -144,13 +155,16 @@ Shows one job in full: task, queue, state, priority, attempts, its times (run at
 started, failed), tags, the payload and meta as indented JSON, and every failed attempt's
 error. For a running job, also its progress and the worker holding it: host, pid and id,
 its session's backend pid, application name, client address, and how long the job has run.
-Exits with code 4 if there is no such job.
+For a completed or cancelled job (from the history, while its queue's retention keeps it):
+when it finished, how long its last attempt ran, the id of the worker that ran it, its last
+progress and its result. Exits with code 4 if there is no such job.
 
 Options:
   --stack                Include the stack trace of each error
   --json                 The job as one line of JSON (id as a string, times in ISO 8601,
-                         errors with stacks, state, tags, meta, 'progress' (null unless
-                         running) and 'worker' for a running job, else null)
+                         errors with stacks, state, tags, meta, progress, and 'worker': the
+                         session object for a running job, the worker's id for a finished
+                         one (with outcome, result, finishedAt), else null)
 
 Examples:
   queue show 42
@@ -172,11 +186,13 @@ Options:
   --delay <ms>           Run no sooner than this many milliseconds from now
   --run-at <time>        Run no sooner than this ISO 8601 time with a zone,
                          e.g. 2025-06-01T09:00:00Z (not with --delay)
+  --tag <tag>            A tag for filtering (1 to 64 characters); repeat for more, up to 16
+  --meta <json>          A JSON object for search (at most 4 KB), e.g. '{"userId":42}'
   --json                 Print the new job as one line of JSON instead of its id
 
 Examples:
   queue enqueue sendEmail '{"to":"a@example.com"}'
-  queue enqueue report --queue slow --run-at 2025-06-01T09:00:00Z
+  queue enqueue report --queue slow --run-at 2025-06-01T09:00:00Z --tag tenant:acme
   cat payload.json | queue enqueue import - --max-attempts 3
 
 Invalid JSON, and a payload the queue cannot store (e.g. one holding \\u0000), exit with code 2.

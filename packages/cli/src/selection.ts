@@ -1,5 +1,5 @@
 import type { JobSelection } from '@queue/core';
-import { choiceFlag, jobIds, nameFlag } from './args.js';
+import { choiceFlag, jobIds, nameFlag, tagFlag } from './args.js';
 import { UsageError } from './errors.js';
 
 /** The flags of a filtered bulk form, for parse(). */
@@ -42,7 +42,7 @@ export function target(
   const state = choiceFlag('state', values.state, states);
   const queue = nameFlag('queue', values.queue);
   const task = nameFlag('task', values.task);
-  const tag = nameFlag('tag', values.tag);
+  const tag = tagFlag(values.tag);
   if (state === undefined) {
     if (queue !== undefined || task !== undefined || tag !== undefined)
       throw new UsageError(

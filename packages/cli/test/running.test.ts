@@ -33,7 +33,11 @@ beforeAll(async () => {
   await worker.start();
   const progressed = nextEvent(worker, 'progress');
   const started = nextEvent(worker, 'started', ({ job }: { job: Job }) => job.task === 'quiet');
-  step = await queue.enqueue('step', { file: 'a' }, { queue: 'rq' });
+  step = await queue.enqueue(
+    'step',
+    { file: 'a' },
+    { queue: 'rq', tags: ['vip', 'eu'], meta: { customer: 7 } },
+  );
   quiet = await queue.enqueue('quiet', null, { queue: 'rq-2' });
   await Promise.all([progressed, started]);
 });
@@ -90,9 +94,6 @@ describe('queue running', () => {
   });
 
   it('shows the progress, tags and meta of a running job, and the worker holding it', async () => {
-    await db.query(`UPDATE queue.jobs SET tags = '{vip,eu}', meta = '{"customer":7}' WHERE id = $1`, [
-      step.id,
-    ]);
     const r = await queueCli(['show', step.id], env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^ {2}state {7}running$/m);
