@@ -32,17 +32,18 @@ export async function stats(argv: string[], ctx: CliContext): Promise<number> {
     }
     if (counts.length === 0) {
       ctx.out('no jobs and no queues yet');
-      return EXIT.OK;
+    } else {
+      const header = ['QUEUE', 'AVAILABLE', 'SCHEDULED', 'RUNNING', 'FAILED', 'PAUSED'];
+      const rows = counts.map((c) =>
+        [c.queue, c.available, c.scheduled, c.running, c.failed, c.paused ? 'yes' : 'no'].map(String),
+      );
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (cells: string[]) =>
+        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+      ctx.out([line(header), ...rows.map(line)].join('\n'));
+      await unrouted(queue, ctx);
     }
-    const header = ['QUEUE', 'AVAILABLE', 'SCHEDULED', 'RUNNING', 'FAILED', 'PAUSED'];
-    const rows = counts.map((c) =>
-      [c.queue, c.available, c.scheduled, c.running, c.failed, c.paused ? 'yes' : 'no'].map(String),
-    );
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) =>
-      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    ctx.out([line(header), ...rows.map(line)].join('\n'));
-    await unrouted(queue, ctx);
+    // Jobs that finished recently may have left no live row: their run times still show.
     ctx.out(
       `\n${runTimes(active(await queue.jobStats({ minutes: minutes ?? DEFAULT_MINUTES })), minutes ?? DEFAULT_MINUTES)}`,
     );
