@@ -29,7 +29,8 @@ export async function serveDashboard(queue: Queue<any>, port: number, signal: Ab
     console.log('');
     console.log(`Dashboard: ${server.url}  (user "demo", password "${password}")`);
     console.log("  The charts show this run's jobs per minute: queues 'emails' and 'crm' (the story) and");
-    console.log("  'default' (the burst). Completed jobs are deleted, so the job lists are empty.");
+    console.log("  'default' (the burst). Completed jobs stay in the history (a day by default) with their");
+    console.log('  results and run times; the queued and failed lists are empty once the story is done.');
     console.log(`  ${enter ? 'Press Enter or Ctrl-C' : 'Send SIGINT (Ctrl-C)'} to stop.`);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();

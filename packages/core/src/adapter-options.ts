@@ -56,6 +56,7 @@ const queueOptionKeys: Record<keyof QueueOptions, true> = {
   lockNamespace: true,
   tasks: true,
   maxPayloadBytes: true,
+  schedules: true,
   logger: true,
   startupTimeout: true,
 };

@@ -19,11 +19,15 @@ import { type JobStat, type JobStatsOptions, jobStats } from './job-stats.js';
 export type { JobCounts, QueueCounts } from './job-counts.js';
 export type { JobList, ListedJob, ListJobsOptions } from './job-list.js';
 
+import { migrateWithHistory } from './history.js';
 import { parseJobId } from './job-id.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { migrateFromPool, trackMigration } from './migrate.js';
+import { trackMigration } from './migrate.js';
 import { Notifier } from './notifier.js';
 import { checkInt, checkQueueName, checkStartupTimeout, show } from './options.js';
+import { getRetention, type QueueRetention, type RetentionOptions, setRetention } from './retention.js';
+import { type ListedSchedule, type ScheduleAdmin, scheduleAdmin } from './schedules/admin.js';
+import type { Schedule, ScheduleChanges, ScheduleSpec } from './schedules/spec.js';
 import {
   countJobsSql,
   deleteJobSql,
@@ -40,6 +44,7 @@ import { makeNames, type Names } from './sql/names.js';
 import { toJob } from './sql/rows.js';
 import { routingSql, workersSql } from './sql/workers.js';
 import { untilReachable } from './startup.js';
+import type { TaskSpec } from './tasks.js';
 import type { Job } from './types.js';
 import {
   type LiveWorker,
@@ -90,6 +95,8 @@ export interface RunningJob extends Job {
    * throttled to one per `progressInterval` per job); null when it has reported none.
    */
   progress: unknown;
+  /** When cancelJob() asked this job's worker to abort it; null when nobody has. */
+  cancelRequestedAt: Date | null;
   /**
    * The worker: its id, host name and Node pid from its live row in the workers table (null
    * for a session that registered none, such as a worker of an older @queue/core), and its
@@ -178,7 +185,7 @@ export class QueueAdmin<
    */
   async migrate(options: { startupTimeout?: number } = {}): Promise<number[]> {
     this.assertOpen('migrate()');
-    const run = untilReachable(() => migrateFromPool(this.pool, this.names), {
+    const run = untilReachable(() => migrateWithHistory(this.pool, this.names, this.logger), {
       operation: 'migrate()',
       config: this.connection,
       timeoutMs: checkStartupTimeout(options?.startupTimeout, this.startupTimeout),
@@ -219,6 +226,7 @@ export class QueueAdmin<
       pid: r.pid,
       runningMs: r.running_ms === null ? null : Number(r.running_ms),
       progress: r.progress ?? null,
+      cancelRequestedAt: r.cancel_requested_at == null ? null : new Date(r.cancel_requested_at),
       worker: {
         id: r.worker_id ?? null,
         host: r.worker_host ?? null,
@@ -424,6 +432,58 @@ export class QueueAdmin<
   async cancelJobs(filter: CancelJobsFilter = {}): Promise<number> {
     this.assertOpen('cancelJobs()');
     return cancelJobs(this.pool, this.names, filter).finally(() => this.counts.invalidate());
+  }
+
+  // ---- schedules: recurring jobs (src/schedules/admin.ts; the README's "Recurring jobs") ----
+  /** Stores a new schedule; ScheduleExistsError if the name is taken. */
+  createSchedule(name: string, spec: ScheduleSpec): Promise<Schedule> {
+    return this.schedules('createSchedule()').create(name, spec);
+  }
+  /** Changes fields of a schedule; a new cron, every or timeZone restarts it from the next tick. */
+  updateSchedule(name: string, changes: ScheduleChanges): Promise<Schedule> {
+    return this.schedules('updateSchedule()').update(name, changes);
+  }
+  /** Stops firing the schedule's ticks, cluster-wide, until resumeSchedule(). */
+  pauseSchedule(name: string): Promise<Schedule> {
+    return this.schedules('pauseSchedule()').pause(name);
+  }
+  /** Fires ticks again from the first one after now (ticks in the pause are not caught up). */
+  resumeSchedule(name: string): Promise<Schedule> {
+    return this.schedules('resumeSchedule()').resume(name);
+  }
+  /** Deletes a schedule; the jobs it enqueued stay. */
+  deleteSchedule(name: string): Promise<Schedule> {
+    return this.schedules('deleteSchedule()').delete(name);
+  }
+  getSchedule(name: string): Promise<Schedule | null> {
+    return this.schedules('getSchedule()').get(name);
+  }
+  /** Every schedule, with the queue its jobs go to and whether a live worker would run them. */
+  listSchedules(): Promise<ListedSchedule[]> {
+    return this.schedules('listSchedules()').list();
+  }
+  /** Enqueues the schedule's job now (meta.manual), leaving its ticks as they are. */
+  runScheduleNow(name: string): Promise<Job> {
+    return this.schedules('runScheduleNow()').runNow(name);
+  }
+  /** @internal The schedule calls; a Queue checks them against its task map. */
+  protected schedules(call: string, tasks?: ReadonlyMap<string, TaskSpec>, maxBytes?: number): ScheduleAdmin {
+    this.assertOpen(call);
+    return scheduleAdmin(this.pool, this.names, () => this.workers(), tasks, maxBytes);
+  }
+
+  /** Sets a queue's retention of finished and failed jobs (README: History and retention). */
+  async setRetention(queue: string, options: RetentionOptions): Promise<QueueRetention> {
+    this.assertOpen('setRetention()');
+    return setRetention(this.pool, this.names, queue, options);
+  }
+
+  /** One queue's retention in force, or that of every queue with settings of its own. */
+  getRetention(): Promise<QueueRetention[]>;
+  getRetention(queue: string): Promise<QueueRetention>;
+  async getRetention(queue?: string): Promise<QueueRetention | QueueRetention[]> {
+    this.assertOpen('getRetention()');
+    return getRetention(this.pool, this.names, queue);
   }
 }
 

@@ -5,7 +5,7 @@ import { SessionNotPinnedError } from './errors.js';
 import { SessionConnection } from './session.js';
 import { nextDueSql } from './sql/claim.js';
 import { cycleSql } from './sql/cycle.js';
-import { pruneStatsSql, releaseSql } from './sql/finish.js';
+import { releaseSql } from './sql/finish.js';
 import type { Names } from './sql/names.js';
 import type { ClaimedRecord, JobRecord } from './sql/rows.js';
 
@@ -80,7 +80,6 @@ export class Claimer {
     cycle: string;
     release: string;
     nextDue: string;
-    prune: string;
     session: string;
     owns: string;
   };
@@ -105,7 +104,6 @@ export class Claimer {
       cycle: cycleSql(names),
       release: releaseSql(names),
       nextDue: nextDueSql(names),
-      prune: pruneStatsSql(names),
       session: `SELECT pg_backend_pid() AS pid, coalesce(array_agg(l.objid::int8), '{}') AS markers
         FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
           AND l.classid = $1::int4::oid AND l.objid <> 0 AND l.pid = pg_backend_pid()`,
@@ -368,10 +366,6 @@ export class Claimer {
   async release(unlock: string[], uncount: string[]): Promise<void> {
     if (unlock.length === 0) return;
     await this.query('release', [unlock, uncount]);
-  }
-
-  async pruneStats(): Promise<void> {
-    await this.query('prune', []);
   }
 
   /** Milliseconds until the earliest scheduled job of these queues is due, by the database clock. */

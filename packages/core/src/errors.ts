@@ -364,3 +364,48 @@ export class WaitClosedError extends QueueClosedError {
     this.jobId = jobId;
   }
 }
+
+/**
+ * A schedule's definition is refused before anything is written: an invalid cron expression,
+ * an unknown time zone, an interval that is not a positive number of milliseconds, an unknown
+ * catch-up policy, a task the queue's task map does not have, and the like. `option` names the
+ * field, `value` is what was given.
+ */
+export class InvalidScheduleError extends QueueError {
+  readonly schedule: string;
+  readonly option: string;
+  readonly value: unknown;
+  /** `shown`: the value as the message quotes it ('' for a missing one). */
+  constructor(schedule: string, option: string, value: unknown, shown: string, problem: string) {
+    const what = shown ? `${option} ${shown}` : option;
+    super('QUEUE_INVALID_SCHEDULE', `schedule ${JSON.stringify(schedule)}: ${what} ${problem}`);
+    this.schedule = schedule;
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/** No schedule with that name exists (it may have been deleted). */
+export class ScheduleNotFoundError extends QueueError {
+  readonly schedule: string;
+  constructor(schedule: string) {
+    super(
+      'QUEUE_SCHEDULE_NOT_FOUND',
+      `no schedule named ${JSON.stringify(schedule)}; listSchedules() shows the ones there are`,
+    );
+    this.schedule = schedule;
+  }
+}
+
+/** createSchedule() named a schedule that exists already. */
+export class ScheduleExistsError extends QueueError {
+  readonly schedule: string;
+  constructor(schedule: string) {
+    super(
+      'QUEUE_SCHEDULE_EXISTS',
+      `a schedule named ${JSON.stringify(schedule)} exists already: change it with updateSchedule(), ` +
+        'or delete it first with deleteSchedule()',
+    );
+    this.schedule = schedule;
+  }
+}

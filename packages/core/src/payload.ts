@@ -37,7 +37,7 @@ export function encodeJson(
     const reason =
       error instanceof TypeError && /circular/i.test(error.message)
         ? 'it contains a circular reference'
-        : error instanceof TypeError && /BigInt/i.test(error.message)
+        : error instanceof TypeError && /serialize a BigInt/i.test(error.message)
           ? 'it contains a BigInt; convert it to a string or number first'
           : (error as Error).message;
     throw fail(reason, error);
@@ -64,6 +64,8 @@ function replacer(what: string) {
         throw new TypeError(`${where(key)} is a function`);
       case 'symbol':
         throw new TypeError(`${where(key)} is a symbol`);
+      case 'bigint':
+        throw new TypeError(`${where(key)} is a BigInt; convert it to a string or number first`);
       case 'number':
         if (!Number.isFinite(value)) throw new TypeError(`${where(key)} is ${value}, which JSON cannot hold`);
         return value;

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { QueueError } from './errors.js';
 import { errorFields } from './job-log.js';
 import type { Logger } from './logger.js';
+import { encodeJson } from './payload.js';
 import type { Names } from './sql/names.js';
 import { progressSql } from './sql/progress.js';
 import type { Job } from './types.js';
@@ -31,8 +32,8 @@ export class InvalidProgressError extends QueueError {
 
 /**
  * A progress value as the JSON text written to jobs.progress, or null (null clears it).
- * Like payloads, what JSON would change silently (NaN, functions, BigInt, \u0000, lone
- * surrogates) is refused rather than stored as something else.
+ * Like payloads (the same encoder), what JSON would change silently (NaN, functions, BigInt,
+ * \u0000, lone surrogates) is refused rather than stored as something else.
  */
 export function encodeProgress(task: string, value: unknown): string | null {
   if (value === null) return null;
@@ -42,49 +43,13 @@ export function encodeProgress(task: string, value: unknown): string | null {
     return JSON.stringify(value);
   }
   if (value === undefined) throw new InvalidProgressError(task, 'it is undefined');
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value, refuseLossy);
-  } catch (error) {
-    const reason =
-      error instanceof TypeError && /circular/i.test(error.message)
-        ? 'it contains a circular reference'
-        : (error as Error).message;
-    throw new InvalidProgressError(task, reason, { cause: error });
-  }
-  if (json === undefined) throw new InvalidProgressError(task, 'it is not JSON-serialisable');
-  // No string shorter than a third of the limit in UTF-16 units can exceed it in UTF-8.
-  if (json.length * 3 > MAX_PROGRESS_BYTES) {
-    const bytes = Buffer.byteLength(json);
-    if (bytes > MAX_PROGRESS_BYTES) throw new InvalidProgressError(task, `it is ${bytes} bytes as JSON`);
-  }
-  return json;
+  return encodeJson(
+    value,
+    'it',
+    MAX_PROGRESS_BYTES,
+    (reason, cause) => new InvalidProgressError(task, reason, cause === undefined ? undefined : { cause }),
+  );
 }
-
-function refuseLossy(this: unknown, key: string, value: unknown): unknown {
-  if (!storable(key)) throw new TypeError(`property name ${JSON.stringify(key)} ${unstorable}`);
-  switch (typeof value) {
-    case 'function':
-      throw new TypeError(`${where(key)} is a function`);
-    case 'symbol':
-      throw new TypeError(`${where(key)} is a symbol`);
-    case 'bigint':
-      throw new TypeError(`${where(key)} is a BigInt; convert it to a string or number first`);
-    case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${where(key)} is ${value}`);
-      return value;
-    case 'string':
-      if (!storable(value)) throw new TypeError(`${where(key)} ${unstorable}`);
-      return value;
-    default:
-      return value;
-  }
-}
-
-/** jsonb refuses \u0000 and lone UTF-16 surrogates, in keys as in values. */
-const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
-const unstorable = 'contains \\u0000 or a lone UTF-16 surrogate, which Postgres jsonb cannot store';
-const where = (key: string) => (key === '' ? 'it' : `property ${JSON.stringify(key)}`);
 
 /** What the writer needs of a running attempt: the job, and its claim count for fencing. */
 export interface Attempt {

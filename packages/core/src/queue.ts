@@ -3,6 +3,8 @@ import { InsertBatcher } from './batcher.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
+import { declareSchedules } from './schedules/declare.js';
+import type { ScheduleDef, ScheduleMap } from './schedules/spec.js';
 import {
   type Insert,
   type Inserted,
@@ -37,6 +39,12 @@ export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOpt
   tasks?: M;
   /** Largest payload accepted, in bytes of JSON. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * Recurring jobs by schedule name, checked here and recorded by each worker when it starts
+   * (the last writer wins; a schedule whose timing did not change keeps its next tick). See
+   * the README's "Recurring jobs".
+   */
+  schedules?: ScheduleMap<M>;
 }
 
 export interface QueueEvents {
@@ -61,6 +69,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly sql: { notify: string; register: string };
   private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
+  /** The schedules this queue declares, checked. */
+  private readonly declared: ScheduleDef[];
 
   constructor(options: QueueOptions<M>) {
     super(options);
@@ -70,6 +80,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.maxPayloadBytes = max;
     this.checksTaskNames = options.tasks !== undefined;
     this.tasks = normalizeTasks(options.tasks);
+    this.declared = declareSchedules(options.schedules, { tasks: this.taskMap(), maxPayloadBytes: max });
     // Every job of a queue with a task map carries its definition's options, so its inserts
     // skip the tasks table altogether; a queue without one lets the database fill them.
     const resolving = !this.checksTaskNames;
@@ -235,10 +246,22 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
         : options,
       options.logger ?? this.logger,
       this.pool,
-      () => this.recordTasks(tasks),
+      async () => {
+        await this.recordTasks(tasks);
+        await this.schedules('worker.start()').register(this.declared);
+      },
     );
     this.ownWorkers.add(worker);
     return worker;
+  }
+
+  /** @internal Schedule calls check task names and payload schemas against the task map. */
+  protected override schedules(call: string) {
+    return super.schedules(call, this.taskMap(), this.maxPayloadBytes);
+  }
+
+  private taskMap(): ReadonlyMap<string, TaskSpec> | undefined {
+    return this.checksTaskNames ? this.tasks : undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
-import { InvalidPayloadError, InvalidResultError } from './errors.js';
-import { encodePayload } from './payload.js';
+import { InvalidResultError } from './errors.js';
+import { encodeJson } from './payload.js';
 
 /**
  * A handler's return value as the JSON text stored in job_history.result, or null for
@@ -9,12 +9,10 @@ import { encodePayload } from './payload.js';
  */
 export function encodeResult(task: string, value: unknown, maxBytes: number): string | null {
   if (value === undefined) return null;
-  try {
-    return encodePayload(task, value, maxBytes);
-  } catch (error) {
-    if (!(error instanceof InvalidPayloadError)) throw error;
-    const prefix = `invalid payload for task ${JSON.stringify(task)}: `;
-    const reason = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-    throw new InvalidResultError(task, reason.replace('the payload', 'the result'), { cause: error.cause });
-  }
+  return encodeJson(
+    value,
+    'the result',
+    maxBytes,
+    (reason, cause) => new InvalidResultError(task, reason, cause === undefined ? undefined : { cause }),
+  );
 }

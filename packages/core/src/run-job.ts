@@ -3,6 +3,7 @@ import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
 import { reportProgress } from './progress.js';
 import { encodeResult } from './result.js';
+import { scheduledAtOf } from './schedules/tick.js';
 import type { Job, JobContext, TaskDefinition } from './types.js';
 
 /**
@@ -61,6 +62,7 @@ export async function runJob(
       fencingToken: fencingToken(job.id, claims),
       assertOwnership,
       progress: (value) => reportProgress(controller, job.task, value),
+      scheduledAt: scheduledAtOf(job),
     };
     const value = await def.handler(payload, ctx);
     if (timedOut) return { ok: false, error: controller.signal.reason, timedOut, permanent: false };

@@ -97,6 +97,11 @@ export interface JobContext<Payload = unknown> {
    * failed write is logged, and the job goes on).
    */
   progress(value: number | string | boolean | object | null): Promise<void>;
+  /**
+   * For a job a schedule enqueued: the tick it stands for (database clock; `meta.scheduledAt`),
+   * the same on every attempt, so a handler can key its effect by it. undefined for other jobs.
+   */
+  scheduledAt: Date | undefined;
 }
 
 /**

@@ -4,6 +4,7 @@ import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { JobCancelledError, LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
+import { HistoryMaintenance } from './history.js';
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
@@ -11,10 +12,12 @@ import { assertOwnership, checkAfterStall } from './ownership.js';
 import { WorkerPresence } from './presence.js';
 import { ProgressWriter } from './progress.js';
 import { type RunOutcome, runJob } from './run-job.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { checkSchema } from './schema-check.js';
 import { stopOnSignals } from './signals.js';
 import type { Names } from './sql/names.js';
 import { type ClaimedRecord, toJob } from './sql/rows.js';
+import { SCHEDULES_WAKE } from './sql/schedules.js';
 import { StallMonitor } from './stall-monitor.js';
 import { untilReachable } from './startup.js';
 import type { TaskDefinition } from './types.js';
@@ -59,7 +62,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Round-robin start, so one busy queue cannot starve the others. */
   private nextQueue = 0;
   private pollTimer: NodeJS.Timeout | undefined;
-  private pruneTimer: NodeJS.Timeout | undefined;
   private sessionTimer: NodeJS.Timeout | undefined;
   private readonly due = new DueTimer(() => {
     this.wakeAll();
@@ -82,6 +84,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly progress: ProgressWriter;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
+  /** Fires recurring jobs' ticks (every worker runs one; see schedules/scheduler.ts). */
+  private readonly scheduler: Scheduler;
+  /** Partitions and retention of the history, on the pool (one process per interval runs it). */
+  private readonly history: HistoryMaintenance | undefined;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -145,6 +151,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.stallMonitor = new StallMonitor(stall, (ms) => {
       void checkAfterStall(this.claimer, this.running.values(), ms, stall, this.logger);
     });
+    this.scheduler = new Scheduler({
+      query: (text, values) => this.claimer.run(text, values),
+      names,
+      logger,
+    });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
     this.progress = new ProgressWriter({
       pool,
@@ -154,6 +165,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       queryTimeout: this.opts.queryTimeout,
       emit: (e) => this.emit('progress', e),
     });
+    this.history = pool && new HistoryMaintenance({ pool, names, logger });
   }
 
   /**
@@ -198,13 +210,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.state = 'running';
     this.pollTimer = setInterval(() => this.wakeAll(), this.opts.pollInterval);
     this.pollTimer.unref();
-    this.pruneTimer = setInterval(() => void this.claimer.pruneStats().catch(() => {}), 3_600_000);
-    this.pruneTimer.unref();
     this.sessionTimer = setInterval(() => void this.verifySession(), SESSION_CHECK_MS);
     this.sessionTimer.unref();
     this.stallMonitor.start();
     this.presence.start();
-    void this.claimer.pruneStats().catch(() => {});
+    this.scheduler.start();
+    this.history?.start();
     if (this.opts.handleSignals) {
       this.removeSignalHandlers = stopOnSignals({
         stop: () => this.stop(),
@@ -247,11 +258,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const wasStarted = this.state !== 'new';
     this.state = 'stopping';
     clearInterval(this.pollTimer);
-    clearInterval(this.pruneTimer);
     clearInterval(this.sessionTimer);
     this.due.stop();
     this.presence.stop();
+    const historyStopped = this.history?.stop();
     this.stopSignal.abort();
+    await this.scheduler.stop();
     if (!wasStarted) {
       this.state = 'stopped';
       return;
@@ -276,6 +288,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     await this.reconnecting;
     this.stallMonitor.stop();
     await this.presence.unregister();
+    await historyStopped;
     await this.claimer.stop();
     this.progress.close();
     this.state = 'stopped';
@@ -286,6 +299,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   // ---- waking -------------------------------------------------------------------------
 
   private onWake(wake: Wake): void {
+    if (wake.queue === SCHEDULES_WAKE) {
+      this.scheduler.wake(wake.delayMs);
+      return;
+    }
     const q = this.queues.get(wake.queue);
     if (!q) return;
     if (wake.delayMs > 0) {

@@ -101,6 +101,8 @@ describe('cancelJob', () => {
       expect(await got).toBe(job.id);
       const [row] = await db.query('SELECT cancel_requested_at IS NOT NULL AS flagged FROM queue.jobs');
       expect(row).toEqual({ flagged: true });
+      const running = await queue.runningJobs();
+      expect(running.map((r) => [r.id, r.cancelRequestedAt instanceof Date])).toEqual([[job.id, true]]);
       // Again while it still runs: the same answer, the flag kept, the workers told again.
       expect((await queue.cancelJob(job.id)).state).toBe('cancelling');
       await until('a second request', () => heard.length === 2);

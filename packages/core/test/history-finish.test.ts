@@ -166,5 +166,8 @@ describe('the finish statement keeps history', () => {
     const histogram = (rows[0].d as number[][]).reduce((a, b) => a.map((x, i) => x + (b[i] ?? 0)));
     expect(histogram.reduce((a, b) => a + b, 0)).toBe(20);
     expect(durationQuantile(histogram, 0.5)).not.toBeNull();
+    const stats = await queue.jobStats({ minutes: 5 });
+    expect(stats.reduce((n, s) => n + s.completed, 0)).toBe(20);
+    expect(stats.every((s) => s.completed === 0 || (s.p50Ms !== null && s.p95Ms! >= s.p50Ms))).toBe(true);
   });
 });

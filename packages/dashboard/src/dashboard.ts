@@ -22,6 +22,8 @@ const CORE_STATUS: Record<string, number> = {
   QUEUE_JOB_NOT_FOUND: 404,
   QUEUE_JOB_RUNNING: 409,
   QUEUE_JOB_STATE: 409,
+  // cancelJob() on a job that already completed, was cancelled, or failed for good.
+  QUEUE_JOB_FINISHED: 409,
   QUEUE_INVALID_OPTION: 400,
   QUEUE_CONFIG: 400,
 };

@@ -33,7 +33,8 @@ export function getJobSql(n: Names): string {
  */
 export function runningJobsSql(n: Names): string {
   return `SELECT ${JOB_COLUMNS('j')}, r.pid, extract(epoch FROM now() - j.started_at) * 1000 AS running_ms,
-      j.progress, a.application_name, host(a.client_addr) AS client_addr,
+      j.progress, (extract(epoch FROM j.cancel_requested_at) * 1000)::float8 AS cancel_requested_at,
+      a.application_name, host(a.client_addr) AS client_addr,
       (extract(epoch FROM a.backend_start) * 1000)::float8 AS backend_start,
       w.id AS worker_id, w.host AS worker_host, w.pid AS worker_pid
     FROM (${lockedIdsSql(n)}) r JOIN ${n.q}.jobs j ON j.id = r.id

@@ -81,8 +81,3 @@ export function releaseSql(n: Names): string {
     )
     SELECT ${unlockAfter(n, ['released'])} AS unlocked`;
 }
-
-/** Statistics older than a week are dropped; charts show up to a week. */
-export function pruneStatsSql(n: Names): string {
-  return `DELETE FROM ${n.q}.job_stats WHERE minute < now() - interval '7 days'`;
-}

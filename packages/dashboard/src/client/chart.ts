@@ -2,16 +2,26 @@ import { h, s } from './dom.js';
 import { num } from './format.js';
 
 export interface Bucket {
+  /** Start of the bucket: a minute, or the first minute of a wider one. */
   minute: string;
   queue: string;
   completed: number;
   failed: number;
+  /** Median and 95th percentile run time of the bucket's completed jobs in ms; null when none. */
+  p50Ms?: number | null;
+  p95Ms?: number | null;
+}
+
+/** What a chart covers: the last `minutes`, in buckets of `bucketMinutes`. */
+export interface Span {
+  minutes: number;
+  bucketMinutes: number;
 }
 
 /** Height of the chart in CSS px, at every width. */
-const H = 190;
+export const H = 190;
 /** Used before the chart's box has a width (not yet laid out). */
-const FALLBACK_WIDTH = 1100;
+export const FALLBACK_WIDTH = 1100;
 /** At most this many intervals between ticks: 5 leaves ~30 px between labels in a 190 px chart. */
 const MOST_INTERVALS = 5;
 
@@ -32,30 +42,78 @@ export function jobTicks(max: number, most = MOST_INTERVALS): number[] {
 }
 
 /**
- * Completed jobs and failed attempts per minute over the last `minutes`, as stacked bars
- * in an SVG built node by node. Minutes without a bucket are zero. The SVG is drawn at
- * `width` CSS px (the width of its box), one user unit to a pixel, so its labels keep
+ * The start times (epoch ms) of a span's buckets, oldest first, as core makes them: aligned to
+ * multiples of the bucket's width since the epoch, the first one holding the span's first
+ * minute (it may begin before it), the last one holding the current minute.
+ */
+export function slots(span: Span, serverNow: number): number[] {
+  const width = span.bucketMinutes * 60_000;
+  const minute = Math.floor(serverNow / 60_000) * 60_000;
+  const first = Math.floor((minute - (span.minutes - 1) * 60_000) / width) * width;
+  const last = Math.floor(minute / width) * width;
+  return Array.from({ length: Math.round((last - first) / width) + 1 }, (_, i) => first + i * width);
+}
+
+/** Which slot a bucket from the API belongs to, or -1 when it falls outside them. */
+export function slotIndex(at: number[], minute: string): number {
+  if (at.length === 0) return -1;
+  const width = at.length > 1 ? at[1]! - at[0]! : 60_000;
+  const i = Math.round((new Date(minute).getTime() - at[0]!) / width);
+  return i >= 0 && i < at.length ? i : -1;
+}
+
+/** "-60m", "-6h", "-7d": how far back a point of the time axis is. */
+export function ago(minutes: number): string {
+  if (minutes < 120) return `-${minutes}m`;
+  if (minutes < 2880) return `-${Math.round((minutes / 60) * 10) / 10}h`;
+  return `-${Math.round((minutes / 1440) * 10) / 10}d`;
+}
+
+/** A bucket's time for a tooltip: the day too once a chart spans more than a day. */
+export function slotLabel(at: number, span: Span): string {
+  const time = new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  if (span.minutes <= 1440) return time;
+  return `${new Date(at).toLocaleDateString([], { weekday: 'short', day: 'numeric' })} ${time}`;
+}
+
+/** The time axis under a chart: its start, its middle and "now". */
+export function timeAxis(
+  svg: SVGElement,
+  span: Span,
+  count: number,
+  x: (i: number) => number,
+  left: number,
+  right: number,
+): void {
+  const marks: [number, string, 'start' | 'middle' | 'end'][] = [
+    [left, ago(span.minutes), 'start'],
+    [x(Math.floor(count / 2)), ago(Math.ceil(span.minutes / 2)), 'middle'],
+    [right, 'now', 'end'],
+  ];
+  for (const [at, text, anchor] of marks) {
+    svg.append(s('text', { x: at, y: H - 6, class: 'axis tick-x', 'text-anchor': anchor }, text));
+  }
+}
+
+/**
+ * Completed jobs and failed attempts per bucket (a minute, or wider for longer spans), as
+ * stacked bars in an SVG built node by node. Buckets without a row are zero. The SVG is drawn
+ * at `width` CSS px (the width of its box), one user unit to a pixel, so its labels keep
  * their 11 px size on a phone instead of being scaled down with a desktop-wide drawing.
  */
 export function throughputChart(
   buckets: Bucket[],
-  minutes: number,
+  span: Span,
   serverNow: number,
   queue: string | null,
   width: number,
 ): HTMLElement {
   const W = width > 0 ? Math.round(width) : FALLBACK_WIDTH;
-  const end = Math.floor(serverNow / 60_000) * 60_000;
-  const start = end - (minutes - 1) * 60_000;
-  const series = Array.from({ length: minutes }, (_, i) => ({
-    at: start + i * 60_000,
-    completed: 0,
-    failed: 0,
-  }));
+  const at = slots(span, serverNow);
+  const series = at.map((t) => ({ at: t, completed: 0, failed: 0 }));
   for (const b of buckets) {
     if (queue && b.queue !== queue) continue;
-    const i = Math.round((new Date(b.minute).getTime() - start) / 60_000);
-    const slot = series[i];
+    const slot = series[slotIndex(at, b.minute)];
     if (!slot) continue;
     slot.completed += b.completed;
     slot.failed += b.failed;
@@ -72,7 +130,7 @@ export function throughputChart(
   };
   const plotW = W - pad.left - pad.right;
   const plotH = H - pad.top - pad.bottom;
-  const barW = plotW / minutes;
+  const barW = plotW / series.length;
   // A 2 px gap between bars while they are wide; 1 px once they are thin (phones).
   const gap = barW >= 8 ? 2 : 1;
   const y = (v: number) => pad.top + plotH - (v / top) * plotH;
@@ -83,7 +141,7 @@ export function throughputChart(
     height: H,
     class: 'chart',
     role: 'img',
-    'aria-label': 'Jobs per minute',
+    'aria-label': span.bucketMinutes === 1 ? 'Jobs per minute' : `Jobs per ${span.bucketMinutes} minutes`,
   });
   ticks.forEach((v, i) => {
     svg.append(
@@ -98,7 +156,7 @@ export function throughputChart(
   series.forEach((p, i) => {
     const x = pad.left + i * barW + gap / 2;
     const w = Math.max(1, barW - gap);
-    const label = `${new Date(p.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: ${num(p.completed)} completed, ${num(p.failed)} failed`;
+    const label = `${slotLabel(p.at, span)}: ${num(p.completed)} completed, ${num(p.failed)} failed`;
     const g = s('g', {}, s('title', {}, label));
     if (p.completed > 0) {
       g.append(s('rect', { x, width: w, y: y(p.completed), height: y(0) - y(p.completed), class: 'bar-ok' }));
@@ -118,25 +176,7 @@ export function throughputChart(
     g.append(s('rect', { x, width: w, y: pad.top, height: plotH, class: 'bar-hit' }));
     svg.append(g);
   });
-  const times: [number, string][] = [
-    [0, `-${minutes}m`],
-    [Math.floor(minutes / 2), `-${Math.ceil(minutes / 2)}m`],
-    [minutes - 1, 'now'],
-  ];
-  for (const [i, text] of times) {
-    svg.append(
-      s(
-        'text',
-        {
-          x: i === 0 ? pad.left : i === minutes - 1 ? W - pad.right : pad.left + i * barW + barW / 2,
-          y: H - 6,
-          class: 'axis tick-x',
-          'text-anchor': i === 0 ? 'start' : i === minutes - 1 ? 'end' : 'middle',
-        },
-        text,
-      ),
-    );
-  }
+  timeAxis(svg, span, series.length, (i) => pad.left + i * barW + barW / 2, pad.left, W - pad.right);
   const completed = series.reduce((a, p) => a + p.completed, 0);
   const failed = series.reduce((a, p) => a + p.failed, 0);
   return h(

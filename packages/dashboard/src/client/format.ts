@@ -22,6 +22,13 @@ export function elapsed(ms: number): string {
   return duration(ms);
 }
 
+/** How long a finished job ran: milliseconds below a second ("12 ms", "<1 ms"), then as elapsed(). */
+export function runTime(ms: number): string {
+  if (ms < 1) return '<1 ms';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return elapsed(ms);
+}
+
 /** "3m ago" / "in 5m", relative to the server's clock as of the last response. */
 export function relative(iso: string | null | undefined, serverNow: number): string {
   if (!iso) return '—';

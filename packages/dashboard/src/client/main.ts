@@ -21,7 +21,7 @@ function pageFor(ctx: PageContext): Page {
   if (first === 'jobs' && second) return jobPage(ctx, second);
   if (first === 'jobs') return jobsPage(ctx);
   if (first === 'failed') return jobsPage(ctx, 'failed');
-  if (first === 'running') return runningPage();
+  if (first === 'running') return runningPage(ctx);
   return overviewPage(ctx);
 }
 

@@ -27,11 +27,18 @@ export function toast(message: string, kind: 'ok' | 'error' = 'ok'): void {
 /**
  * A button that runs an action; with `confirm`, the first click arms it ("Delete?") and
  * only a second click within a few seconds acts: no modal dialogs, no accidental deletes.
+ * `confirm` may be a function, for a question that depends on the moment ("Delete 3 jobs?");
+ * `enabled` says whether the button may be clicked once an action is over.
  */
 export function actionButton(
   label: string,
   run: () => Promise<void>,
-  opts: { confirm?: string; kind?: 'primary' | 'danger' | 'plain'; testId?: string } = {},
+  opts: {
+    confirm?: string | (() => string);
+    kind?: 'primary' | 'danger' | 'plain';
+    testId?: string;
+    enabled?: () => boolean;
+  } = {},
 ): HTMLButtonElement {
   const button = h(
     'button',
@@ -45,7 +52,7 @@ export function actionButton(
   let armed: number | undefined;
   button.addEventListener('click', async () => {
     if (opts.confirm && armed === undefined) {
-      button.textContent = opts.confirm;
+      button.textContent = typeof opts.confirm === 'function' ? opts.confirm() : opts.confirm;
       button.classList.add('btn-armed');
       armed = window.setTimeout(() => {
         armed = undefined;
@@ -64,7 +71,7 @@ export function actionButton(
     } catch (e) {
       toast((e as Error).message, 'error');
     } finally {
-      button.disabled = false;
+      button.disabled = opts.enabled ? !opts.enabled() : false;
       button.textContent = label;
     }
   });

@@ -1,5 +1,6 @@
 import type { QueueAdmin } from '@queue/core';
 import { preview } from './preview.js';
+import { type ProgressView, progressView } from './progress.js';
 
 export interface RunningJob {
   id: string;
@@ -29,6 +30,13 @@ export interface RunningJob {
   startedAt: Date | null;
   /** How long the current attempt has run, by the database clock; null when `startedAt` is. */
   runningMs: number | null;
+  /** The handler's last `ctx.progress()` value as written by its worker; null when none. */
+  progress: ProgressView | null;
+  /**
+   * When someone asked to cancel the job (its worker is aborting it), when core tells:
+   * `cancelRequestedAt` on a running job; null otherwise.
+   */
+  cancelRequestedAt: Date | null;
 }
 
 /**
@@ -60,6 +68,8 @@ export async function runningJobs(queue: QueueAdmin): Promise<RunningJob[]> {
       worker: j.worker,
       startedAt: j.startedAt,
       runningMs: j.runningMs === null ? null : Math.max(0, Math.round(j.runningMs)),
+      progress: progressView(j.progress),
+      cancelRequestedAt: (j as { cancelRequestedAt?: Date | null }).cancelRequestedAt ?? null,
     }),
   );
 }

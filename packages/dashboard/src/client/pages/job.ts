@@ -1,7 +1,10 @@
 import { ApiError, act, getJson } from '../api.js';
+import { cancelButton, cancellingBadge, isCancelling } from '../cancel.js';
 import { fill, h } from '../dom.js';
-import { absolute, elapsed, pretty, relative, sessionDetails, workerLabel } from '../format.js';
+import { absolute, elapsed, pretty, relative, runTime, sessionDetails, workerLabel } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
+import { type Progress, progressView, setProgress } from '../progress.js';
+import { tagLinks } from '../tags.js';
 import { actionButton, badge, card, toast } from '../ui.js';
 
 interface JobError {
@@ -28,6 +31,8 @@ interface JobDetail {
     createdAt: string;
     /** Start of the current or last attempt; null before the first. */
     startedAt: string | null;
+    tags?: string[];
+    meta?: Record<string, unknown>;
   };
   running: {
     backendPid: number;
@@ -40,10 +45,25 @@ interface JobDetail {
       applicationName: string | null;
       clientAddr: string | null;
     };
+    /** The handler's last ctx.progress() value; null when it reported none. */
+    progress: Progress | null;
+    cancelRequestedAt: string | null;
   } | null;
   /** Why no live worker will run this waiting job (its queue is not served, or its task unknown). */
   unrouted: { reason: string; message: string } | null;
+  /** A completed or cancelled job, from the history. */
+  finished: {
+    outcome: 'completed' | 'cancelled';
+    finishedAt: string;
+    durationMs: number | null;
+    result: { text: string; chars: number; truncated: boolean } | null;
+    progress: Progress | null;
+    worker: { id: string; host: string | null; pid: number | null } | null;
+  } | null;
 }
+
+/** Jobs a queued-job action applies to, by state. */
+const CANCELLABLE = new Set(['available', 'scheduled', 'running']);
 
 /** One job: its payload, attempts, every error with its stack, timestamps, and what can be done to it. */
 export function jobPage(ctx: PageContext, id: string): Page {
@@ -69,8 +89,8 @@ export function jobPage(ctx: PageContext, id: string): Page {
             'p',
             { class: 'gone', 'data-testid': 'job-gone' },
             seen
-              ? 'This job has left the queue: it completed (completed jobs are removed) or was deleted.'
-              : 'No job with this id: it may have completed or been deleted.',
+              ? 'This job is gone: it was deleted, or it completed or was cancelled and its queue keeps no history of it.'
+              : 'No job with this id: it was deleted, or it completed or was cancelled and its queue keeps no history of it.',
           ),
           h('a', { class: 'btn', href: route('/jobs') }, 'All jobs'),
         ),
@@ -78,14 +98,20 @@ export function jobPage(ctx: PageContext, id: string): Page {
       return;
     }
     seen = true;
-    // The running time changes on every response; it alone is updated in place, not re-rendered.
+    // The running time and progress change on every response; they are updated in place, not
+    // re-rendered, so that a half-confirmed Cancel survives a refresh.
     const key = JSON.stringify({
       ...data,
       now: undefined,
-      running: data.running && { ...data.running, runningMs: undefined },
+      running: data.running && {
+        ...data.running,
+        runningMs: undefined,
+        progress: undefined,
+        cancelling: isCancelling({ id, cancelRequestedAt: data.running.cancelRequestedAt }),
+      },
     });
     if (key === last) {
-      if (data.running) updateRunningFor(data);
+      if (data.running) updateRunning(data);
       return;
     }
     last = key;
@@ -95,9 +121,11 @@ export function jobPage(ctx: PageContext, id: string): Page {
     render(data, open, firstRender);
   }
 
-  function updateRunningFor(data: JobDetail) {
+  function updateRunning(data: JobDetail) {
     const cell = body.querySelector('[data-testid="running-for"]');
     if (cell && data.running) cell.textContent = runningFor(data);
+    const progress = body.querySelector<HTMLElement>('.facts .progress');
+    if (progress && data.running) setProgress(progress, data.running.progress);
   }
 
   function runningFor(data: JobDetail): string {
@@ -109,7 +137,10 @@ export function jobPage(ctx: PageContext, id: string): Page {
     const { job } = data;
     const now = new Date(data.now).getTime();
     const actions = h('div', { class: 'actions' });
-    if (!ctx.session.readOnly && job.state !== 'running') {
+    const cancelling =
+      job.state === 'running' &&
+      isCancelling({ id: job.id, cancelRequestedAt: data.running?.cancelRequestedAt ?? null });
+    if (!ctx.session.readOnly) {
       if (job.state === 'scheduled') {
         actions.append(
           actionButton(
@@ -123,7 +154,9 @@ export function jobPage(ctx: PageContext, id: string): Page {
           ),
         );
       }
-      if (job.state === 'failed' || job.state === 'scheduled') {
+      // Failed and scheduled jobs are retried in place; completed and cancelled ones go back
+      // in the queue from the history under the same id.
+      if (['failed', 'scheduled', 'completed', 'cancelled'].includes(job.state)) {
         actions.append(
           actionButton(
             'Retry',
@@ -132,28 +165,31 @@ export function jobPage(ctx: PageContext, id: string): Page {
               toast(`Job #${job.id} retried`);
               await ctx.refresh();
             },
-            { kind: job.state === 'failed' ? 'primary' : 'plain', testId: 'retry' },
+            { kind: job.state === 'scheduled' ? 'plain' : 'primary', testId: 'retry' },
           ),
         );
       }
-      actions.append(
-        actionButton(
-          'Delete',
-          async () => {
-            await act('DELETE', `api/jobs/${job.id}`);
-            toast(`Job #${job.id} deleted`);
-            location.hash = route('/jobs');
-          },
-          { kind: 'danger', confirm: 'Delete for good?', testId: 'delete' },
-        ),
-      );
+      if (CANCELLABLE.has(job.state) && !cancelling) actions.append(cancelButton(ctx, job.id));
+      if (job.state !== 'running') {
+        actions.append(
+          actionButton(
+            'Delete',
+            async () => {
+              await act('DELETE', `api/jobs/${job.id}`);
+              toast(`Job #${job.id} deleted`);
+              location.hash = route('/jobs');
+            },
+            { kind: 'danger', confirm: 'Delete for good?', testId: 'delete' },
+          ),
+        );
+      }
     }
     fill(
       head,
       h(
         'div',
         null,
-        h('h1', null, `Job #${job.id} `, badge(job.state)),
+        h('h1', null, `Job #${job.id} `, badge(job.state), cancelling ? cancellingBadge() : null),
         h(
           'p',
           { class: 'muted' },
@@ -179,6 +215,33 @@ export function jobPage(ctx: PageContext, id: string): Page {
         time(job.startedAt, now),
       ]);
     if (job.failedAt) facts.push(['Failed', time(job.failedAt, now)]);
+    const fin = data.finished;
+    if (fin) {
+      facts.push([fin.outcome === 'completed' ? 'Completed' : 'Cancelled', time(fin.finishedAt, now)]);
+      facts.push([
+        'Duration',
+        h(
+          'span',
+          { 'data-testid': 'duration', title: 'From the start of the last attempt to the finish' },
+          fin.durationMs === null ? 'never ran' : runTime(fin.durationMs),
+        ),
+      ]);
+      facts.push([
+        'Worker',
+        h(
+          'span',
+          { 'data-testid': 'finished-worker', class: 'mono', title: fin.worker?.id ?? '' },
+          fin.worker === null
+            ? '—'
+            : fin.worker.host !== null && fin.worker.pid !== null
+              ? `worker ${fin.worker.host} pid ${fin.worker.pid}`
+              : `worker ${fin.worker.id} (stopped)`,
+        ),
+      ]);
+      if (fin.progress) facts.push(['Last progress', progressView(fin.progress)]);
+    }
+    if (data.running) facts.push(['Progress', progressView(data.running.progress)]);
+    if (job.tags && job.tags.length > 0) facts.push(['Tags', tagLinks(job.tags)]);
     if (data.running)
       facts.push([
         'Running for',
@@ -216,7 +279,11 @@ export function jobPage(ctx: PageContext, id: string): Page {
         'Details',
         h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
       ),
+      fin?.outcome === 'completed' ? resultCard(fin.result) : null,
       card('Payload', h('pre', { class: 'code', 'data-testid': 'payload' }, pretty(job.payload))),
+      job.meta && Object.keys(job.meta).length > 0
+        ? card('Metadata', h('pre', { class: 'code', 'data-testid': 'meta' }, pretty(job.meta)))
+        : null,
       card(
         `Errors (${job.errors.length})`,
         errors.length === 0
@@ -252,6 +319,22 @@ export function jobPage(ctx: PageContext, id: string): Page {
   }
 
   return { title: `Job #${id}`, el, load };
+}
+
+/** A completed job's result: the handler's return value as pretty JSON, the start of it when long. */
+function resultCard(result: NonNullable<JobDetail['finished']>['result']): HTMLElement {
+  if (result === null) return card('Result', h('p', { class: 'muted' }, 'The handler returned nothing.'));
+  return card(
+    'Result',
+    h('pre', { class: 'code', 'data-testid': 'result' }, result.text),
+    result.truncated
+      ? h(
+          'p',
+          { class: 'note', 'data-testid': 'result-truncated' },
+          `Showing the first ${result.text.length.toLocaleString('en')} of ${result.chars.toLocaleString('en')} characters.`,
+        )
+      : null,
+  );
 }
 
 function time(iso: string, now: number): HTMLElement {

@@ -1,6 +1,7 @@
 import { act, getJson } from '../api.js';
-import { type Bucket, throughputChart } from '../chart.js';
+import { type Bucket, type Span, throughputChart } from '../chart.js';
 import { fill, h } from '../dom.js';
+import { durationChart } from '../duration-chart.js';
 import { duration, num, relative } from '../format.js';
 import { type Page, type PageContext, route } from '../page.js';
 import { actionButton, badge, card, empty, toast } from '../ui.js';
@@ -32,14 +33,74 @@ interface Overview {
   unrouted: Unrouted[];
   countedAt: string;
   countMs: number;
-  throughput: { minutes: number; supported: boolean; buckets: Bucket[] };
+  throughput: Span & {
+    range: Range;
+    supported: boolean;
+    buckets: Bucket[];
+    computedAt: string;
+    computeMs: number;
+  };
 }
 
 const STATES = ['available', 'scheduled', 'running', 'failed'] as const;
 
+/** The charts' ranges (the server's RANGES), with the card's title for each. */
+const RANGES = {
+  '1h': 'Last hour',
+  '6h': 'Last 6 hours',
+  '24h': 'Last 24 hours',
+  '7d': 'Last 7 days',
+} as const;
+type Range = keyof typeof RANGES;
+
+/** The queues that completed jobs in the range, busiest first: the run-time chart's choices. */
+function busiest(buckets: Bucket[]): string[] {
+  const done = new Map<string, number>();
+  for (const b of buckets) if (b.p50Ms != null) done.set(b.queue, (done.get(b.queue) ?? 0) + b.completed);
+  return [...done.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([q]) => q);
+}
+
 export function overviewPage(ctx: PageContext): Page {
+  const asked = ctx.params.get('range') ?? '1h';
+  const range: Range = Object.hasOwn(RANGES, asked) ? (asked as Range) : '1h';
+  // The queue whose run times are charted: the reader's pick, else the busiest one.
+  let durationQueue = ctx.params.get('queue');
   const totals = h('div', { class: 'stats' });
   const chart = h('div', { class: 'chart-slot' });
+  const durations = h('div', { class: 'duration-slot' });
+  const chartNote = h('p', { class: 'note', 'data-testid': 'stats-note' });
+  const picker = h('select', {
+    class: 'picker',
+    'aria-label': 'Queue whose run times are shown',
+    'data-testid': 'duration-queue',
+    on: {
+      change: () => {
+        durationQueue = picker.value;
+        // Kept in the address for a reload or a shared link, without rebuilding the page.
+        history.replaceState(
+          null,
+          '',
+          route('/', { range: range === '1h' ? null : range, queue: durationQueue }),
+        );
+        if (drawn) drawCharts(drawn.throughput, drawn.now);
+      },
+    },
+  });
+  const rangeTabs = h(
+    'nav',
+    { class: 'tabs range-tabs' },
+    ...(Object.keys(RANGES) as Range[]).map((r) =>
+      h(
+        'a',
+        {
+          href: route('/', { range: r === '1h' ? null : r, queue: durationQueue }),
+          class: r === range ? 'tab tab-active' : 'tab',
+          'data-testid': `range-${r}`,
+        },
+        r,
+      ),
+    ),
+  );
   const rows = h('tbody');
   const note = h('p', { class: 'note', 'data-testid': 'counts-note' });
   // Shown only while some due jobs have no live worker to run them.
@@ -49,7 +110,22 @@ export function overviewPage(ctx: PageContext): Page {
     { class: 'page' },
     totals,
     warning,
-    card('Last hour', chart),
+    card(
+      RANGES[range],
+      rangeTabs,
+      h(
+        'div',
+        { class: 'charts' },
+        h('div', { class: 'chart-box' }, h('h3', { class: 'chart-title' }, 'Throughput'), chart),
+        h(
+          'div',
+          { class: 'chart-box' },
+          h('h3', { class: 'chart-title' }, 'Run time of ', picker),
+          durations,
+        ),
+      ),
+      chartNote,
+    ),
     card(
       'Queues',
       h(
@@ -66,8 +142,8 @@ export function overviewPage(ctx: PageContext): Page {
               null,
               h('th', null, 'Queue'),
               ...STATES.map((st) => h('th', { class: 'num' }, st)),
-              h('th', { class: 'num' }, 'done / h'),
-              h('th', { class: 'num' }, 'failed / h'),
+              h('th', { class: 'num' }, `done / ${range}`),
+              h('th', { class: 'num' }, `failed / ${range}`),
               h('th', { class: 'actions' }, ''),
             ),
           ),
@@ -81,31 +157,46 @@ export function overviewPage(ctx: PageContext): Page {
   // The chart is drawn at its box's width in CSS px (see throughputChart), so it is drawn
   // again when that width changes: a phone turned sideways, a resized window.
   let drawn: { throughput: Overview['throughput']; now: number; width: number } | undefined;
-  function drawChart(throughput: Overview['throughput'], now: number) {
+  function drawCharts(throughput: Overview['throughput'], now: number) {
     const width = chart.clientWidth;
     drawn = { throughput, now, width };
+    if (!throughput.supported) {
+      fill(chart, h('p', { class: 'note' }, 'This version of @queue/core keeps no per-minute statistics.'));
+      return;
+    }
+    fill(chart, throughputChart(throughput.buckets, throughput, now, null, width));
+    const queues = busiest(throughput.buckets);
+    const shown = durationQueue && queues.includes(durationQueue) ? durationQueue : (queues[0] ?? null);
     fill(
-      chart,
-      throughput.supported
-        ? throughputChart(throughput.buckets, throughput.minutes, now, null, width)
-        : h('p', { class: 'note' }, 'This version of @queue/core keeps no per-minute statistics.'),
+      picker,
+      queues.length === 0
+        ? h('option', { value: '' }, 'completed jobs')
+        : queues.map((q) => h('option', { value: q, selected: q === shown }, q)),
     );
+    fill(durations, durationChart(throughput.buckets, throughput, now, shown, durations.clientWidth));
   }
   new ResizeObserver(() => {
     // Zero once the page is left (the box is detached): nothing to draw then.
     if (drawn && chart.clientWidth > 0 && chart.clientWidth !== drawn.width)
-      drawChart(drawn.throughput, drawn.now);
+      drawCharts(drawn.throughput, drawn.now);
   }).observe(chart);
 
   async function load() {
-    const data = await getJson<Overview>('api/overview');
+    const data = await getJson<Overview>(`api/overview${range === '1h' ? '' : `?range=${range}`}`);
     const now = new Date(data.now).getTime();
     // Redrawn only when what is shown changes: the counts' age and timing change on every
     // answer (the note above says them), and redrawing would reset a half-confirmed button.
     const unrouted = data.unrouted ?? [];
+    const { computedAt, computeMs, ...stats } = data.throughput;
+    fill(
+      chartNote,
+      computeMs >= 50
+        ? `Statistics read ${duration(now - new Date(computedAt).getTime())} ago (reading them takes ${num(computeMs)} ms, so they are cached).`
+        : '',
+    );
     const key = JSON.stringify([
       data.queues,
-      data.throughput,
+      stats,
       unrouted.map((u) => [u.queue, u.task, u.count, u.message]),
       Math.floor(now / 60_000),
     ]);
@@ -134,7 +225,7 @@ export function overviewPage(ctx: PageContext): Page {
       ),
     );
     fill(warning, unrouted.length > 0 ? unroutedCard(unrouted, now) : null);
-    drawChart(data.throughput, now);
+    drawCharts(data.throughput, now);
     const perQueue = new Map<string, { completed: number; failed: number }>();
     for (const b of data.throughput.buckets) {
       const t = perQueue.get(b.queue) ?? { completed: 0, failed: 0 };
@@ -200,8 +291,8 @@ export function overviewPage(ctx: PageContext): Page {
                   ),
                 ),
               ),
-              h('td', { class: 'num muted', 'data-label': 'done / h' }, num(t.completed)),
-              h('td', { class: 'num muted', 'data-label': 'failed / h' }, num(t.failed)),
+              h('td', { class: 'num muted', 'data-label': `done / ${range}` }, num(t.completed)),
+              h('td', { class: 'num muted', 'data-label': `failed / ${range}` }, num(t.failed)),
               h('td', { class: 'actions' }, ctx.session.readOnly ? null : queueActions(ctx, q)),
             );
           }),
