@@ -167,3 +167,29 @@ export function timeFlag(name: string, value: string | undefined): Date | undefi
   }
   return date;
 }
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * A retention length: a whole number with a unit (30s, 15m, 1h, 7d), 0 for none, or the word
+ * `default` (null: the setting's default). In milliseconds.
+ */
+export function durationFlag(name: string, value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'default') return null;
+  if (value === '0') return 0;
+  const m = /^(\d{1,9})(s|m|h|d)$/.exec(value);
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : Number.NaN;
+  if (!Number.isSafeInteger(ms)) {
+    throw new UsageError(
+      `--${name} must be a whole number with a unit, s, m, h or d (30s, 15m, 1h, 7d), 0 for none, or 'default', got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+/** A retention count: a whole number from 0, or the word `default` (null: no cap). */
+export function countFlag(name: string, value: string | undefined): number | null | undefined {
+  if (value === 'default') return null;
+  return intFlag(name, value, 0, 2_147_483_647);
+}

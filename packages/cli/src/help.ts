@@ -35,6 +35,8 @@ Commands:
   retry --state <state>   Retry every job in a state (of --queue, --task, --tag)
   delete <id...>          Delete jobs that are not running
   delete --state <state>  Delete every job in a state (of --queue, --task, --tag), with --yes
+  retention [queue]       Show how long finished and failed jobs are kept; set it
+                          per queue with --keep 7d, --keep-count, --failed-keep ...
   pause <queue...>        Stop every worker claiming from these queues
   resume <queue...>       Let workers claim from these queues again
   dashboard               Serve the web dashboard
@@ -290,6 +292,34 @@ Options:
 Examples:
   queue wait 42 --timeout 60000 | jq .url
   id=$(queue enqueue report '{}') && queue wait "$id"
+
+${GLOBAL}`,
+
+  retention: `Usage: queue retention [queue] [options]
+       queue retention <queue> [--keep <d>] [--keep-count <n>] [--failed-keep <d>] [--failed-keep-count <n>]
+
+Shows how long a queue's finished jobs are kept in the history (completed and cancelled)
+and how long its failed-for-good jobs are kept, each marked (default) where the queue sets
+nothing; without a queue, every queue that sets its own. With settings, sets them for the
+queue (the others stay as they are) and prints what now applies. Background maintenance
+in the workers prunes what is past it.
+
+Options:
+  --keep <d>             How long finished jobs are kept after they finish
+                         (default: 1d; 0 keeps none, and the finish writes nothing)
+  --keep-count <n>       At most this many finished jobs of the queue, the newest (default: no cap)
+  --failed-keep <d>      How long failed-for-good jobs are kept after they fail
+                         (default: until retried or deleted)
+  --failed-keep-count <n>  At most this many failed-for-good jobs, the newest (default: no cap)
+  --json                 The retention as JSON (milliseconds; 'settings' holds the queue's own)
+
+<d> is a whole number with a unit, s, m, h or d (30s, 15m, 1h, 7d), or 0. Any setting
+takes the word 'default' to go back to its default.
+
+Examples:
+  queue retention emails --keep 7d --failed-keep 30d
+  queue retention reports --keep 0
+  queue retention emails --keep-count default
 
 ${GLOBAL}`,
 

@@ -5,6 +5,7 @@ import { dashboard } from './commands/dashboard.js';
 import { enqueue } from './commands/enqueue.js';
 import { list } from './commands/list.js';
 import { pause, resume } from './commands/pause.js';
+import { retention } from './commands/retention.js';
 import { running } from './commands/running.js';
 import { show } from './commands/show.js';
 import { stats } from './commands/stats.js';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   cancel,
   retry,
   delete: remove,
+  retention,
   pause,
   resume,
   dashboard,
