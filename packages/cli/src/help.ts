@@ -156,7 +156,8 @@ ${GLOBAL}`,
 Shows one job in full: task, queue, state, priority, attempts, its times (run at, created,
 started, failed), tags, the payload and meta as indented JSON, and every failed attempt's
 error. For a running job, also its progress and the worker holding it: host, pid and id,
-its session's backend pid, application name, client address, and how long the job has run.
+its session's backend pid, application name, client address, how long the job has run, and
+when a cancel was asked for it, if one was (its handler has not stopped yet).
 For a completed or cancelled job (from the history, while its queue's retention keeps it):
 when it finished, how long its last attempt ran, the id of the worker that ran it, its last
 progress and its result. Exits with code 4 if there is no such job.
@@ -164,7 +165,8 @@ progress and its result. Exits with code 4 if there is no such job.
 Options:
   --stack                Include the stack trace of each error
   --json                 The job as one line of JSON (id as a string, times in ISO 8601,
-                         errors with stacks, state, tags, meta, progress, and 'worker': the
+                         errors with stacks, state, tags, meta, progress, cancelRequestedAt
+                         (when a cancel was asked for a running job), and 'worker': the
                          session object for a running job, the worker's id for a finished
                          one (with outcome, result, finishedAt), else null)
 

@@ -113,6 +113,18 @@ describe('queue running', () => {
     });
   });
 
+  it('shows that a cancel was asked for a running job whose handler has not stopped yet', async () => {
+    // 'quiet' ignores its signal: it runs on after the cancel, until released.
+    expect((await queue.cancelJob(quiet.id)).state).toBe('cancelling');
+    const r = await queueCli(['show', quiet.id], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}cancelling {2}asked at \d{4}-.*Z \(.* ago\); its worker aborts it$/m);
+    const json = JSON.parse((await queueCli(['show', quiet.id, '--json'], env())).stdout);
+    expect(Number.isNaN(Date.parse(json.cancelRequestedAt))).toBe(false);
+    const listed = JSON.parse((await queueCli(['running', '--task', 'quiet', '--json'], env())).stdout);
+    expect(listed[0].cancelRequestedAt).toBe(json.cancelRequestedAt);
+  });
+
   it('exits 2 for a bad command line', async () => {
     const cases: [string[], string][] = [
       [['x'], 'running takes no arguments, got "x"'],

@@ -64,6 +64,7 @@ describe('queue show', () => {
       ...JSON.parse(JSON.stringify(job)),
       state: 'available',
       progress: null,
+      cancelRequestedAt: null,
       worker: null,
     });
     await queue.deleteJob(job.id);

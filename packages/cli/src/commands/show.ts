@@ -42,19 +42,22 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
       );
     if (isFinished(job)) {
       // From the history: the job as core returns it ('worker' is the id of the worker that ran it).
-      ctx.out(
-        values.json ? JSON.stringify(job) : describe(job, null, job.progress, false, values.stack === true),
-      );
+      ctx.out(values.json ? JSON.stringify(job) : describe(job, null, values.stack === true));
       return EXIT.OK;
     }
     const held = job.state === 'running' ? await session(admin, job.id) : null;
-    const worker = held?.worker ?? null;
-    // The last progress its handler reported: only a running job has one to show.
-    const progress = held?.progress ?? null;
     if (values.json) {
-      ctx.out(JSON.stringify({ ...job, progress, worker }));
+      // The last progress its handler reported, and a cancel asked for: only a running job has them.
+      ctx.out(
+        JSON.stringify({
+          ...job,
+          progress: held?.progress ?? null,
+          cancelRequestedAt: held?.cancelRequestedAt ?? null,
+          worker: held?.worker ?? null,
+        }),
+      );
     } else {
-      ctx.out(describe(job, worker, progress, job.state === 'running', values.stack === true));
+      ctx.out(describe(job, held, values.stack === true));
     }
     return EXIT.OK;
   } finally {
@@ -62,11 +65,15 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-/** The session holding the job's lock and its progress; null if it let go meanwhile or is past the list. */
-async function session(
-  admin: QueueAdmin,
-  id: string,
-): Promise<{ worker: WorkerSession; progress: unknown } | null> {
+/** What runningJobs() tells of a running job besides the job itself. */
+interface Held {
+  worker: WorkerSession;
+  progress: unknown;
+  cancelRequestedAt: Date | null;
+}
+
+/** The session holding the job's lock, its progress and cancel request; null if it let go meanwhile or is past the list. */
+async function session(admin: QueueAdmin, id: string): Promise<Held | null> {
   const running: RunningJob[] = await admin.runningJobs({ limit: RUNNING_LIMIT });
   const r = running.find((j) => j.id === id);
   if (!r) return null;
@@ -82,19 +89,14 @@ async function session(
       runningMs: r.runningMs,
     },
     progress: r.progress,
+    cancelRequestedAt: r.cancelRequestedAt,
   };
 }
 
 const isFinished = (job: ListedJob): job is FinishedJob & { state: 'completed' | 'cancelled' } =>
   'outcome' in job;
 
-function describe(
-  job: ListedJob,
-  worker: WorkerSession | null,
-  progress: unknown,
-  running: boolean,
-  stacks: boolean,
-): string {
+function describe(job: ListedJob, held: Held | null, stacks: boolean): string {
   const now = Date.now();
   const rows: [string, string][] = [
     ['task', job.task],
@@ -116,12 +118,19 @@ function describe(
       ['finished at', when(job.finishedAt, now)],
       ['ran for', ran === null ? '- (cancelled before it started)' : duration(Math.max(0, ran))],
       ['worker', job.worker ?? '- (no worker ran it)'],
-      ['progress', progressText(progress) || '-'],
+      ['progress', progressText(job.progress) || '-'],
     );
   }
-  if (running && worker) {
+  const worker = held?.worker;
+  if (held && worker) {
     rows.push(
-      ['progress', progressText(progress) || '-'],
+      ['progress', progressText(held.progress) || '-'],
+      ...(held.cancelRequestedAt
+        ? ([['cancelling', `asked at ${when(held.cancelRequestedAt, now)}; its worker aborts it`]] as [
+            string,
+            string,
+          ][])
+        : []),
       [
         'worker',
         worker.host === null
@@ -133,7 +142,7 @@ function describe(
       ['worker addr', worker.clientAddr ?? '- (a local socket, or hidden from this database role)'],
       ['running for', worker.runningMs === null ? '-' : duration(worker.runningMs)],
     );
-  } else if (running) {
+  } else if (job.state === 'running') {
     rows.push(['worker', '- (it let go of the job while we looked, or is past the first 10,000 running)']);
   }
   const out = [`job ${job.id}`, ...rows.map(([k, v]) => `  ${k.padEnd(12)}${v}`)];
