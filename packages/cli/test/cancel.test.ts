@@ -43,7 +43,7 @@ describe('queue cancel', () => {
     const r = await queueCli(['cancel', a.id, b.id], env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`cancelled job ${a.id}\ncancelled job ${b.id}\n`);
-    expect(await queue.getJob(a.id)).toBeNull();
+    expect((await queue.getJob(a.id))?.state).toBe('cancelled');
     expect(await history(b.id)).toEqual([{ outcome: 'cancelled' }]);
   });
 
@@ -97,14 +97,14 @@ describe('queue cancel', () => {
     expect(unconfirmed.stderr).toBe(
       'queue: this cancels every queued job of queue "cq-bulk" and task "a": add --yes to confirm (running jobs are left alone)\n',
     );
-    expect(await queue.getJob(mine[0]!.id)).not.toBeNull();
+    expect((await queue.getJob(mine[0]!.id))?.state).toBe('available');
 
     const r = await queueCli(['cancel', '--queue', 'cq-bulk', '--task', 'a', '--yes'], env());
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('cancelled 2 queued jobs of queue "cq-bulk" and task "a"\n');
-    for (const j of mine) expect(await queue.getJob(j.id)).toBeNull();
-    expect(await queue.getJob(otherTask.id)).not.toBeNull();
-    expect(await queue.getJob(otherQueue.id)).not.toBeNull();
+    for (const j of mine) expect((await queue.getJob(j.id))?.state).toBe('cancelled');
+    expect((await queue.getJob(otherTask.id))?.state).toBe('available');
+    expect((await queue.getJob(otherQueue.id))?.state).toBe('available');
 
     const byTask = await queueCli(['cancel', '--task', 'b', '--yes'], env());
     expect(byTask.stdout).toBe('cancelled 1 queued job of task "b"\n');
