@@ -1,6 +1,7 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { parseJobId } from '@queue/core';
 import { UsageError } from './errors.js';
+import { parseJsonText } from './json-text.js';
 
 export const GLOBAL_OPTIONS = {
   'database-url': { type: 'string' },
@@ -45,6 +46,49 @@ export function nameFlag(name: string, value: string | undefined): string | unde
     throw new UsageError(`--${name} must be a name of 1 to 128 characters, got ${JSON.stringify(value)}`);
   return value;
 }
+
+/** core's limits on tags (MAX_TAGS, MAX_TAG_LENGTH): checked here too, so a typo fails before connecting. */
+const MAX_TAGS = 16;
+const MAX_TAG_LENGTH = 64;
+
+/** One --tag value: 1 to 64 characters (code points, as Postgres counts them). */
+export function tagFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const length = [...value].length;
+  if (length === 0 || length > MAX_TAG_LENGTH)
+    throw new UsageError(`--tag must be 1 to ${MAX_TAG_LENGTH} characters, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A repeatable --tag: the tags given (at most 16), or undefined for none. */
+export function tagFlags(values: string[] | undefined): string[] | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  if (values.length > MAX_TAGS)
+    throw new UsageError(`--tag is given at most ${MAX_TAGS} times, got ${values.length}`);
+  return values.map((v) => tagFlag(v)!);
+}
+
+/**
+ * A flag holding a JSON object (--search, --meta): invalid JSON, another JSON value, or (for a
+ * filter, `nonEmpty`) an empty object is refused, naming the flag.
+ */
+export function jsonObjectFlag(
+  name: string,
+  value: string | undefined,
+  nonEmpty = true,
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseJsonText(value, `--${name}`, false);
+  const object = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  if (!object || (nonEmpty && Object.keys(parsed).length === 0)) {
+    throw new UsageError(
+      `--${name} must be a ${nonEmpty ? 'non-empty ' : ''}JSON object, e.g. --${name} '{"userId":42}', got ${oneLineJson(value)}`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const oneLineJson = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(0, 39)}…` : text);
 
 /** One of a fixed set of words, or a usage error listing them. */
 export function choiceFlag<T extends string>(
@@ -122,4 +166,30 @@ export function timeFlag(name: string, value: string | undefined): Date | undefi
     );
   }
   return date;
+}
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * A retention length: a whole number with a unit (30s, 15m, 1h, 7d), 0 for none, or the word
+ * `default` (null: the setting's default). In milliseconds.
+ */
+export function durationFlag(name: string, value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'default') return null;
+  if (value === '0') return 0;
+  const m = /^(\d{1,9})(s|m|h|d)$/.exec(value);
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : Number.NaN;
+  if (!Number.isSafeInteger(ms)) {
+    throw new UsageError(
+      `--${name} must be a whole number with a unit, s, m, h or d (30s, 15m, 1h, 7d), 0 for none, or 'default', got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
+}
+
+/** A retention count: a whole number from 0, or the word `default` (null: no cap). */
+export function countFlag(name: string, value: string | undefined): number | null | undefined {
+  if (value === 'default') return null;
+  return intFlag(name, value, 0, 2_147_483_647);
 }

@@ -102,6 +102,10 @@ export function toCliError(error: unknown, cs?: string): Error {
       return new CliError(e.code, EXIT.NOT_FOUND, e.message ?? 'no such job');
     case 'QUEUE_JOB_RUNNING':
       return new CliError(e.code, EXIT.CONFLICT, e.message ?? 'the job is running');
+    case 'QUEUE_JOB_FINISHED':
+    case 'QUEUE_JOB_STATE':
+      // The job exists, but its state rules the change out (cancelling a finished job).
+      return new CliError(e.code, EXIT.CONFLICT, e.message ?? 'the job cannot be changed in its state');
     case 'QUEUE_DATABASE_UNAVAILABLE': {
       // Core's message advises its startupTimeout option, which the CLI sets to 0 on purpose:
       // say what the connection error itself was instead.

@@ -11,8 +11,17 @@ export const EXIT = {
   DATABASE: 3,
   /** A job named on the command line does not exist. */
   NOT_FOUND: 4,
-  /** A job named on the command line is running on a worker, so it cannot be changed now. */
+  /**
+   * A job named on the command line cannot be changed in its state: it is running on a worker
+   * (retry, delete), or it has already finished (cancel).
+   */
   CONFLICT: 5,
+  /** `queue wait`: the job failed for good. */
+  JOB_FAILED: 6,
+  /** `queue wait`: the job was cancelled. */
+  JOB_CANCELLED: 7,
+  /** `queue wait`: the job did not finish within --timeout (it goes on). */
+  WAIT_TIMEOUT: 8,
 } as const;
 
 /** An error the CLI reports in one line and turns into its exit code. */

@@ -49,7 +49,7 @@ export function table(header: string[], rows: string[][], width?: number, right 
     cells
       .map((c, i) => {
         const cell = i === last ? oneLine(c, widths[i]!) : c;
-        return i === last ? cell : right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!);
+        return right.has(i) ? cell.padStart(widths[i]!) : i === last ? cell : cell.padEnd(widths[i]!);
       })
       .join('  ')
       .trimEnd();

@@ -4,8 +4,9 @@ import { UsageError } from './errors.js';
  * Parses JSON text given on the command line, or throws a usage error naming `what`, the
  * parser's complaint and where it is (line, column). Node 20's JSON.parse names no position
  * for most errors ("Unexpected token '}', ... is not valid JSON"), so a small scanner finds it.
+ * `payloadHint`: a bare word gets a hint on writing a JSON string (payloads, not flag objects).
  */
-export function parseJsonText(text: string, what: string): unknown {
+export function parseJsonText(text: string, what: string, payloadHint = true): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -15,7 +16,7 @@ export function parseJsonText(text: string, what: string): unknown {
       // Node quotes the start of the text, line breaks and all: one line of error stays one line.
       .replace(/\r?\n/g, '\\n');
     // `queue enqueue greet hello`: a bare word is the likeliest mistake; say how to write a string.
-    const word = /^\s*[A-Za-z_]/.test(text) && !/^\s*(true|false|null)\b/.test(text);
+    const word = payloadHint && /^\s*[A-Za-z_]/.test(text) && !/^\s*(true|false|null)\b/.test(text);
     const hint = word ? ` (a string payload is written in JSON quotes: '"${text.trim().slice(0, 20)}"')` : '';
     throw new UsageError(`${what} is not valid JSON${place(text, errorOffset(text))}: ${reason}${hint}`);
   }

@@ -1,10 +1,15 @@
 import { createRequire } from 'node:module';
-import { migrate, remove, retry, stats } from './commands/admin.js';
+import { migrate, remove, retry } from './commands/admin.js';
+import { cancel } from './commands/cancel.js';
 import { dashboard } from './commands/dashboard.js';
 import { enqueue } from './commands/enqueue.js';
 import { list } from './commands/list.js';
 import { pause, resume } from './commands/pause.js';
+import { retention } from './commands/retention.js';
+import { running } from './commands/running.js';
 import { show } from './commands/show.js';
+import { stats } from './commands/stats.js';
+import { wait } from './commands/wait.js';
 import { worker } from './commands/worker.js';
 import { toCliError } from './connect.js';
 import { type CliContext, processContext } from './context.js';
@@ -18,10 +23,14 @@ const COMMANDS: Record<string, Command> = {
   worker,
   stats,
   list,
+  running,
   show,
+  wait,
   enqueue,
+  cancel,
   retry,
   delete: remove,
+  retention,
   pause,
   resume,
   dashboard,

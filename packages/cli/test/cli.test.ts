@@ -39,10 +39,17 @@ describe('queue --help', () => {
       'worker <module>',
       'stats',
       'list',
+      'running',
       'show <id>',
+      'wait <id>',
       'enqueue <task> [json]',
+      'cancel <id...>',
+      'cancel --queue <name>',
       'retry <id...>',
+      'retry --state <state>',
       'delete <id...>',
+      'delete --state <state>',
+      'retention [queue]',
       'pause <queue...>',
       'resume <queue...>',
       'dashboard',
@@ -56,10 +63,14 @@ describe('queue --help', () => {
     'worker',
     'stats',
     'list',
+    'running',
     'show',
+    'wait',
     'enqueue',
+    'cancel',
     'retry',
     'delete',
+    'retention',
     'pause',
     'resume',
     'dashboard',
@@ -164,7 +175,7 @@ describe('queue retry and delete', () => {
     const other = await failJob('r', 'other');
     const r = await queueCli(['retry', '--failed', '--queue', 'bulk'], env());
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe('retried 2 failed jobs');
+    expect(r.stdout.trim()).toBe('retried 2 failed jobs of queue "bulk"');
     expect((await queue.getJob(other.id))?.state).toBe('failed');
     await db.query(`DELETE FROM queue.jobs WHERE queue IN ('bulk', 'other')`);
   });
@@ -230,7 +241,7 @@ describe('queue worker', () => {
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('SIGTERM: stopping, waiting for 1 running job');
     // Graceful: the running job finished and was recorded, not abandoned to run again.
-    expect(await queue.getJob(slow.id)).toBeNull();
+    expect((await queue.getJob(slow.id))?.state).toBe('completed');
   });
 
   it('exits 2 for a missing module or one without tasks', async () => {

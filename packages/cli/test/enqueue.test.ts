@@ -135,6 +135,54 @@ describe('queue enqueue', () => {
     expect(await count()).toBe(before);
   });
 
+  it('sets tags (--tag, repeated) and meta (--meta, a JSON object)', async () => {
+    const r = await queueCli(
+      [
+        'enqueue',
+        'tagged',
+        '{}',
+        '--tag',
+        'tenant:acme',
+        '--tag',
+        'welcome',
+        '--meta',
+        '{"userId": 42}',
+        '--json',
+      ],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ tags: ['tenant:acme', 'welcome'], meta: { userId: 42 } });
+    const job = await queue.getJob(JSON.parse(r.stdout).id);
+    expect(job).toMatchObject({ tags: ['tenant:acme', 'welcome'], meta: { userId: 42 } });
+    const plain = await queue.getJob((await queueCli(['enqueue', 'untagged'], env())).stdout.trim());
+    expect(plain).toMatchObject({ tags: [], meta: {} });
+  });
+
+  it('exits 2 for bad tags or meta, and writes nothing', async () => {
+    const before = await count();
+    const cases: [string[], string][] = [
+      [['--meta', 'userId'], '--meta is not valid JSON at line 1, column 1: '],
+      [['--meta', '[1, 2]'], `--meta must be a JSON object, e.g. --meta '{"userId":42}', got "[1, 2]"`],
+      [['--tag', ''], '--tag must be 1 to 64 characters, got ""'],
+      [
+        Array.from({ length: 17 }, (_, i) => ['--tag', `t${i}`]).flat(),
+        '--tag is given at most 16 times, got 17',
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args]) => queueCli(['enqueue', 't', ...args])));
+    for (const [i, r] of results.entries()) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`queue: ${cases[i]![1]}`);
+      expect(r.stderr.split('\n')).toHaveLength(2);
+    }
+    // Past core's limit of 4 KB: core's own message, exit code 2.
+    const big = await queueCli(['enqueue', 't', '--meta', JSON.stringify({ note: 'x'.repeat(5000) })], env());
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/^queue: invalid option meta: for task "t": .*4096/);
+    expect(await count()).toBe(before);
+  });
+
   it('exits 3 with one line when the database cannot be reached', async () => {
     const r = await queueCli(['enqueue', 't', '{}'], {
       DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nope',

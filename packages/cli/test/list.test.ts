@@ -58,7 +58,7 @@ describe('queue list', () => {
     expect(ids(tasks)).toEqual([id(2), id(4)]);
   });
 
-  it('pages newest first by the --before cursor it prints, to the end', async () => {
+  it('pages newest first by the --cursor it prints, to the end', async () => {
     const seen: string[] = [];
     let args: string[] | undefined = ['list', '--queue', 'lq', '--limit', '2'];
     const hints: string[] = [];
@@ -72,20 +72,29 @@ describe('queue list', () => {
       args = nextPageArgs(r.stderr);
     }
     expect(seen).toEqual([id(4), id(3), id(2), id(1), id(0)]);
-    expect(hints).toEqual([
-      `next page: queue list --queue lq --limit 2 --before ${id(3)}`,
-      `next page: queue list --queue lq --limit 2 --before ${id(1)}`,
-      '',
-    ]);
+    expect(hints).toHaveLength(3);
+    for (const hint of hints.slice(0, 2))
+      expect(hint).toMatch(/^next page: queue list --queue lq --limit 2 --cursor [\w-]+$/);
+    expect(hints[2]).toBe('');
   });
 
-  it('pages oldest first with --after', async () => {
+  it('still takes --before <id>, and pages on by cursor', async () => {
+    const r = await queueCli(['list', '--queue', 'lq', '--limit', '2', '--before', id(3), '--json'], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(ids(r)).toEqual([id(2), id(1)]);
+    const next = await queueCli(nextPageArgs(r.stderr)!, env());
+    expect(ids(next)).toEqual([id(0)]);
+  });
+
+  it('pages oldest first: the cursor keeps the order', async () => {
     const first = await queueCli(
       ['list', '--queue', 'lq', '--order', 'asc', '--limit', '3', '--json'],
       env(),
     );
     expect(ids(first)).toEqual([id(0), id(1), id(2)]);
-    expect(first.stderr.trim()).toBe(`next page: queue list --queue lq --limit 3 --json --after ${id(2)}`);
+    expect(first.stderr.trim()).toMatch(
+      /^next page: queue list --queue lq --limit 3 --json --cursor [\w-]+$/,
+    );
     const second = await queueCli(nextPageArgs(first.stderr)!, env());
     expect(ids(second)).toEqual([id(3), id(4)]);
     expect(second.stderr).toBe('');
@@ -129,7 +138,7 @@ describe('queue list', () => {
     const failedLine = lines.find((l) => l.includes(' failed '))!;
     expect(failedLine).toHaveLength(90);
     expect(failedLine).toMatch(/ 3\/3 {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}disk full; .*…$/);
-    expect(lines[5]).toBe(`next page: queue list --queue lq --limit 4 --before ${id(1)}`);
+    expect(lines[5]).toMatch(/^next page: queue list --queue lq --limit 4 --cursor [\w-]+$/);
 
     out = '';
     expect(await run(['list', '--queue', 'no-such-queue'], ctx)).toBe(0);
@@ -139,12 +148,30 @@ describe('queue list', () => {
   it('exits 2 naming the flag for a bad value, before connecting', async () => {
     // No DATABASE_URL: a usage error must come first.
     const cases: [string[], string][] = [
-      [['--state', 'done'], '--state must be one of available, scheduled, running, failed, got "done"'],
+      [
+        ['--state', 'done'],
+        '--state must be one of available, scheduled, running, failed, completed, cancelled, got "done"',
+      ],
       [['--limit', '1001'], '--limit must be a whole number from 1 to 1000, got "1001"'],
       [['--order', 'up'], '--order must be one of asc, desc, got "up"'],
       [['--before', '0'], '--before must be a job id'],
       [['--after', '5', '--order', 'desc'], '--after pages oldest first'],
       [['--bogus'], "Unknown option '--bogus'"],
+      [['--search', 'nope'], '--search is not valid JSON at line 1, column 2: '],
+      [
+        ['--search', '[1]'],
+        `--search must be a non-empty JSON object, e.g. --search '{"userId":42}', got "[1]"`,
+      ],
+      [['--search', '{}'], '--search must be a non-empty JSON object'],
+      [['--meta', '{"a":'], '--meta is not valid JSON (it ends too soon)'],
+      [['--tag', ''], '--tag must be 1 to 64 characters, got ""'],
+      [['--tag', 'x'.repeat(65)], '--tag must be 1 to 64 characters'],
+      [['--cursor', 'not a cursor'], '--cursor must be the cursor a previous'],
+      [['--cursor', 'abc', '--before', '5'], 'give --cursor or --before/--after, not both'],
+      [
+        ['--state', 'completed', '--before', '5'],
+        '--before and --after page live jobs by id; page completed jobs with the --cursor a listing prints',
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => queueCli(['list', ...args])));
     for (const [i, r] of results.entries()) {

@@ -63,7 +63,7 @@ describe('queue pause and resume', () => {
     expect(resume.code, resume.stderr).toBe(0);
     expect(resume.stdout).toBe('pq: resumed; workers claim from it again\n');
     await completed;
-    expect(await queue.getJob(job.id)).toBeNull();
+    expect((await queue.getJob(job.id))?.state).toBe('completed');
     expect(await paused('pq')).toBe(false);
 
     const notPaused = await queueCli(['resume', 'pq'], env());

@@ -1,7 +1,12 @@
-import { globals, jobIds, nameFlag, parse } from '../args.js';
+import { globals, parse } from '../args.js';
 import { openAdmin, toCliError } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
+import { counted, SELECTION_OPTIONS, target } from '../selection.js';
+
+/** What core's retryJobs() and deleteJobs() take as a state; available jobs are due already. */
+const RETRY_STATES = ['failed', 'scheduled', 'completed', 'cancelled'] as const;
+const DELETE_STATES = ['failed', 'scheduled', 'available', 'completed', 'cancelled'] as const;
 
 export async function migrate(argv: string[], ctx: CliContext): Promise<number> {
   const { values, positionals } = parse('migrate', argv, {});
@@ -17,66 +22,23 @@ export async function migrate(argv: string[], ctx: CliContext): Promise<number> 
   }
 }
 
-export async function stats(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse('stats', argv, { json: { type: 'boolean' } });
-  if (positionals.length > 0)
-    throw new UsageError(`stats takes no arguments, got ${JSON.stringify(positionals[0])}`);
-  const queue = await openAdmin(globals(values), ctx.env);
-  try {
-    const counts = await queue.countJobs();
-    if (values.json) {
-      ctx.out(JSON.stringify(counts));
-      return EXIT.OK;
-    }
-    const header = ['QUEUE', 'AVAILABLE', 'SCHEDULED', 'RUNNING', 'FAILED', 'PAUSED'];
-    const rows = counts.map((c) =>
-      [c.queue, c.available, c.scheduled, c.running, c.failed, c.paused ? 'yes' : 'no'].map(String),
-    );
-    if (rows.length === 0) {
-      ctx.out('no jobs and no queues yet');
-      return EXIT.OK;
-    }
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) =>
-      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    ctx.out([line(header), ...rows.map(line)].join('\n'));
-    // Due jobs no live worker would run (no worker serves the queue, or none knows the task).
-    const unrouted = await queue.unroutedJobs();
-    if (unrouted.length > 0) {
-      ctx.out('\njobs nobody will run:');
-      for (const u of unrouted) {
-        ctx.out(
-          `  ${u.count} of task ${JSON.stringify(u.task)} on queue ${JSON.stringify(u.queue)}: ${u.message}`,
-        );
-      }
-    }
-    return EXIT.OK;
-  } finally {
-    await queue.close();
-  }
-}
-
 export async function retry(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse('retry', argv, {
-    failed: { type: 'boolean' },
-    queue: { type: 'string' },
-    task: { type: 'string' },
-  });
-  if (!values.failed && (values.queue !== undefined || values.task !== undefined))
-    throw new UsageError('--queue and --task go with --failed');
-  if (values.failed && positionals.length > 0) throw new UsageError('give job ids or --failed, not both');
-  const ids = values.failed ? [] : jobIds('retry', positionals);
+  const { values, positionals } = parse('retry', argv, { ...SELECTION_OPTIONS, failed: { type: 'boolean' } });
+  // --failed is the older spelling of --state failed.
+  if (values.failed) {
+    if (values.state !== undefined) throw new UsageError('give --failed or --state, not both');
+    values.state = 'failed';
+  }
+  // Retrying failed or scheduled jobs runs what was meant to run; finished ones would run twice.
+  const t = target('retry', values, positionals, RETRY_STATES, ['completed', 'cancelled']);
   const queue = await openAdmin(globals(values), ctx.env);
   try {
-    if (values.failed) {
-      const q = nameFlag('queue', values.queue);
-      const task = nameFlag('task', values.task);
-      const filter = { ...(q ? { queue: q } : {}), ...(task ? { task } : {}) };
-      const n = await queue.retryFailed(filter);
-      ctx.out(`retried ${n} failed job${n === 1 ? '' : 's'}`);
+    if ('filter' in t) {
+      const n = await queue.retryJobs(t.filter);
+      ctx.out(`retried ${counted(n, t)}`);
       return EXIT.OK;
     }
-    return await eachJob(ids, ctx, async (id) => {
+    return await eachJob(t.ids, ctx, async (id) => {
       await queue.retryJob(id);
       ctx.out(`retried job ${id}`);
     });
@@ -86,11 +48,16 @@ export async function retry(argv: string[], ctx: CliContext): Promise<number> {
 }
 
 export async function remove(argv: string[], ctx: CliContext): Promise<number> {
-  const { values, positionals } = parse('delete', argv, {});
-  const ids = jobIds('delete', positionals);
+  const { values, positionals } = parse('delete', argv, SELECTION_OPTIONS);
+  const t = target('delete', values, positionals, DELETE_STATES, DELETE_STATES);
   const queue = await openAdmin(globals(values), ctx.env);
   try {
-    return await eachJob(ids, ctx, async (id) => {
+    if ('filter' in t) {
+      const n = await queue.deleteJobs(t.filter);
+      ctx.out(`deleted ${counted(n, t)}`);
+      return EXIT.OK;
+    }
+    return await eachJob(t.ids, ctx, async (id) => {
       await queue.deleteJob(id);
       ctx.out(`deleted job ${id}`);
     });

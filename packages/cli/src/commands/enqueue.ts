@@ -1,5 +1,5 @@
 import type { EnqueueOptions } from '@queue/core';
-import { globals, intFlag, nameFlag, parse, timeFlag } from '../args.js';
+import { globals, intFlag, jsonObjectFlag, nameFlag, parse, tagFlags, timeFlag } from '../args.js';
 import { openQueue } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -15,6 +15,8 @@ export async function enqueue(argv: string[], ctx: CliContext): Promise<number> 
     'max-attempts': { type: 'string' },
     delay: { type: 'string' },
     'run-at': { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    meta: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (positionals.length < 1 || positionals.length > 2 || !positionals[0]) {
@@ -31,12 +33,16 @@ export async function enqueue(argv: string[], ctx: CliContext): Promise<number> 
   const delay = intFlag('delay', values.delay, 0, MAX_DELAY_MS);
   const runAt = timeFlag('run-at', values['run-at']);
   if (delay !== undefined && runAt !== undefined) throw new UsageError('give --delay or --run-at, not both');
+  const tags = tagFlags(values.tag);
+  const meta = jsonObjectFlag('meta', values.meta, false);
   const options: EnqueueOptions = {
     ...(queue !== undefined ? { queue } : {}),
     ...(priority !== undefined ? { priority } : {}),
     ...(maxAttempts !== undefined ? { maxAttempts } : {}),
     ...(delay !== undefined ? { delay } : {}),
     ...(runAt !== undefined ? { runAt } : {}),
+    ...(tags !== undefined ? { tags } : {}),
+    ...(meta !== undefined ? { meta } : {}),
   };
   const payload = await readPayload(payloadArg, ctx);
 

@@ -1,13 +1,19 @@
-import type { Job, JobState, QueueAdmin, RunningJob } from '@queue/core';
+import type { FinishedJob, ListedJob, QueueAdmin, RunningJob } from '@queue/core';
 import { globals, jobIds, parse } from '../args.js';
 import { openAdmin } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { CliError, EXIT, UsageError } from '../errors.js';
 import { duration, when } from '../format.js';
+import { progressText } from './running.js';
 
 /** The worker session holding a running job, as `show` prints it and `show --json` returns it. */
 export interface WorkerSession {
+  /** The backend pid of the session holding the job's lock. */
   pid: number;
+  /** The worker's id, host and Node pid (null for a worker that registers none, of an older core). */
+  id: string | null;
+  host: string | null;
+  nodePid: number | null;
   applicationName: string | null;
   clientAddr: string | null;
   connectedAt: Date | null;
@@ -28,12 +34,30 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
   const admin = await openAdmin(globals(values), ctx.env);
   try {
     const job = await admin.getJob(id!);
-    if (!job) throw new CliError('QUEUE_JOB_NOT_FOUND', EXIT.NOT_FOUND, `no job with id ${id}`);
-    const worker = job.state === 'running' ? await session(admin, job.id) : null;
+    if (!job)
+      throw new CliError(
+        'QUEUE_JOB_NOT_FOUND',
+        EXIT.NOT_FOUND,
+        `no job with id ${id} (a finished job is found only while its queue's retention keeps it)`,
+      );
+    if (isFinished(job)) {
+      // From the history: the job as core returns it ('worker' is the id of the worker that ran it).
+      ctx.out(values.json ? JSON.stringify(job) : describe(job, null, values.stack === true));
+      return EXIT.OK;
+    }
+    const held = job.state === 'running' ? await session(admin, job.id) : null;
     if (values.json) {
-      ctx.out(JSON.stringify({ ...job, worker }));
+      // The last progress its handler reported, and a cancel asked for: only a running job has them.
+      ctx.out(
+        JSON.stringify({
+          ...job,
+          progress: held?.progress ?? null,
+          cancelRequestedAt: held?.cancelRequestedAt ?? null,
+          worker: held?.worker ?? null,
+        }),
+      );
     } else {
-      ctx.out(describe(job, worker, job.state === 'running', values.stack === true));
+      ctx.out(describe(job, held, values.stack === true));
     }
     return EXIT.OK;
   } finally {
@@ -41,26 +65,38 @@ export async function show(argv: string[], ctx: CliContext): Promise<number> {
   }
 }
 
-/** The session holding the job's lock; null if it let go in the meantime or is past the list. */
-async function session(admin: QueueAdmin, id: string): Promise<WorkerSession | null> {
+/** What runningJobs() tells of a running job besides the job itself. */
+interface Held {
+  worker: WorkerSession;
+  progress: unknown;
+  cancelRequestedAt: Date | null;
+}
+
+/** The session holding the job's lock, its progress and cancel request; null if it let go meanwhile or is past the list. */
+async function session(admin: QueueAdmin, id: string): Promise<Held | null> {
   const running: RunningJob[] = await admin.runningJobs({ limit: RUNNING_LIMIT });
   const r = running.find((j) => j.id === id);
   if (!r) return null;
   return {
-    pid: r.pid,
-    applicationName: r.worker.applicationName,
-    clientAddr: r.worker.clientAddr,
-    connectedAt: r.worker.connectedAt,
-    runningMs: r.runningMs,
+    worker: {
+      pid: r.backendPid,
+      id: r.worker.id,
+      host: r.worker.host,
+      nodePid: r.worker.pid,
+      applicationName: r.worker.applicationName,
+      clientAddr: r.worker.clientAddr,
+      connectedAt: r.worker.connectedAt,
+      runningMs: r.runningMs,
+    },
+    progress: r.progress,
+    cancelRequestedAt: r.cancelRequestedAt,
   };
 }
 
-function describe(
-  job: Job & { state: JobState },
-  worker: WorkerSession | null,
-  running: boolean,
-  stacks: boolean,
-): string {
+const isFinished = (job: ListedJob): job is FinishedJob & { state: 'completed' | 'cancelled' } =>
+  'outcome' in job;
+
+function describe(job: ListedJob, held: Held | null, stacks: boolean): string {
   const now = Date.now();
   const rows: [string, string][] = [
     ['task', job.task],
@@ -72,19 +108,51 @@ function describe(
     ['created at', when(job.createdAt, now)],
     ['started at', when(job.startedAt, now)],
     ['failed at', when(job.failedAt, now)],
+    ['tags', job.tags.length > 0 ? job.tags.join(', ') : '-'],
   ];
-  if (running && worker) {
+  if (isFinished(job)) {
+    const ran = job.startedAt === null ? null : job.finishedAt.getTime() - job.startedAt.getTime();
+    rows.splice(
+      rows.findIndex(([k]) => k === 'failed at'),
+      1,
+      ['finished at', when(job.finishedAt, now)],
+      ['ran for', ran === null ? '- (cancelled before it started)' : duration(Math.max(0, ran))],
+      ['worker', job.worker ?? '- (no worker ran it)'],
+      ['progress', progressText(job.progress) || '-'],
+    );
+  }
+  const worker = held?.worker;
+  if (held && worker) {
     rows.push(
-      ['worker pid', String(worker.pid)],
+      ['progress', progressText(held.progress) || '-'],
+      ...(held.cancelRequestedAt
+        ? ([['cancelling', `asked at ${when(held.cancelRequestedAt, now)}; its worker aborts it`]] as [
+            string,
+            string,
+          ][])
+        : []),
+      [
+        'worker',
+        worker.host === null
+          ? '- (a worker that registers no host)'
+          : `${worker.host}, pid ${worker.nodePid} (${worker.id})`,
+      ],
+      ['backend pid', String(worker.pid)],
       ['worker app', worker.applicationName ?? '-'],
       ['worker addr', worker.clientAddr ?? '- (a local socket, or hidden from this database role)'],
       ['running for', worker.runningMs === null ? '-' : duration(worker.runningMs)],
     );
-  } else if (running) {
+  } else if (job.state === 'running') {
     rows.push(['worker', '- (it let go of the job while we looked, or is past the first 10,000 running)']);
   }
   const out = [`job ${job.id}`, ...rows.map(([k, v]) => `  ${k.padEnd(12)}${v}`)];
   out.push('  payload', indent(JSON.stringify(job.payload, null, 2), 4));
+  if (Object.keys(job.meta).length > 0) out.push('  meta', indent(JSON.stringify(job.meta, null, 2), 4));
+  else out.push('  meta        {}');
+  if (isFinished(job)) {
+    if (job.result === null) out.push('  result      none');
+    else out.push('  result', indent(JSON.stringify(job.result, null, 2), 4));
+  }
   if (job.errors.length === 0) {
     out.push('  errors      none');
   } else {
