@@ -1,5 +1,5 @@
 import { Inject, SetMetadata } from '@nestjs/common';
-import type { JobContext, TaskContract, TaskDefinition, TaskOptions } from '@queue/core';
+import type { JobContext, ScheduleSpec, TaskContract, TaskDefinition, TaskOptions } from '@queue/core';
 import { ProcessorDefinitionError } from './errors.js';
 import { getQueueToken } from './named-queue.js';
 import { QUEUE, QUEUE_WORKER } from './tokens.js';
@@ -7,6 +7,7 @@ import { QUEUE, QUEUE_WORKER } from './tokens.js';
 export { QUEUE, QUEUE_WORKER };
 export const PROCESSOR_METADATA = '@queue/nest:processor';
 export const TASK_METADATA = '@queue/nest:task';
+export const SCHEDULE_METADATA = '@queue/nest:schedules';
 
 /** What @Task() accepts: core's task options and schema; the handler is the decorated method. */
 export type TaskDecoratorOptions = Omit<TaskDefinition, 'handler'>;
@@ -108,6 +109,59 @@ export function Task(
     }
     const metadata: TaskMetadata = { name: name ?? String(key), options: opts, contract };
     return SetMetadata(TASK_METADATA, metadata)(target, key, descriptor);
+  };
+}
+
+/** What @Schedule() accepts: a schedule of core's, less `task` (the method's task is the schedule's). */
+export type ScheduleDecoratorOptions<Payload = unknown> = Omit<ScheduleSpec<string, Payload>, 'task'>;
+
+/** One @Schedule() on a method; a method may carry several. */
+export interface ScheduleMetadata {
+  name: string;
+  options: ScheduleDecoratorOptions;
+}
+
+/**
+ * Declares a recurring schedule of the task of the @Task() method it decorates:
+ * `@Schedule('nightly-report', { cron: '0 3 * * *', timeZone: 'Europe/Berlin' })`. The
+ * options are core's schedule (`cron` or `every`, `timeZone`, `payload`, `catchUp`, `queue`,
+ * `priority`, `maxAttempts`, `tags`, `meta`) less `task`. The schedules join those of the
+ * module's `schedules` option, are checked when the app starts (InvalidScheduleError names a
+ * bad one), and are recorded in the database when the worker starts.
+ */
+export function Schedule(name: string, options: ScheduleDecoratorOptions): MethodDecorator {
+  return (target, key, descriptor) => {
+    const owner = typeof target === 'function' ? `static ${target.name}` : target.constructor.name;
+    const where = `@Schedule(${JSON.stringify(name)}) on ${owner}.${String(key)}`;
+    if (typeof target === 'function' || typeof descriptor?.value !== 'function') {
+      throw new ProcessorDefinitionError(
+        'QUEUE_NEST_SCHEDULE_NOT_METHOD',
+        `${where}: @Schedule() must decorate an instance method that has @Task(), but this is not an instance method`,
+      );
+    }
+    if (typeof name !== 'string' || name.length === 0 || name.length > 128) {
+      throw new ProcessorDefinitionError(
+        'QUEUE_NEST_BAD_SCHEDULE',
+        `${where}: the schedule name must be a string of 1 to 128 characters`,
+      );
+    }
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new ProcessorDefinitionError(
+        'QUEUE_NEST_BAD_SCHEDULE',
+        `${where}: options must be an object such as { cron: '0 3 * * *' } or { every: '30s' }`,
+      );
+    }
+    if ('task' in options) {
+      throw new ProcessorDefinitionError(
+        'QUEUE_NEST_BAD_SCHEDULE',
+        `${where}: \`task\` is not an option here, the schedule runs the method's @Task(); ` +
+          "declare a schedule of another task in the module's `schedules` option",
+      );
+    }
+    // Several @Schedule() may sit on one method; decorators run bottom-up, so prepend to keep source order.
+    const previous: ScheduleMetadata[] = Reflect.getMetadata(SCHEDULE_METADATA, descriptor.value) ?? [];
+    const metadata: ScheduleMetadata[] = [{ name, options: { ...options } }, ...previous];
+    return SetMetadata(SCHEDULE_METADATA, metadata)(target, key, descriptor);
   };
 }
 

@@ -1,12 +1,14 @@
 import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import type { JobContext, TaskDefinition, TaskMap } from '@queue/core';
+import type { JobContext, ScheduleMap, TaskDefinition, TaskMap } from '@queue/core';
 import {
   PROCESSOR_METADATA,
   type ProcessorMetadata,
+  SCHEDULE_METADATA,
+  type ScheduleMetadata,
   TASK_METADATA,
   type TaskMetadata,
 } from './decorators.js';
-import { DuplicateTaskError, ProcessorDefinitionError } from './errors.js';
+import { DuplicateScheduleError, DuplicateTaskError, ProcessorDefinitionError } from './errors.js';
 
 type Wrapper = ReturnType<DiscoveryService['getProviders']>[number];
 
@@ -16,6 +18,8 @@ export interface TaskRegistry {
   processors: Wrapper[];
   /** Queue name → the concurrency a @Processor() set for it, and which class set it. */
   concurrency: Map<string, { value: number; by: string }>;
+  /** The `schedules` option and every @Schedule(), by name; core checks each when the Queue is made. */
+  schedules: ScheduleMap;
 }
 
 /** Core's name for the queue of a task that names none. */
@@ -32,6 +36,7 @@ export function exploreTasks(
   scanner: MetadataScanner,
   reflector: Reflector,
   plain: TaskMap = {},
+  plainSchedules: ScheduleMap = {},
 ): TaskRegistry {
   const tasks: TaskMap = {};
   const definedBy = new Map<string, string>();
@@ -42,6 +47,18 @@ export function exploreTasks(
     tasks[name] = definition;
   };
   for (const [name, definition] of Object.entries(plain)) add(name, definition, 'the `tasks` option');
+
+  const schedules: ScheduleMap = {};
+  const scheduledBy = new Map<string, string>();
+  const addSchedule = (name: string, spec: ScheduleMap[string], where: string) => {
+    const first = scheduledBy.get(name);
+    if (first) throw new DuplicateScheduleError(name, first, where);
+    scheduledBy.set(name, where);
+    schedules[name] = spec;
+  };
+  for (const [name, spec] of Object.entries(plainSchedules ?? {})) {
+    addSchedule(name, spec, 'the `schedules` option');
+  }
 
   const processors: Wrapper[] = [];
   const concurrency: TaskRegistry['concurrency'] = new Map();
@@ -57,6 +74,20 @@ export function exploreTasks(
           [method, reflector.get<TaskMetadata | undefined>(TASK_METADATA, type.prototype[method])] as const,
       )
       .filter((entry): entry is readonly [string, TaskMetadata] => entry[1] !== undefined);
+    // A @Schedule() without @Task() on the same method has no task to enqueue: refuse it
+    // rather than let the schedule go unrecorded.
+    for (const method of scanner.getAllMethodNames(type.prototype)) {
+      const declared = reflector.get<ScheduleMetadata[] | undefined>(
+        SCHEDULE_METADATA,
+        type.prototype[method],
+      );
+      if (!declared || methods.some(([m]) => m === method)) continue;
+      throw new ProcessorDefinitionError(
+        'QUEUE_NEST_SCHEDULE_WITHOUT_TASK',
+        `${type.name}.${method} has @Schedule(${declared.map((d) => JSON.stringify(d.name)).join(', ')}) but no @Task(): ` +
+          "a schedule enqueues the task of its method, so add @Task() to it, or declare the schedule in the module's `schedules` option",
+      );
+    }
     if (!processor) {
       if (methods.length === 0) continue;
       throw new ProcessorDefinitionError(
@@ -95,10 +126,18 @@ export function exploreTasks(
         ...options,
         handler: (payload: unknown, ctx: JobContext) => wrapper.instance[method](payload, ctx),
       };
-      add(name, definition, `${where} (in ${wrapper.host?.name ?? 'a module'})`);
+      const located = `${where} (in ${wrapper.host?.name ?? 'a module'})`;
+      add(name, definition, located);
+      const declared = reflector.get<ScheduleMetadata[] | undefined>(
+        SCHEDULE_METADATA,
+        type.prototype[method],
+      );
+      for (const schedule of declared ?? []) {
+        addSchedule(schedule.name, { ...schedule.options, task: name }, `@Schedule() on ${located}`);
+      }
     }
   }
-  return { tasks, processors, concurrency };
+  return { tasks, processors, concurrency, schedules };
 }
 
 /**

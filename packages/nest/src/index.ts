@@ -3,12 +3,13 @@ export { SchemaNotMigratedError, withTransaction } from '@queue/core';
 export type {
   ContractTaskDecorator,
   ProcessorOptions,
+  ScheduleDecoratorOptions,
   TaskDecoratorOptions,
   TaskMethod,
 } from './decorators.js';
-export { InjectQueue, InjectWorker, Processor, QUEUE, QUEUE_WORKER, Task } from './decorators.js';
+export { InjectQueue, InjectWorker, Processor, QUEUE, QUEUE_WORKER, Schedule, Task } from './decorators.js';
 export type { ProcessorErrorCode } from './errors.js';
-export { DuplicateTaskError, ProcessorDefinitionError } from './errors.js';
+export { DuplicateScheduleError, DuplicateTaskError, ProcessorDefinitionError } from './errors.js';
 export { nestLogger } from './logger.js';
 export { getQueueToken, NamedQueue } from './named-queue.js';
 export type { QueueModuleAsyncOptions, QueueModuleOptions, QueueOptionsFactory } from './options.js';

@@ -44,11 +44,13 @@ function createQueue(setup: ResolvedAdapterOptions, registry: TaskRegistry): Que
     }
     return setup.queue;
   }
-  const { tasks: _tasks, ...queueOptions } = setup.queueOptions;
+  const { tasks: _tasks, schedules: _schedules, ...queueOptions } = setup.queueOptions;
   // No tasks means a producer-only app: passing none (rather than {}) lets it enqueue task
   // names it does not define, for workers elsewhere to run.
   const tasks = Object.keys(registry.tasks).length > 0 ? registry.tasks : undefined;
-  return new Queue({ logger: nestLogger(), ...queueOptions, tasks });
+  // The `schedules` option and the @Schedule() methods, merged (and checked for clashes) by the explorer.
+  const schedules = Object.keys(registry.schedules).length > 0 ? registry.schedules : undefined;
+  return new Queue({ logger: nestLogger(), ...queueOptions, tasks, schedules });
 }
 
 function createWorker(setup: ResolvedAdapterOptions, queue: Queue, registry: TaskRegistry): Worker | null {
@@ -110,7 +112,7 @@ export function workerQueues(worker: AdapterWorkerOptions, registry: TaskRegistr
     {
       provide: REGISTRY,
       useFactory: (setup: ResolvedAdapterOptions, d: DiscoveryService, s: MetadataScanner, r: Reflector) =>
-        exploreTasks(d, s, r, setup.queueOptions.tasks),
+        exploreTasks(d, s, r, setup.queueOptions.tasks, setup.queueOptions.schedules),
       inject: [SETUP, DiscoveryService, MetadataScanner, Reflector],
     },
     { provide: QUEUE, useFactory: createQueue, inject: [SETUP, REGISTRY] },
