@@ -4,6 +4,7 @@ import { finishedView, isFinished } from './data/finished.js';
 import { getJob, listJobs } from './data/jobs.js';
 import { parseId, parseListQuery } from './data/list-query.js';
 import { runningJobs } from './data/running.js';
+import { listSchedules } from './data/schedules.js';
 import { parseRange, throughputSource } from './data/throughput.js';
 import { json } from './http.js';
 import type { ResolvedOptions } from './options.js';
@@ -88,6 +89,11 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
           finished,
         });
       },
+    },
+    {
+      method: 'GET',
+      route: '/api/schedules',
+      handler: async () => json(200, { now: new Date(), schedules: await listSchedules(queue) }),
     },
     ...actionRoutes(queue),
   ];
