@@ -28,29 +28,58 @@ export interface ScheduleSummary {
 }
 
 /**
- * Every schedule, with the state of its last job. Each last job is one primary-key lookup in
- * the live table, and one in the history when it has finished: a page of schedules costs a
- * query or two per schedule, looked up a few at a time.
+ * Every schedule, with the state of its last job. A last job is one primary-key lookup in the
+ * live table, and one in the history once it has finished, a few at a time. A finished job's
+ * outcome does not change until someone retries or deletes it, so it is remembered for
+ * FINISHED_TTL_MS: a page that refreshes every few seconds looks up only the jobs that are
+ * still live or new since the last refresh.
  */
-export async function listSchedules(queue: QueueAdmin): Promise<ScheduleSummary[]> {
-  const schedules = await queue.listSchedules();
-  const out: ScheduleSummary[] = [];
-  for (let i = 0; i < schedules.length; i += LOOKUPS) {
-    const batch = schedules.slice(i, i + LOOKUPS);
-    out.push(...(await Promise.all(batch.map((s) => summarize(queue, s)))));
+export function scheduleSource(queue: QueueAdmin): () => Promise<ScheduleSummary[]> {
+  const finished = new Map<string, { state: LastJobState; at: number }>();
+
+  async function lastJobState(id: string): Promise<LastJobState> {
+    const known = finished.get(id);
+    if (known && Date.now() - known.at < FINISHED_TTL_MS) return known.state;
+    const job = await queue.getJob(id);
+    const state: LastJobState = job ? job.state : 'gone';
+    if (FINAL.has(state)) {
+      finished.delete(id);
+      finished.set(id, { state, at: Date.now() });
+      // Oldest first in a Map: drop the oldest entries past the bound.
+      for (const key of finished.keys()) {
+        if (finished.size <= FINISHED_MAX) break;
+        finished.delete(key);
+      }
+    }
+    return state;
   }
-  return out;
+
+  return async () => {
+    const schedules = await queue.listSchedules();
+    const out: ScheduleSummary[] = [];
+    for (let i = 0; i < schedules.length; i += LOOKUPS) {
+      const batch = schedules.slice(i, i + LOOKUPS);
+      out.push(...(await Promise.all(batch.map((s) => summarize(s, lastJobState)))));
+    }
+    return out;
+  };
 }
 
+type LastJobState = JobState | 'gone';
+
+/** States a job leaves only by a retry or a delete. */
+const FINAL = new Set<LastJobState>(['completed', 'cancelled', 'gone']);
+/** How long a finished last job's outcome is reused: a retry or delete shows within this. */
+const FINISHED_TTL_MS = 30_000;
+const FINISHED_MAX = 10_000;
 /** Last-job lookups in flight at once: keeps one page load from taking the whole pool. */
 const LOOKUPS = 4;
 
-async function summarize(queue: QueueAdmin, s: ListedSchedule): Promise<ScheduleSummary> {
-  let lastJob: ScheduleSummary['lastJob'] = null;
-  if (s.lastJobId !== null) {
-    const job = await queue.getJob(s.lastJobId);
-    lastJob = { id: s.lastJobId, state: job ? job.state : 'gone' };
-  }
+async function summarize(
+  s: ListedSchedule,
+  lastJobState: (id: string) => Promise<LastJobState>,
+): Promise<ScheduleSummary> {
+  const lastJob = s.lastJobId === null ? null : { id: s.lastJobId, state: await lastJobState(s.lastJobId) };
   return {
     id: s.name,
     name: s.name,
