@@ -1,6 +1,7 @@
 import type { QueueAdmin } from '@queue/core';
 import { bulkCancel, bulkChange, parseBulkBody } from './data/bulk.js';
 import { parseId } from './data/list-query.js';
+import { parseScheduleName } from './data/schedules.js';
 import { BadRequestError } from './errors.js';
 import { json } from './http.js';
 import type { Route } from './router.js';
@@ -76,6 +77,36 @@ export function actionRoutes(queue: QueueAdmin): Route[] {
         // Finished or failed for good: QUEUE_JOB_FINISHED (409); unknown: QUEUE_JOB_NOT_FOUND (404).
         const { state, job } = await queue.cancelJob(parseId(params.id));
         return json(200, { state, job });
+      },
+    },
+    // Schedules: an unknown name is QUEUE_SCHEDULE_NOT_FOUND (404).
+    {
+      method: 'POST',
+      route: '/api/schedules/:name/pause',
+      action: true,
+      handler: async ({ params }) => {
+        const schedule = await queue.pauseSchedule(parseScheduleName(params.name));
+        return json(200, { schedule });
+      },
+    },
+    {
+      method: 'POST',
+      route: '/api/schedules/:name/resume',
+      action: true,
+      handler: async ({ params }) => {
+        // Core goes on from the first tick after now: ticks that fell in the pause are not caught up.
+        const schedule = await queue.resumeSchedule(parseScheduleName(params.name));
+        return json(200, { schedule });
+      },
+    },
+    {
+      method: 'POST',
+      route: '/api/schedules/:name/run-now',
+      action: true,
+      handler: async ({ params }) => {
+        // One job now (meta.manual), paused or not; the schedule's ticks stay as they are.
+        const job = await queue.runScheduleNow(parseScheduleName(params.name));
+        return json(200, { job });
       },
     },
     {

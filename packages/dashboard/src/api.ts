@@ -4,6 +4,7 @@ import { finishedView, isFinished } from './data/finished.js';
 import { getJob, listJobs } from './data/jobs.js';
 import { parseId, parseListQuery } from './data/list-query.js';
 import { runningJobs } from './data/running.js';
+import { scheduleSource } from './data/schedules.js';
 import { parseRange, throughputSource } from './data/throughput.js';
 import { json } from './http.js';
 import type { ResolvedOptions } from './options.js';
@@ -14,6 +15,7 @@ import type { Csrf } from './security/csrf.js';
 export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
   const queue: QueueAdmin = options.queue;
   const throughput = throughputSource(queue);
+  const schedules = scheduleSource(queue);
 
   return [
     {
@@ -88,6 +90,11 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
           finished,
         });
       },
+    },
+    {
+      method: 'GET',
+      route: '/api/schedules',
+      handler: async () => json(200, { now: new Date(), schedules: await schedules() }),
     },
     ...actionRoutes(queue),
   ];

@@ -26,6 +26,10 @@ const CORE_STATUS: Record<string, number> = {
   QUEUE_JOB_FINISHED: 409,
   QUEUE_INVALID_OPTION: 400,
   QUEUE_CONFIG: 400,
+  QUEUE_INVALID_SCHEDULE: 400,
+  QUEUE_SCHEDULE_NOT_FOUND: 404,
+  // A schedule that kept changing under resumeSchedule(); trying again works.
+  QUEUE_SCHEDULE_CONTENDED: 409,
 };
 
 /**

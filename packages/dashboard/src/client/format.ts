@@ -66,3 +66,30 @@ export function sessionDetails(
 ): string {
   return [`backend pid ${backendPid}`, worker.applicationName, worker.clientAddr].filter(Boolean).join(' · ');
 }
+
+/** A moment as a wall clock in an IANA zone ("Dec 1, 2026, 03:00:00 GMT+1"); the ISO text if the browser lacks the zone. */
+export function inZone(iso: string, timeZone: string): string {
+  try {
+    return new Date(iso).toLocaleString('en', {
+      timeZone,
+      dateStyle: 'medium',
+      timeStyle: 'long',
+      hourCycle: 'h23',
+    });
+  } catch {
+    return iso;
+  }
+}
+
+/** An interval in the largest unit it is a whole number of: "500ms", "30s", "5m", "2h", "1d". */
+export function interval(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

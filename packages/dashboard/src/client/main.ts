@@ -6,12 +6,14 @@ import { jobPage } from './pages/job.js';
 import { jobsPage } from './pages/jobs.js';
 import { overviewPage } from './pages/overview.js';
 import { runningPage } from './pages/running.js';
+import { schedulesPage } from './pages/schedules.js';
 
 const NAV = [
   ['#/', 'Overview', 'overview'],
   ['#/jobs', 'Jobs', 'jobs'],
   ['#/running', 'Running', 'running'],
   ['#/failed', 'Failed', 'failed'],
+  ['#/schedules', 'Schedules', 'schedules'],
 ] as const;
 
 let poller: Poller | undefined;
@@ -22,6 +24,7 @@ function pageFor(ctx: PageContext): Page {
   if (first === 'jobs') return jobsPage(ctx);
   if (first === 'failed') return jobsPage(ctx, 'failed');
   if (first === 'running') return runningPage(ctx);
+  if (first === 'schedules') return schedulesPage(ctx);
   return overviewPage(ctx);
 }
 
