@@ -57,7 +57,7 @@ describe('fault 13: bad payloads', () => {
         /it is 10485771 bytes as JSON, over the limit of 1048576/,
       ],
       ['circular object', circular, /it contains a circular reference/],
-      ['BigInt', { n: 2n ** 64n }, /it contains a BigInt; convert it to a string or number first/],
+      ['BigInt', { n: 2n ** 64n }, /property "n" is a BigInt; convert it to a string or number first/],
     ];
     const usedBefore = await idsUsed();
     const outcomes: string[] = [];
