@@ -40,7 +40,6 @@ import {
   retryFailedSql,
   retryJobSql,
   runNowSql,
-  runningJobsSql,
   scanCountsSql,
   setPausedSql,
 } from './sql/admin.js';
