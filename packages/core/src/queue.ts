@@ -15,6 +15,7 @@ import {
   notifySql,
 } from './sql/enqueue.js';
 import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
+import { insertUniqueSql, type UniqueRecord, uniqueInsert, uniqueJob } from './sql/unique.js';
 import { checkTags, encodeMeta } from './tags-meta.js';
 import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
 import type {
@@ -26,6 +27,7 @@ import type {
   TaskDefinition,
   TaskMap,
 } from './types.js';
+import { checkUnique } from './unique.js';
 import { type WaitOptions, Waits } from './wait.js';
 import { Worker } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
@@ -66,7 +68,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly maxPayloadBytes: number;
   /** Workers made by worker(), stopped by close(). */
   private readonly ownWorkers = new Set<Worker>();
-  private readonly sql: { notify: string; register: string };
+  private readonly sql: { notify: string; register: string; unique: string[] };
   private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
   /** The schedules this queue declares, checked. */
@@ -85,7 +87,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     // skip the tasks table altogether; a queue without one lets the database fill them.
     const resolving = !this.checksTaskNames;
     this.inserts = jobInserts(this.names, resolving);
-    this.sql = { notify: notifySql(this.names), register: registerTasksSql(this.names) };
+    this.sql = {
+      notify: notifySql(this.names),
+      register: registerTasksSql(this.names),
+      // [on the pool, given `client` (with the transaction's id)]
+      unique: [insertUniqueSql(this.names, false), insertUniqueSql(this.names, true)],
+    };
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
     this.batcher = new InsertBatcher(
@@ -96,7 +103,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
 
   /**
    * Stores one job. Resolves once it is committed, or, with `options.client`, once it is
-   * written in that client's transaction. Bad input throws before anything is written.
+   * written in that client's transaction. Bad input throws before anything is written. With
+   * `options.unique`, the Job may be an existing one (its `unique` says what happened).
    */
   async enqueue<K extends keyof M & string>(
     task: K,
@@ -104,7 +112,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     this.assertOpen('enqueue()');
-    const row = await this.prepare(task, payload, options);
+    const row = await this.prepare(task, payload, options, 'unique');
+    if (row.unique) return (await this.enqueueUnique([row], options.client))[0] as Job<PayloadOf<M[K]>, K>;
     const record: Inserted = options.client
       ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
       : await this.batcher.add(row);
@@ -114,7 +123,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     return job;
   }
 
-  /** Stores many jobs in one statement (one transaction): all or none. */
+  /**
+   * Stores many jobs in one statement (one transaction): all or none. Items with a unique key
+   * are settled in input order; of items with the same key, the first wins.
+   */
   async enqueueMany(
     items: readonly EnqueueManyItem<M>[],
     options: { client?: Queryable } = {},
@@ -123,17 +135,20 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
     if (items.length === 0) return [];
     const rows: JobRow[] = [];
-    for (const item of items) {
+    for (const [i, item] of items.entries()) {
       if (item === null || typeof item !== 'object') {
         throw new InvalidOptionError(
           'items',
           `each item must be { task, payload, options? }, got ${show(item)}`,
         );
       }
-      rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
+      rows.push(
+        await this.prepare(item.task, item.payload, item.options ?? {}, `items[${i}].options.unique`),
+      );
     }
     // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
     const { client } = options;
+    if (rows.some((r) => r.unique)) return this.enqueueUnique(rows, client);
     const { rows: records } = (await this.insert(client ?? this.pool, this.inserts.many(rows, !!client))) as {
       rows: Inserted[];
     };
@@ -145,6 +160,37 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     );
     const jobs = records.map((r, i) => withXid(insertedJob(rows[i]!, r), r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
+    return jobs;
+  }
+
+  /**
+   * Jobs of which at least one has a unique key, in one call of insert_unique_jobs() (see
+   * sql/unique.ts): one statement, so a batch is still all or none. Never coalesced with other
+   * callers' enqueues: the locking modes hold their keys' locks until the statement's
+   * transaction ends, and one caller's wait must not hold up another's. Wakes workers for the
+   * jobs inserted or replaced; `enqueued` is emitted for those, not for deduplicated ones
+   * (nothing was written).
+   */
+  private async enqueueUnique(rows: JobRow[], client: Queryable | undefined): Promise<Job[]> {
+    const statement = uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!);
+    const { rows: records } = (await this.insert(client ?? this.pool, statement)) as { rows: UniqueRecord[] };
+    const byOrd: UniqueRecord[] = [];
+    for (const r of records) byOrd[r.ord - 1] = r;
+    const jobs = rows.map((row, i) => {
+      const record = byOrd[i];
+      if (!record)
+        throw new Error(`insert_unique_jobs() returned no row for item ${i}: a bug in @queue/core`);
+      return withXid(uniqueJob(row, record), record) as Job;
+    });
+    const written = records.filter((r) => r.outcome !== 'deduplicated');
+    await this.announce(
+      client,
+      written.map((r) => ({ queue: r.queue as string, delay_ms: r.delay_ms })),
+    );
+    if (this.listenerCount('enqueued') > 0) {
+      for (const [i, job] of jobs.entries())
+        if (byOrd[i]!.outcome !== 'deduplicated') this.emit('enqueued', { job });
+    }
     return jobs;
   }
 
@@ -170,7 +216,13 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     );
   }
 
-  private async prepare(task: string, payload: unknown, options: EnqueueOptions): Promise<JobRow> {
+  /** `uniqueOption` names the `unique` option in errors (`unique`, `items[2].options.unique`). */
+  private async prepare(
+    task: string,
+    payload: unknown,
+    options: EnqueueOptions,
+    uniqueOption: string,
+  ): Promise<JobRow> {
     if (typeof task !== 'string' || task.length === 0 || task.length > 128) {
       throw new InvalidOptionError('task', `must be a task name of 1 to 128 characters, got ${show(task)}`);
     }
@@ -179,10 +231,20 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const resolved = resolveJobOptions(options, def);
     const tags = checkTags(task, options.tags);
     const meta = encodeMeta(task, options.meta);
+    const unique =
+      options.unique === undefined ? undefined : checkUnique(task, payload, options, uniqueOption);
     if (def?.schema) await validatePayload(task, def.schema, payload);
     // The payload is stored as given, not as the schema's output: the worker validates it
     // again and hands the handler the output.
-    return { task, payload: encodePayload(task, payload, this.maxPayloadBytes), ...resolved, tags, meta };
+    const row: JobRow = {
+      task,
+      payload: encodePayload(task, payload, this.maxPayloadBytes),
+      ...resolved,
+      tags,
+      meta,
+    };
+    if (unique) row.unique = unique;
+    return row;
   }
 
   /**

@@ -1,0 +1,98 @@
+import type { JobRow } from '../options.js';
+import type { Job } from '../types.js';
+import type { UniqueOutcome } from '../unique.js';
+import { type Insert, type Inserted, insertedJob, insertManyValues, XID } from './enqueue.js';
+import type { Names } from './names.js';
+
+/**
+ * The statement of every enqueue with a unique key, one job or a batch (rows without a key may
+ * ride along): the schema's insert_unique_jobs() (migration 0011), whose comments give the
+ * design. A function, like insert_jobs(), so that its statements' plans are kept for the session,
+ * and so that SQL enqueue() runs exactly the same logic. `xid` adds the transaction's id, for an
+ * enqueue given `client` (see xid.ts).
+ */
+export function insertUniqueSql(n: Names, xid: boolean): string {
+  return `SELECT o_ord AS ord, o_outcome AS outcome, o_id AS id, o_run_at AS run_at, o_created_at AS created_at,
+      o_delay_ms AS delay_ms, o_queue AS queue, o_priority AS priority, o_max_attempts AS max_attempts,
+      o_key AS key, o_existing AS existing${xid ? XID : ''}
+    FROM ${n.q}.insert_unique_jobs($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::timestamptz[],
+      $6::float8[], $7::int[], $8::jsonb[], $9::jsonb[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
+      $14::float8[], $15::float8[], $16::int)`;
+}
+
+/** What insert_unique_jobs() returns per input row. */
+export interface UniqueRecord extends Inserted {
+  /** The input row's position, 1-based: rows come back in no set order. */
+  ord: number;
+  outcome: UniqueOutcome;
+  key: string | null;
+  /** The existing job's other columns, for a row deduplicated or replaced. */
+  existing: {
+    task: string;
+    payload: unknown;
+    attempts: number;
+    errors: Job['errors'];
+    failed_at: number | null;
+    started_at: number | null;
+    tags: string[];
+    meta: Record<string, unknown>;
+  } | null;
+}
+
+/**
+ * The parameters of insertUniqueSql for a batch. Arrays a batch does not need go as NULL (no row
+ * derives its key: $12; every keyed row in the default mode: $13, which takes the function's
+ * lock-free path; no durations: $14, $15). $10 names the tasks of rows that left an option to the
+ * tasks table, as for insert_jobs(); $16 the queue's job-lock namespace.
+ */
+export function uniqueInsert(n: Names, rows: JobRow[], text: string): Insert {
+  const lookup = new Set<string>();
+  for (const r of rows)
+    if (r.queue === null || r.priority === null || r.maxAttempts === null) lookup.add(r.task);
+  const u = rows.map((r) => r.unique ?? null);
+  const any = (f: (s: NonNullable<(typeof u)[number]>) => unknown) =>
+    u.some((s) => s !== null && f(s) !== null);
+  return {
+    text,
+    values: [
+      ...insertManyValues(rows, true),
+      [...lookup],
+      u.map((s) => s?.key ?? null),
+      any((s) => s.by) ? u.map((s) => (s?.by ? JSON.stringify(s.by) : null)) : null,
+      any((s) => (s.mode === 'queued' ? null : s.mode)) ? u.map((s) => s?.mode ?? null) : null,
+      any((s) => s.ms) ? u.map((s) => s?.ms ?? null) : null,
+      any((s) => s.maxWait) ? u.map((s) => s?.maxWait ?? null) : null,
+      n.lockNamespace,
+    ],
+  };
+}
+
+/**
+ * The Job an enqueue returns for a row of a keyed batch: the new job as for any enqueue, or the
+ * existing one as the database holds it (deduplicated) or made it (replaced).
+ */
+export function uniqueJob(row: JobRow, r: UniqueRecord): Job {
+  if (r.outcome === 'inserted' || r.existing === null) {
+    const job: Job = insertedJob(row, r);
+    if (r.key !== null) job.unique = { key: r.key, outcome: r.outcome };
+    return job;
+  }
+  const e = r.existing;
+  return {
+    id: r.id,
+    task: e.task,
+    queue: r.queue as string,
+    payload: e.payload,
+    priority: r.priority as number,
+    runAt: new Date(r.run_at),
+    attempts: e.attempts,
+    maxAttempts: r.max_attempts as number,
+    errors: e.errors,
+    failedAt: e.failed_at === null ? null : new Date(e.failed_at),
+    createdAt: new Date(r.created_at),
+    startedAt: e.started_at === null ? null : new Date(e.started_at),
+    tags: e.tags,
+    meta: e.meta,
+    unique: { key: r.key as string, outcome: r.outcome, existingId: r.id },
+  };
+}
