@@ -93,6 +93,10 @@ $$;
 -- refused there (invalid_transaction_state); the default mode is safe in any: a conflict with a
 -- row the snapshot cannot see is a serialization failure, which the caller retries.
 --
+-- Debounce moves the queued job's run_at to now() + debounce (the transaction's now(), as for
+-- `delay`), never earlier than it was (two enqueues waiting on the lock may commit out of their
+-- start order), and never past created_at (its first enqueue) + maxWait.
+--
 -- Changing the key's queued job (replace, debounce, throttle keeping the last payload) first
 -- takes the job's own lock with pg_try_advisory_xact_lock, as the admin calls do: a worker's
 -- claim then skips the job until this transaction ends instead of waiting on its row lock
@@ -238,7 +242,8 @@ BEGIN
           UPDATE jobs AS j SET task = v_task, queue = v_queue, payload = p_payload[v_i], priority = v_pr,
             max_attempts = v_ma, tags = v_tags, meta = v_meta,
             run_at = CASE v_m WHEN 'replace' THEN v_due
-              WHEN 'debounce' THEN least(v_due, j.created_at + p_max_wait[v_i] * interval '1 millisecond')
+              WHEN 'debounce' THEN least(greatest(j.run_at, v_due),
+                j.created_at + p_max_wait[v_i] * interval '1 millisecond')
               ELSE j.run_at END
           WHERE j.unique_key = v_k AND j.unique_queued AND j.failed_at IS NULL
             AND pg_try_advisory_xact_lock(j.id # v_mask)
