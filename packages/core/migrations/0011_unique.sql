@@ -3,7 +3,9 @@
 
 -- The job's key, for its whole life (queued, running, retrying, failed), copied to the history
 -- by the finish so that the period and throttle modes can look back at finished runs.
-ALTER TABLE {{schema}}.jobs ADD COLUMN unique_key text;
+-- Collation "C": keys are compared bytewise (equality is the same as under any deterministic
+-- collation, and comparing is cheaper); they are never sorted for display.
+ALTER TABLE {{schema}}.jobs ADD COLUMN unique_key text COLLATE "C";
 -- true while the job holds its key's one queued slot: from its enqueue until a worker first
 -- claims it, when the claim sets it to NULL (a running job no longer blocks a new one in the
 -- default mode). NULL otherwise, and always NULL for jobs without a key, so that the claim's
@@ -12,16 +14,21 @@ ALTER TABLE {{schema}}.jobs ADD COLUMN unique_key text;
 -- column the claim always changes makes every claim a non-HOT update, keyed or not (measured:
 -- 0 of 1,000 claims HOT with such an index, against the same count as before without it).
 ALTER TABLE {{schema}}.jobs ADD COLUMN unique_queued boolean;
-ALTER TABLE {{schema}}.job_history ADD COLUMN unique_key text;
+ALTER TABLE {{schema}}.job_history ADD COLUMN unique_key text COLLATE "C";
 
--- At most one queued job per key: what makes a concurrent enqueue of the same key from any
--- process wait for the first one's transaction and then find its job (INSERT ... ON CONFLICT).
--- Partial, so jobs without a key cost it nothing. failed_at too (an indexed column already, so
--- no cost to HOT updates): a job failed by hand (SQL) never keeps the slot.
-CREATE UNIQUE INDEX jobs_unique_queued_idx ON {{schema}}.jobs (unique_key)
-  WHERE unique_queued AND failed_at IS NULL;
--- Every live job of a key, queued or not: the 'active', 'period' and 'throttle' look-ups.
-CREATE INDEX jobs_unique_key_idx ON {{schema}}.jobs (unique_key) WHERE unique_key IS NOT NULL;
+-- One index for both look-ups a key needs, so that a keyed job costs one index entry more than
+-- a plain one: (key, slot), where slot is 0 for the job holding the key's queued slot and the
+-- job's id for every other job of the key. Unique, so at most one queued job per key: what makes
+-- a concurrent enqueue of the key from any process wait for the first one's transaction and then
+-- find its job (INSERT ... ON CONFLICT DO NOTHING). Its prefix finds every live job of a key
+-- (the 'active', 'period' and 'throttle' look-ups). failed_at in the slot (an indexed column
+-- already, so no cost to HOT updates): a job failed by hand never keeps the slot. Partial, so
+-- jobs without a key cost it nothing. (Two indexes, a unique one over queued jobs and a plain
+-- one over all keyed jobs, made a keyed batch of 1,000 cost ~10% more.) The slot expression is
+-- spelled the same wherever it is used below: ON CONFLICT finds the index by it.
+CREATE UNIQUE INDEX jobs_unique_idx ON {{schema}}.jobs
+  (unique_key, (CASE WHEN unique_queued AND failed_at IS NULL THEN 0 ELSE id END))
+  WHERE unique_key IS NOT NULL;
 -- Finished jobs of a key, recent first (period and throttle); finished_at also prunes partitions.
 CREATE INDEX job_history_unique_key_idx ON {{schema}}.job_history (unique_key, finished_at)
   WHERE unique_key IS NOT NULL;
@@ -29,34 +36,166 @@ CREATE INDEX job_history_unique_key_idx ON {{schema}}.job_history (unique_key, f
 -- The key derived from a task and payload fields: `<task>:<the fields as a JSON object>`, the
 -- object as jsonb prints it (keys sorted by length, then bytes; `{"userId": 42}`), so any producer
 -- (TypeScript, SQL, another language) derives the same key from the same stored payload. A key
--- that would be longer than 256 characters is `<task>:md5:<md5 of that object>` instead.
+-- that would be longer than 256 characters is `<task>:md5:<md5 of that object>` instead. A field
+-- the payload lacks is left out here; the callers refuse it first.
 CREATE FUNCTION {{schema}}.unique_key_of(task text, payload jsonb, fields text[]) RETURNS text
-LANGUAGE plpgsql IMMUTABLE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+  SELECT CASE WHEN length(task) + 1 + length(x.o) <= 256 THEN task || ':' || x.o
+    ELSE task || ':md5:' || md5(x.o) END
+  FROM (SELECT jsonb_object_agg(f, payload -> f)::text AS o FROM unnest(fields) AS f) x
+$$;
+
+-- Settles one job with a unique key (or none), in one of the modes: the per-row half of
+-- insert_unique_jobs() below, whose comments give the design. Internal. p_due is the job's run
+-- time as the enqueue gave it (debounce computes its own); queue, priority and max_attempts come
+-- resolved. Returns one row, as insert_unique_jobs() does.
+--
+-- A VOLATILE function: each statement in it takes a fresh snapshot (READ COMMITTED), so what it
+-- reads includes everything committed before it ran (after the key's lock, in the locking
+-- modes), and the rows the calling statement and earlier calls in it have written.
+CREATE FUNCTION {{schema}}.settle_unique_job(
+  p_ord          integer,
+  p_task         text,
+  p_queue        text,
+  p_payload      jsonb,
+  p_priority     smallint,
+  p_due          timestamptz,
+  p_max_attempts integer,
+  p_tags         text[],
+  p_meta         jsonb,
+  p_key          text,
+  p_mode         text,
+  p_ms           float8,
+  p_max_wait     float8,
+  p_lock_namespace integer
+) RETURNS TABLE (
+  o_ord integer, o_outcome text, o_id text, o_run_at float8, o_created_at float8, o_delay_ms float8,
+  o_queue text, o_priority smallint, o_max_attempts integer, o_key text, o_existing jsonb
+) LANGUAGE plpgsql VOLATILE
 SET search_path = {{schema}}, pg_temp
 AS $$
-#variable_conflict use_variable
 DECLARE
-  missing text;
-  picked  text;
+  v_mode   text := coalesce(p_mode, 'queued');
+  v_len    interval := p_ms * interval '1 millisecond';
+  v_due    timestamptz := p_due;
+  v_mask   bigint := p_lock_namespace::bigint << 32;
+  v_anchor timestamptz;
+  v_rec    record;
+  v_tries  integer := 0;
+  v_since  timestamptz := clock_timestamp();
 BEGIN
-  IF cardinality(fields) IS NULL OR cardinality(fields) = 0 THEN
-    RAISE EXCEPTION 'enqueue(%): unique_by must name at least one payload field', task
+  IF v_mode NOT IN ('queued', 'active', 'replace', 'period', 'debounce', 'throttle', 'throttle_last') THEN
+    RAISE EXCEPTION 'settle_unique_job(): unknown unique mode %', quote_literal(v_mode)
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  IF jsonb_typeof(payload) IS DISTINCT FROM 'object' THEN
-    RAISE EXCEPTION 'enqueue(%): unique_by % needs a JSON object payload, got %', task, fields,
-      coalesce(jsonb_typeof(payload), 'NULL') USING ERRCODE = 'invalid_parameter_value';
+  IF v_mode = 'debounce' THEN
+    v_due := now() + v_len;
   END IF;
-  SELECT f INTO missing FROM unnest(fields) AS f WHERE f IS NULL OR NOT payload ? f LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'enqueue(%): unique_by names field %, which the payload does not have', task,
-      coalesce(quote_literal(missing), 'NULL') USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  picked := (SELECT jsonb_object_agg(f, payload -> f) FROM unnest(fields) AS f)::text;
-  IF length(task) + 1 + length(picked) <= 256 THEN
-    RETURN task || ':' || picked;
-  END IF;
-  RETURN task || ':md5:' || md5(picked);
+  LOOP
+    IF p_key IS NOT NULL THEN
+      -- 1. The key's queued job, written over or standing for this enqueue.
+      IF v_mode IN ('replace', 'debounce', 'throttle_last') THEN
+        UPDATE jobs AS j SET task = p_task, queue = p_queue, payload = p_payload, priority = p_priority,
+          max_attempts = p_max_attempts, tags = p_tags, meta = p_meta,
+          run_at = CASE v_mode WHEN 'replace' THEN v_due
+            WHEN 'debounce' THEN least(greatest(j.run_at, v_due), j.created_at + p_max_wait * interval '1 millisecond')
+            ELSE j.run_at END
+        WHERE j.unique_key = p_key AND (CASE WHEN j.unique_queued AND j.failed_at IS NULL THEN 0 ELSE j.id END) = 0
+          AND pg_try_advisory_xact_lock(j.id # v_mask)
+        RETURNING j.* INTO v_rec;
+        IF FOUND THEN
+          o_outcome := 'replaced';
+          EXIT;
+        END IF;
+      ELSIF v_mode = 'active' THEN
+        -- Any live job that has not failed: queued (preferred: it runs after this enqueue),
+        -- running, or waiting to retry.
+        SELECT j.* INTO v_rec FROM jobs j WHERE j.unique_key = p_key AND j.failed_at IS NULL
+          ORDER BY j.unique_queued IS TRUE DESC, j.id DESC LIMIT 1;
+        IF FOUND THEN
+          o_outcome := 'deduplicated';
+          EXIT;
+        END IF;
+      ELSE
+        SELECT j.* INTO v_rec FROM jobs j
+          WHERE j.unique_key = p_key AND (CASE WHEN j.unique_queued AND j.failed_at IS NULL THEN 0 ELSE j.id END) = 0;
+        IF FOUND THEN
+          o_outcome := 'deduplicated';
+          EXIT;
+        END IF;
+      END IF;
+      -- 2. Jobs of the key that have started: a recent one stands for this enqueue (period) or
+      -- spaces the new one from its start (throttle).
+      IF v_mode = 'period' THEN
+        SELECT j.* INTO v_rec FROM jobs j
+          WHERE j.unique_key = p_key AND j.failed_at IS NULL AND j.created_at > now() - v_len
+          ORDER BY j.id DESC LIMIT 1;
+        IF FOUND THEN
+          o_outcome := 'deduplicated';
+          EXIT;
+        END IF;
+        -- A job created within the period also finished within it: finished_at prunes the
+        -- partitions to those hours.
+        SELECT h.id, h.task, h.queue, h.payload, h.priority, h.run_at, h.attempts, h.max_attempts,
+            h.errors, NULL::timestamptz AS failed_at, h.created_at, h.started_at, h.tags, h.meta
+          INTO v_rec FROM job_history h
+          WHERE h.unique_key = p_key AND h.outcome = 'completed' AND h.finished_at > now() - v_len
+            AND h.created_at > now() - v_len
+          ORDER BY h.finished_at DESC LIMIT 1;
+        IF FOUND THEN
+          o_outcome := 'deduplicated';
+          EXIT;
+        END IF;
+      ELSIF v_mode IN ('throttle', 'throttle_last') THEN
+        -- The latest start of a run of the key, live or finished; a run that started within
+        -- the period also finished within it.
+        SELECT max(j.started_at) INTO v_anchor FROM jobs j WHERE j.unique_key = p_key;
+        SELECT greatest(v_anchor, max(h.started_at)) INTO v_anchor FROM job_history h
+          WHERE h.unique_key = p_key AND h.finished_at > now() - v_len;
+        v_due := greatest(now(), v_anchor + v_len);
+      END IF;
+    END IF;
+    -- 3. A new job, holding the key's queued slot. A conflict means another transaction has
+    -- just committed a queued job of the key (the INSERT waited for it): look again.
+    INSERT INTO jobs AS j (task, queue, payload, priority, run_at, max_attempts, tags, meta,
+        unique_key, unique_queued)
+      VALUES (p_task, p_queue, p_payload, p_priority, v_due, p_max_attempts, p_tags, p_meta, p_key,
+        CASE WHEN p_key IS NOT NULL THEN true END)
+      ON CONFLICT (unique_key, (CASE WHEN unique_queued AND failed_at IS NULL THEN 0 ELSE id END))
+        WHERE unique_key IS NOT NULL DO NOTHING
+      RETURNING j.* INTO v_rec;
+    IF FOUND THEN
+      o_outcome := 'inserted';
+      EXIT;
+    END IF;
+    -- Each turn waits for the transaction it conflicted with, so turns are few. The one state
+    -- that can last a few turns: a queued job a worker has locked to claim (replace and the
+    -- like leave it alone, the INSERT meets it) until the claim's statement commits.
+    v_tries := v_tries + 1;
+    IF v_tries > 10 THEN
+      PERFORM pg_sleep(0.001);
+      IF clock_timestamp() - v_since > interval '10 seconds' THEN
+        RAISE EXCEPTION 'settle_unique_job(): could not settle unique key % in % turns over 10 s',
+          quote_literal(p_key), v_tries USING ERRCODE = 'serialization_failure';
+      END IF;
+    END IF;
+  END LOOP;
+  o_ord := p_ord;
+  o_id := v_rec.id::text;
+  o_run_at := (extract(epoch FROM v_rec.run_at) * 1000)::float8;
+  o_created_at := (extract(epoch FROM v_rec.created_at) * 1000)::float8;
+  o_delay_ms := greatest(0, floor(extract(epoch FROM v_rec.run_at - now()) * 1000))::float8;
+  o_queue := v_rec.queue;
+  o_priority := v_rec.priority;
+  o_max_attempts := v_rec.max_attempts;
+  o_key := p_key;
+  o_existing := CASE WHEN o_outcome = 'inserted' THEN NULL ELSE jsonb_build_object(
+    'task', v_rec.task, 'payload', v_rec.payload, 'attempts', v_rec.attempts, 'errors', v_rec.errors,
+    'failed_at', (extract(epoch FROM v_rec.failed_at) * 1000)::float8,
+    'started_at', (extract(epoch FROM v_rec.started_at) * 1000)::float8,
+    'tags', v_rec.tags, 'meta', v_rec.meta) END;
+  RETURN NEXT;
 END
 $$;
 
@@ -66,8 +205,11 @@ $$;
 -- names to derive the key from, or NULL; the whole array NULL when no row has one), p_mode
 -- ('queued', 'active', 'replace', 'period', 'debounce', 'throttle', 'throttle_last'; the whole
 -- array NULL when every keyed row is 'queued'), p_ms (the period, debounce or throttle length in
--- ms), p_max_wait (debounce's cap in ms, or NULL); p_lock_namespace is the queue's job-lock
--- namespace. One result row per input row, o_ord its position (1-based), in no set order.
+-- ms), p_max_wait (debounce's cap in ms, or NULL); p_distinct true when the caller knows that no
+-- two rows share a key (it spares the statement a sort); p_lock_namespace is the queue's job-lock
+-- namespace. One result row per input row, o_ord its position (1-based), in no set order. For an
+-- inserted row, o_queue, o_priority and o_max_attempts are NULL unless the database resolved
+-- them (p_lookup not empty), and o_key is NULL unless it was derived (p_by): the caller has them.
 --
 -- o_outcome says what happened: 'inserted' (a new job), 'deduplicated' (nothing written; o_id
 -- is the job that stands for this one, o_existing its columns) or 'replaced' (the key's queued
@@ -76,19 +218,18 @@ $$;
 -- Two paths:
 -- - p_mode NULL (every keyed row 'queued', the default): one INSERT ... ON CONFLICT DO NOTHING
 --   for the whole batch, no lock. Of rows with the same key in the batch only the first is
---   tried (the first wins; the others are deduplicated against what it became). A row that met
---   a conflict, and the batch's duplicates, are then settled one by one, each in statements of
---   their own, which see what the conflicting transaction committed.
+--   tried. A row that met a conflict, and the batch's later rows of a key, are then settled one
+--   by one by settle_unique_job() in the same statement, which sees what the conflicting
+--   transaction committed and finds the job that stands for the row (the first of the batch
+--   wins). A conflict-free batch (the common case) never calls it.
 -- - otherwise every key of the batch is locked with pg_advisory_xact_lock, in one order (so two
---   batches cannot deadlock on each other), and each row is settled in input order: these modes
---   read, then write, and the lock makes the read and the write one step for the key until the
---   transaction ends, for every producer (all come through here). The lock is the two-int4 form
---   (never a job's lock, the one-bigint form), with a negative first half derived from the
---   schema: a lockNamespace is positive, so it never meets the worker marker, migration or
---   check locks either.
+--   batches cannot deadlock on each other), and settle_unique_job() settles each row in input
+--   order: these modes read, then write, and the lock makes the read and the write one step for
+--   the key until the transaction ends, for every producer (all come through here). The lock is
+--   the two-int4 form (never a job's lock, the one-bigint form), with a negative first half
+--   derived from the schema: a lockNamespace is positive, so it never meets the worker marker,
+--   migration or check locks either.
 --
--- Each statement of a PL/pgSQL function takes a fresh snapshot (READ COMMITTED), so what a
--- statement after the lock reads includes everything committed before the lock was granted.
 -- In REPEATABLE READ or SERIALIZABLE the snapshot is the transaction's, so the locking modes are
 -- refused there (invalid_transaction_state); the default mode is safe in any: a conflict with a
 -- row the snapshot cannot see is a serialization failure, which the caller retries.
@@ -118,6 +259,7 @@ CREATE FUNCTION {{schema}}.insert_unique_jobs(
   p_mode      text[],
   p_ms        float8[],
   p_max_wait  float8[],
+  p_distinct  boolean,
   p_lock_namespace integer
 ) RETURNS TABLE (
   o_ord integer, o_outcome text, o_id text, o_run_at float8, o_created_at float8, o_delay_ms float8,
@@ -126,219 +268,96 @@ CREATE FUNCTION {{schema}}.insert_unique_jobs(
 SET search_path = {{schema}}, pg_temp
 AS $$
 DECLARE
-  v_keys    text[] := p_key;
-  v_known   jsonb := '{}';
-  v_mask    bigint := p_lock_namespace::bigint << 32;
-  v_todo    integer[];
-  v_o       integer[];
-  v_id      bigint[];
-  v_run     timestamptz[];
-  v_created timestamptz[];
-  v_queues  text[];
-  v_prs     smallint[];
-  v_mas     integer[];
-  v_i       integer;
-  v_k       text;
-  v_m       text;
-  v_task    text;
-  v_queue   text;
-  v_pr      smallint;
-  v_ma      integer;
-  v_tags    text[];
-  v_meta    jsonb;
-  v_len     interval;
-  v_due     timestamptz;
-  v_anchor  timestamptz;
-  v_rec     record;
-  v_tries   integer;
-  v_since   timestamptz;
+  v_keys  text[] := p_key;
+  v_known jsonb := '{}';
+  v_resolved boolean := cardinality(p_lookup) > 0;
+  v_lead  boolean[];
 BEGIN
   IF p_by IS NOT NULL THEN
+    IF EXISTS (SELECT FROM unnest(p_payload, p_by) AS u(p, b), jsonb_array_elements_text(u.b) AS f
+        WHERE NOT (jsonb_typeof(u.p) = 'object' AND u.p ? f)) THEN
+      RAISE EXCEPTION 'insert_unique_jobs(): a row''s unique_by names a field its payload does not have'
+        USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     v_keys := ARRAY(
-      SELECT CASE WHEN u.b IS NULL THEN u.k
-        ELSE unique_key_of(u.t, u.p, ARRAY(SELECT jsonb_array_elements_text(u.b))) END
+      SELECT CASE WHEN u.b IS NULL THEN u.k ELSE unique_key_of(u.t, u.p, ARRAY(SELECT jsonb_array_elements_text(u.b))) END
       FROM unnest(p_key, p_task, p_payload, p_by) WITH ORDINALITY AS u(k, t, p, b, i) ORDER BY u.i);
   END IF;
-  IF cardinality(p_lookup) > 0 THEN
+  IF v_resolved THEN
     SELECT coalesce(jsonb_object_agg(x.name, jsonb_build_array(x.queue, x.priority, x.max_attempts)), '{}')
       INTO v_known FROM tasks x WHERE x.name = ANY(p_lookup);
   END IF;
 
-  IF p_mode IS NULL THEN
-    -- Ids are drawn ahead (in input order) so that the INSERT's RETURNING, which cannot name
-    -- the input row, can be matched back to it.
-    WITH r AS MATERIALIZED (
-      SELECT u.*, u.i::integer AS o, (u.k IS NULL OR u.i = min(u.i) OVER (PARTITION BY u.k)) AS lead
-      FROM unnest(p_task, p_queue, p_payload, p_priority, p_run_at, p_delay_ms, p_max_attempts, p_tags,
-        p_meta, v_keys) WITH ORDINALITY AS u(t, q, p, pr, ra, d, ma, tg, me, k, i)
-    ), n AS MATERIALIZED (
-      SELECT r.*, nextval('jobs_id_seq') AS nid FROM r WHERE r.lead ORDER BY r.o
-    ), ins AS (
-      INSERT INTO jobs AS j (id, task, queue, payload, priority, run_at, max_attempts, tags, meta,
-        unique_key, unique_queued)
-      SELECT n.nid, n.t, coalesce(n.q, v_known -> n.t ->> 0, 'default'), n.p,
-        coalesce(n.pr, (v_known -> n.t ->> 1)::smallint, 0),
-        coalesce(n.ra, now() + n.d * interval '1 millisecond'),
-        coalesce(n.ma, (v_known -> n.t ->> 2)::integer, 25),
-        CASE WHEN n.tg IS NULL THEN '{}'::text[] ELSE ARRAY(SELECT jsonb_array_elements_text(n.tg)) END,
-        coalesce(n.me, '{}'), n.k, CASE WHEN n.k IS NOT NULL THEN true END
-      FROM n ORDER BY n.o
-      ON CONFLICT (unique_key) WHERE unique_queued AND failed_at IS NULL DO NOTHING
-      RETURNING j.id, j.run_at, j.created_at, j.queue, j.priority, j.max_attempts
-    )
-    SELECT array_agg(n.o) FILTER (WHERE ins.id IS NOT NULL), array_agg(ins.id) FILTER (WHERE ins.id IS NOT NULL),
-      array_agg(ins.run_at) FILTER (WHERE ins.id IS NOT NULL),
-      array_agg(ins.created_at) FILTER (WHERE ins.id IS NOT NULL),
-      array_agg(ins.queue) FILTER (WHERE ins.id IS NOT NULL),
-      array_agg(ins.priority) FILTER (WHERE ins.id IS NOT NULL),
-      array_agg(ins.max_attempts) FILTER (WHERE ins.id IS NOT NULL),
-      array_agg(n.o) FILTER (WHERE ins.id IS NULL) || (SELECT array_agg(r.o) FROM r WHERE NOT r.lead)
-      INTO v_o, v_id, v_run, v_created, v_queues, v_prs, v_mas, v_todo
-    FROM n LEFT JOIN ins ON ins.id = n.nid;
-
-    RETURN QUERY SELECT u.o, 'inserted', u.id::text, (extract(epoch FROM u.ra) * 1000)::float8,
-        (extract(epoch FROM u.ca) * 1000)::float8,
-        greatest(0, floor(extract(epoch FROM u.ra - now()) * 1000))::float8, u.q, u.pr, u.ma, v_keys[u.o],
-        NULL::jsonb
-      FROM unnest(v_o, v_id, v_run, v_created, v_queues, v_prs, v_mas) AS u(o, id, ra, ca, q, pr, ma);
-    IF v_todo IS NULL THEN
-      RETURN;
-    END IF;
-    v_todo := ARRAY(SELECT x FROM unnest(v_todo) AS x ORDER BY x);
-  ELSE
+  IF p_mode IS NOT NULL THEN
     IF current_setting('transaction_isolation') <> 'read committed' THEN
       RAISE EXCEPTION 'unique modes other than ''queued'' need a READ COMMITTED transaction, not %',
         upper(current_setting('transaction_isolation')) USING ERRCODE = 'invalid_transaction_state';
     END IF;
     PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':unique') | x'80000000'::integer, s.h)
       FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(v_keys) AS k WHERE k IS NOT NULL ORDER BY 1) s;
-    v_todo := ARRAY(SELECT generate_series(1, cardinality(p_task)));
+    -- In input order: a function scan per row of the ordered unnest, each call seeing the ones before.
+    RETURN QUERY
+      SELECT s.* FROM unnest(p_task, p_queue, p_payload, p_priority, p_run_at, p_delay_ms, p_max_attempts,
+          p_tags, p_meta, v_keys, p_mode, p_ms, p_max_wait)
+          WITH ORDINALITY AS u(t, q, p, pr, ra, d, ma, tg, me, k, m, ms, mw, i)
+        CROSS JOIN LATERAL settle_unique_job(u.i::integer, u.t, coalesce(u.q, v_known -> u.t ->> 0, 'default'),
+          u.p, coalesce(u.pr, (v_known -> u.t ->> 1)::smallint, 0::smallint),
+          coalesce(u.ra, now() + u.d * interval '1 millisecond'),
+          coalesce(u.ma, (v_known -> u.t ->> 2)::integer, 25),
+          CASE WHEN u.tg IS NULL THEN '{}'::text[] ELSE ARRAY(SELECT jsonb_array_elements_text(u.tg)) END,
+          coalesce(u.me, '{}'), u.k, u.m, u.ms, u.mw, p_lock_namespace) AS s;
+    RETURN;
   END IF;
 
-  FOREACH v_i IN ARRAY v_todo LOOP
-    v_k := v_keys[v_i];
-    v_m := coalesce(p_mode[v_i], 'queued');
-    v_task := p_task[v_i];
-    v_queue := coalesce(p_queue[v_i], v_known -> v_task ->> 0, 'default');
-    v_pr := coalesce(p_priority[v_i], (v_known -> v_task ->> 1)::smallint, 0);
-    v_ma := coalesce(p_max_attempts[v_i], (v_known -> v_task ->> 2)::integer, 25);
-    v_tags := CASE WHEN p_tags[v_i] IS NULL THEN '{}'::text[]
-      ELSE ARRAY(SELECT jsonb_array_elements_text(p_tags[v_i])) END;
-    v_meta := coalesce(p_meta[v_i], '{}');
-    v_len := p_ms[v_i] * interval '1 millisecond';
-    v_due := CASE WHEN v_m = 'debounce' THEN now() + v_len
-      ELSE coalesce(p_run_at[v_i], now() + p_delay_ms[v_i] * interval '1 millisecond') END;
-    IF v_m NOT IN ('queued', 'active', 'replace', 'period', 'debounce', 'throttle', 'throttle_last') THEN
-      RAISE EXCEPTION 'insert_unique_jobs(): unknown unique mode %', quote_literal(v_m)
-        USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    o_outcome := NULL;
-    v_tries := 0;
-    v_since := clock_timestamp();
-    LOOP
-      IF v_k IS NOT NULL THEN
-        -- 1. The key's queued job, written over or standing for this enqueue.
-        IF v_m IN ('replace', 'debounce', 'throttle_last') THEN
-          UPDATE jobs AS j SET task = v_task, queue = v_queue, payload = p_payload[v_i], priority = v_pr,
-            max_attempts = v_ma, tags = v_tags, meta = v_meta,
-            run_at = CASE v_m WHEN 'replace' THEN v_due
-              WHEN 'debounce' THEN least(greatest(j.run_at, v_due),
-                j.created_at + p_max_wait[v_i] * interval '1 millisecond')
-              ELSE j.run_at END
-          WHERE j.unique_key = v_k AND j.unique_queued AND j.failed_at IS NULL
-            AND pg_try_advisory_xact_lock(j.id # v_mask)
-          RETURNING j.* INTO v_rec;
-          IF FOUND THEN
-            o_outcome := 'replaced';
-            EXIT;
-          END IF;
-        ELSIF v_m = 'active' THEN
-          -- Any live job that has not failed: queued (preferred: it runs after this enqueue),
-          -- running, or waiting to retry.
-          SELECT j.* INTO v_rec FROM jobs j WHERE j.unique_key = v_k AND j.failed_at IS NULL
-            ORDER BY j.unique_queued IS TRUE DESC, j.id DESC LIMIT 1;
-          IF FOUND THEN
-            o_outcome := 'deduplicated';
-            EXIT;
-          END IF;
-        ELSE
-          SELECT j.* INTO v_rec FROM jobs j WHERE j.unique_key = v_k AND j.unique_queued AND j.failed_at IS NULL;
-          IF FOUND THEN
-            o_outcome := 'deduplicated';
-            EXIT;
-          END IF;
-        END IF;
-        -- 2. Jobs of the key that have started: a recent one stands for this enqueue (period) or
-        -- spaces the new one from its start (throttle).
-        IF v_m = 'period' THEN
-          SELECT j.* INTO v_rec FROM jobs j
-            WHERE j.unique_key = v_k AND j.failed_at IS NULL AND j.created_at > now() - v_len
-            ORDER BY j.id DESC LIMIT 1;
-          IF FOUND THEN
-            o_outcome := 'deduplicated';
-            EXIT;
-          END IF;
-          -- A job created within the period also finished within it: finished_at prunes the
-          -- partitions to those hours.
-          SELECT h.id, h.task, h.queue, h.payload, h.priority, h.run_at, h.attempts, h.max_attempts,
-              h.errors, NULL::timestamptz AS failed_at, h.created_at, h.started_at, h.tags, h.meta
-            INTO v_rec FROM job_history h
-            WHERE h.unique_key = v_k AND h.outcome = 'completed' AND h.finished_at > now() - v_len
-              AND h.created_at > now() - v_len
-            ORDER BY h.finished_at DESC LIMIT 1;
-          IF FOUND THEN
-            o_outcome := 'deduplicated';
-            EXIT;
-          END IF;
-        ELSIF v_m IN ('throttle', 'throttle_last') THEN
-          -- The latest start of a run of the key, live or finished; a run that started within
-          -- the period also finished within it.
-          SELECT max(j.started_at) INTO v_anchor FROM jobs j WHERE j.unique_key = v_k;
-          SELECT greatest(v_anchor, max(h.started_at)) INTO v_anchor FROM job_history h
-            WHERE h.unique_key = v_k AND h.finished_at > now() - v_len;
-          v_due := greatest(now(), v_anchor + v_len);
-        END IF;
-      END IF;
-      -- 3. A new job, holding the key's queued slot. A conflict means another transaction has
-      -- just committed a queued job of the key (the INSERT waited for it): look again.
-      INSERT INTO jobs AS j (task, queue, payload, priority, run_at, max_attempts, tags, meta,
-          unique_key, unique_queued)
-        VALUES (v_task, v_queue, p_payload[v_i], v_pr, v_due, v_ma, v_tags, v_meta, v_k,
-          CASE WHEN v_k IS NOT NULL THEN true END)
-        ON CONFLICT (unique_key) WHERE unique_queued AND failed_at IS NULL DO NOTHING
-        RETURNING j.* INTO v_rec;
-      IF FOUND THEN
-        o_outcome := 'inserted';
-        EXIT;
-      END IF;
-      -- Each turn waits for the transaction it conflicted with, so turns are few. The one state
-      -- that can last a few turns: a queued job a worker has locked to claim (replace and the
-      -- like leave it alone, the INSERT meets it) until the claim's statement commits.
-      v_tries := v_tries + 1;
-      IF v_tries > 10 THEN
-        PERFORM pg_sleep(0.001);
-        IF clock_timestamp() - v_since > interval '10 seconds' THEN
-          RAISE EXCEPTION 'insert_unique_jobs(): could not settle unique key % in % turns over 10 s',
-            quote_literal(v_k), v_tries USING ERRCODE = 'serialization_failure';
-        END IF;
-      END IF;
-    END LOOP;
-    o_ord := v_i;
-    o_id := v_rec.id::text;
-    o_run_at := (extract(epoch FROM v_rec.run_at) * 1000)::float8;
-    o_created_at := (extract(epoch FROM v_rec.created_at) * 1000)::float8;
-    o_delay_ms := greatest(0, floor(extract(epoch FROM v_rec.run_at - now()) * 1000))::float8;
-    o_queue := v_rec.queue;
-    o_priority := v_rec.priority;
-    o_max_attempts := v_rec.max_attempts;
-    o_key := v_k;
-    o_existing := CASE WHEN o_outcome = 'inserted' THEN NULL ELSE jsonb_build_object(
-      'task', v_rec.task, 'payload', v_rec.payload, 'attempts', v_rec.attempts, 'errors', v_rec.errors,
-      'failed_at', (extract(epoch FROM v_rec.failed_at) * 1000)::float8,
-      'started_at', (extract(epoch FROM v_rec.started_at) * 1000)::float8,
-      'tags', v_rec.tags, 'meta', v_rec.meta) END;
-    RETURN NEXT;
-  END LOOP;
+  -- `lead`: the row is the batch's first of its key: all are, when the caller says no two rows
+  -- share a key (v_lead NULL). Inserted rows are
+  -- matched back to their input row by key (unique among the leads), rows without a key by
+  -- position (ids are assigned in input order, and such rows always go in).
+  IF NOT p_distinct THEN
+    v_lead := ARRAY(SELECT x.k IS NULL OR x.i = min(x.i) OVER (PARTITION BY x.k COLLATE "C")
+      FROM unnest(v_keys) WITH ORDINALITY AS x(k, i) ORDER BY x.i);
+  END IF;
+  RETURN QUERY
+  WITH u AS MATERIALIZED (
+    SELECT x.i::integer AS i, x.t, coalesce(x.q, v_known -> x.t ->> 0, 'default') AS q, x.p,
+      coalesce(x.pr, (v_known -> x.t ->> 1)::smallint, 0::smallint) AS pr,
+      coalesce(x.ra, now() + x.d * interval '1 millisecond') AS due,
+      coalesce(x.ma, (v_known -> x.t ->> 2)::integer, 25) AS ma,
+      CASE WHEN x.tg IS NULL THEN '{}'::text[] ELSE ARRAY(SELECT jsonb_array_elements_text(x.tg)) END AS tg,
+      coalesce(x.me, '{}') AS me, x.k,
+      coalesce(x.lead, true) AS lead
+    FROM unnest(p_task, p_queue, p_payload, p_priority, p_run_at, p_delay_ms, p_max_attempts, p_tags, p_meta,
+      v_keys, v_lead) WITH ORDINALITY AS x(t, q, p, pr, ra, d, ma, tg, me, k, lead, i)
+  ), ins AS (
+    INSERT INTO jobs AS j (task, queue, payload, priority, run_at, max_attempts, tags, meta, unique_key,
+      unique_queued)
+    SELECT u.t, u.q, u.p, u.pr, u.due, u.ma, u.tg, u.me, u.k, CASE WHEN u.k IS NOT NULL THEN true END
+    FROM u WHERE u.lead ORDER BY u.i
+    ON CONFLICT (unique_key, (CASE WHEN unique_queued AND failed_at IS NULL THEN 0 ELSE id END))
+      WHERE unique_key IS NOT NULL DO NOTHING
+    RETURNING j.id, j.run_at, j.created_at, j.queue, j.priority, j.max_attempts, j.unique_key
+  ), got AS (
+    SELECT u.i, ins.id, ins.run_at, ins.created_at, ins.queue, ins.priority, ins.max_attempts, ins.unique_key
+      FROM ins JOIN u ON u.k = ins.unique_key AND u.lead
+    UNION ALL
+    SELECT a.i, b.id, b.run_at, b.created_at, b.queue, b.priority, b.max_attempts, NULL
+      FROM (SELECT u.i, row_number() OVER (ORDER BY u.i) AS n FROM u WHERE u.k IS NULL) a
+      JOIN (SELECT ins.*, row_number() OVER (ORDER BY ins.id) AS n FROM ins WHERE ins.unique_key IS NULL) b
+        ON b.n = a.n
+  ), todo AS MATERIALIZED (
+    -- Reading got to its end runs the INSERT to its end first.
+    SELECT u.* FROM u WHERE NOT EXISTS (SELECT FROM got WHERE got.i = u.i)
+  )
+  SELECT g.i, 'inserted'::text, g.id::text, (extract(epoch FROM g.run_at) * 1000)::float8,
+      (extract(epoch FROM g.created_at) * 1000)::float8,
+      greatest(0, floor(extract(epoch FROM g.run_at - now()) * 1000))::float8,
+      CASE WHEN v_resolved THEN g.queue END, CASE WHEN v_resolved THEN g.priority END,
+      CASE WHEN v_resolved THEN g.max_attempts END, CASE WHEN p_by IS NOT NULL THEN g.unique_key END, NULL::jsonb
+    FROM got g
+  UNION ALL
+  SELECT s.* FROM todo t
+    CROSS JOIN LATERAL settle_unique_job(t.i, t.t, t.q, t.p, t.pr, t.due, t.ma, t.tg, t.me, t.k, NULL, NULL,
+      NULL, p_lock_namespace) AS s;
 END
 $$;
 
@@ -446,13 +465,25 @@ BEGIN
   IF mode = 'throttle' AND unique_keep = 'last' THEN
     mode := 'throttle_last';
   END IF;
+  IF unique_by IS NOT NULL THEN
+    bad := CASE
+      WHEN cardinality(unique_by) IS NULL OR cardinality(unique_by) = 0 THEN 'unique_by must name at least one payload field'
+      WHEN jsonb_typeof(payload) IS DISTINCT FROM 'object'
+        THEN format('unique_by %s needs a JSON object payload, got %s', unique_by, coalesce(jsonb_typeof(payload), 'NULL'))
+      ELSE (SELECT format('unique_by names field %s, which the payload does not have', coalesce(quote_literal(f), 'NULL'))
+        FROM unnest(unique_by) AS f WHERE f IS NULL OR NOT payload ? f LIMIT 1)
+    END;
+    IF bad IS NOT NULL THEN
+      RAISE EXCEPTION 'enqueue(%): %', task, bad USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+  END IF;
 
   SELECT * INTO res FROM insert_unique_jobs(ARRAY[task], ARRAY[queue], ARRAY[coalesce(payload, 'null'::jsonb)],
     ARRAY[priority::smallint], ARRAY[run_at], ARRAY[0::float8], ARRAY[max_attempts],
     ARRAY[CASE WHEN cardinality(tags) > 0 THEN to_jsonb(tags) END], ARRAY[meta],
     CASE WHEN queue IS NULL OR priority IS NULL OR max_attempts IS NULL THEN ARRAY[task] ELSE '{}' END,
     ARRAY[unique_key], CASE WHEN unique_by IS NOT NULL THEN ARRAY[to_jsonb(unique_by)] END,
-    CASE WHEN mode <> 'queued' THEN ARRAY[mode] END, ARRAY[ms], ARRAY[wait_ms],
+    CASE WHEN mode <> 'queued' THEN ARRAY[mode] END, ARRAY[ms], ARRAY[wait_ms], true,
     -- The job-lock namespace the workers of this schema use (they all share one); none
     -- registered means no worker can hold a job, and any namespace will do.
     coalesce((SELECT w.lock_namespace FROM workers w LIMIT 1), 1903520117));

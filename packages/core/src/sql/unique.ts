@@ -1,6 +1,6 @@
 import type { JobRow } from '../options.js';
 import type { Job } from '../types.js';
-import type { UniqueOutcome } from '../unique.js';
+import type { UniqueOutcome, UniqueSpec } from '../unique.js';
 import { type Insert, type Inserted, insertedJob, insertManyValues, XID } from './enqueue.js';
 import type { Names } from './names.js';
 
@@ -17,7 +17,7 @@ export function insertUniqueSql(n: Names, xid: boolean): string {
       o_key AS key, o_existing AS existing${xid ? XID : ''}
     FROM ${n.q}.insert_unique_jobs($1::text[], $2::text[], $3::jsonb[], $4::smallint[], $5::timestamptz[],
       $6::float8[], $7::int[], $8::jsonb[], $9::jsonb[], $10::text[], $11::text[], $12::jsonb[], $13::text[],
-      $14::float8[], $15::float8[], $16::int)`;
+      $14::float8[], $15::float8[], $16::boolean, $17::int)`;
 }
 
 /** What insert_unique_jobs() returns per input row. */
@@ -43,7 +43,9 @@ export interface UniqueRecord extends Inserted {
  * The parameters of insertUniqueSql for a batch. Arrays a batch does not need go as NULL (no row
  * derives its key: $12; every keyed row in the default mode: $13, which takes the function's
  * lock-free path; no durations: $14, $15). $10 names the tasks of rows that left an option to the
- * tasks table, as for insert_jobs(); $16 the queue's job-lock namespace.
+ * tasks table, as for insert_jobs(). $16 says that no two rows share a key, which spares the
+ * statement a sort: known here for explicit keys; derived ones are compared by the database.
+ * $17 is the queue's job-lock namespace.
  */
 export function uniqueInsert(n: Names, rows: JobRow[], text: string): Insert {
   const lookup = new Set<string>();
@@ -62,6 +64,7 @@ export function uniqueInsert(n: Names, rows: JobRow[], text: string): Insert {
       any((s) => (s.mode === 'queued' ? null : s.mode)) ? u.map((s) => s?.mode ?? null) : null,
       any((s) => s.ms) ? u.map((s) => s?.ms ?? null) : null,
       any((s) => s.maxWait) ? u.map((s) => s?.maxWait ?? null) : null,
+      distinctKeys(u),
       n.lockNamespace,
     ],
   };
@@ -72,9 +75,11 @@ export function uniqueInsert(n: Names, rows: JobRow[], text: string): Insert {
  * existing one as the database holds it (deduplicated) or made it (replaced).
  */
 export function uniqueJob(row: JobRow, r: UniqueRecord): Job {
+  // The database sends the key back only when it derived it.
+  const key = r.key ?? row.unique?.key ?? null;
   if (r.outcome === 'inserted' || r.existing === null) {
     const job: Job = insertedJob(row, r);
-    if (r.key !== null) job.unique = { key: r.key, outcome: r.outcome };
+    if (key !== null) job.unique = { key, outcome: r.outcome };
     return job;
   }
   const e = r.existing;
@@ -93,6 +98,17 @@ export function uniqueJob(row: JobRow, r: UniqueRecord): Job {
     startedAt: e.started_at === null ? null : new Date(e.started_at),
     tags: e.tags,
     meta: e.meta,
-    unique: { key: r.key as string, outcome: r.outcome, existingId: r.id },
+    unique: { key: key as string, outcome: r.outcome, existingId: r.id },
   };
+}
+
+/** True when no two rows have the same explicit key and none derives its key (`by`). */
+function distinctKeys(specs: (UniqueSpec | null)[]): boolean {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (s === null) continue;
+    if (s.key === null || seen.has(s.key)) return false;
+    seen.add(s.key);
+  }
+  return true;
 }
