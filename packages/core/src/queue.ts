@@ -27,6 +27,7 @@ import type {
   TaskDefinition,
   TaskMap,
 } from './types.js';
+import { Coalescer } from './unique/coalescer.js';
 import { checkUnique } from './unique.js';
 import { type WaitOptions, Waits } from './wait.js';
 import { Worker } from './worker.js';
@@ -71,6 +72,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly sql: { notify: string; register: string; unique: string[] };
   private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
+  /** Coalesces single enqueues with a key in the default mode (see unique/coalescer.ts). */
+  private readonly uniqueBatcher: Coalescer<JobRow, Job>;
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
 
@@ -99,6 +102,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       async (rows) => (await this.insert(this.pool, this.inserts.many(rows, false))).rows,
       Math.max(1, Math.floor(poolMax / 2)),
     );
+    // A quarter of the pool for them: with the plain batcher's half, room is left for the rest.
+    this.uniqueBatcher = new Coalescer(
+      (rows) => this.enqueueUnique(rows, undefined),
+      Math.max(1, Math.floor(poolMax / 4)),
+    );
   }
 
   /**
@@ -113,7 +121,14 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     this.assertOpen('enqueue()');
     const row = await this.prepare(task, payload, options, 'unique');
-    if (row.unique) return (await this.enqueueUnique([row], options.client))[0] as Job<PayloadOf<M[K]>, K>;
+    if (row.unique) {
+      // The locking modes go alone: a batch would hold every caller's key lock until it commits.
+      const job =
+        options.client || row.unique.mode !== 'queued'
+          ? (await this.enqueueUnique([row], options.client))[0]
+          : await this.uniqueBatcher.add(row);
+      return job as Job<PayloadOf<M[K]>, K>;
+    }
     const record: Inserted = options.client
       ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
       : await this.batcher.add(row);
@@ -165,11 +180,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
 
   /**
    * Jobs of which at least one has a unique key, in one call of insert_unique_jobs() (see
-   * sql/unique.ts): one statement, so a batch is still all or none. Never coalesced with other
-   * callers' enqueues: the locking modes hold their keys' locks until the statement's
-   * transaction ends, and one caller's wait must not hold up another's. Wakes workers for the
-   * jobs inserted or replaced; `enqueued` is emitted for those, not for deduplicated ones
-   * (nothing was written).
+   * sql/unique.ts): one statement, so a batch is still all or none. Single enqueues in the
+   * default mode come here coalesced (uniqueBatcher); those in the locking modes alone, since
+   * they hold their keys' locks until the statement's transaction ends and one caller's wait
+   * must not hold up another's. Wakes workers for the jobs inserted or replaced; `enqueued` is
+   * emitted for those, not for deduplicated ones (nothing was written).
    */
   private async enqueueUnique(rows: JobRow[], client: Queryable | undefined): Promise<Job[]> {
     const statement = uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!);
@@ -332,7 +347,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
    */
   protected override async shutdown(): Promise<void> {
     await Promise.all([...this.ownWorkers].map((w) => w.stop()));
-    await this.batcher.close();
+    await Promise.all([this.batcher.close(), this.uniqueBatcher.close()]);
     await super.shutdown();
   }
 
