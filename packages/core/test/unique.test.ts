@@ -192,6 +192,22 @@ describe.each(kinds)('unique keys, %s', (_kind, make) => {
     expect(new Set(jobs.slice(0, 3).map((j) => j.id)).size).toBe(1);
   });
 
+  it('concurrent single enqueues from one queue (coalesced into batches) get what one after the other would', async () => {
+    const queue = make();
+    const jobs = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => queue.enqueue('t', i, { unique: { key: `k${i % 3}` } })),
+    );
+    for (let k = 0; k < 3; k++) {
+      const same = jobs.filter((_, i) => i % 3 === k);
+      // The first call of each key inserted (calls are batched in call order); the rest found it.
+      expect(same.map(outcome)).toEqual(['inserted', ...Array(19).fill('deduplicated')]);
+      expect(new Set(same.map((j) => j.id)).size).toBe(1);
+      expect(same.every((j) => j.payload === k)).toBe(true);
+    }
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM queue.jobs`);
+    expect(n).toBe(3);
+  });
+
   it('a transactional enqueue holds the key until it commits; a concurrent one waits, then finds its job', async () => {
     const queue = make();
     const client = await connect();
@@ -421,10 +437,11 @@ describe('debounce, throttle and period on the database clock', () => {
     const worker = await startWorker(queue);
     const unique = { key: 'th', throttle: 60_000 };
     // No run yet: due at once.
+    const ran = nextEvent(worker, 'completed', (e: { job: Job }) => e.job.payload === 'a');
     const a = await inTransaction(queue, 'a', unique);
     expect(outcome(a.job)).toBe('inserted');
     expect(a.run_us).toBe(a.now_us);
-    await nextEvent(worker, 'completed', (e: { job: Job }) => e.job.id === a.job.id);
+    await ran;
     await worker.stop();
     const [{ started_us }] = await db.query(
       `SELECT ${us('started_at')} AS started_us FROM queue.job_history WHERE id = $1`,
@@ -451,8 +468,10 @@ describe('debounce, throttle and period on the database clock', () => {
       outcome: 'deduplicated',
       existingId: a.id,
     });
-    const worker = await startWorker(queue);
-    await nextEvent(worker, 'completed', (e: { job: Job }) => e.job.id === a.id);
+    const worker = queue.worker({ pollInterval: 200 });
+    const ran = nextEvent(worker, 'completed', (e: { job: Job }) => e.job.id === a.id);
+    await worker.start();
+    await ran;
     await worker.stop();
     const [history] = await db.query(`SELECT unique_key FROM queue.job_history WHERE id = $1`, [a.id]);
     expect(history.unique_key).toBe('p');
