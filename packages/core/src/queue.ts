@@ -15,7 +15,15 @@ import {
   notifySql,
 } from './sql/enqueue.js';
 import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
-import { insertUniqueSql, type UniqueRecord, uniqueInsert, uniqueJob } from './sql/unique.js';
+import {
+  insertUniqueSql,
+  settleOneSql,
+  settleOneValues,
+  settlesAlone,
+  type UniqueRecord,
+  uniqueInsert,
+  uniqueJob,
+} from './sql/unique.js';
 import { checkTags, encodeMeta } from './tags-meta.js';
 import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
 import type {
@@ -69,7 +77,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly maxPayloadBytes: number;
   /** Workers made by worker(), stopped by close(). */
   private readonly ownWorkers = new Set<Worker>();
-  private readonly sql: { notify: string; register: string; unique: string[] };
+  private readonly sql: { notify: string; register: string; unique: string[]; settle: string[] };
   private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
   /** Coalesces single enqueues with a key in the default mode (see unique/coalescer.ts). */
@@ -95,6 +103,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       register: registerTasksSql(this.names),
       // [on the pool, given `client` (with the transaction's id)]
       unique: [insertUniqueSql(this.names, false), insertUniqueSql(this.names, true)],
+      settle: [settleOneSql(this.names, false), settleOneSql(this.names, true)],
     };
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
@@ -187,7 +196,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
    * emitted for those, not for deduplicated ones (nothing was written).
    */
   private async enqueueUnique(rows: JobRow[], client: Queryable | undefined): Promise<Job[]> {
-    const statement = uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!);
+    const statement =
+      rows.length === 1 && settlesAlone(rows[0]!)
+        ? settleOneValues(this.names, rows[0]!, this.sql.settle[Number(!!client)]!)
+        : uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!);
     const { rows: records } = (await this.insert(client ?? this.pool, statement)) as { rows: UniqueRecord[] };
     const byOrd: UniqueRecord[] = [];
     for (const r of records) byOrd[r.ord - 1] = r;

@@ -11,6 +11,10 @@ import { Queue, type UniqueOptions } from '../src/index.js';
 const url = process.argv[2];
 if (!url) throw new Error('usage: unique-timing.ts <connection string of a migrated scratch database>');
 const rounds = Number(process.argv[3] ?? 9);
+/** Which measurements: any of single, concurrent, bulk (default all). */
+const only = new Set((process.argv[4] ?? 'single,concurrent,bulk').split(','));
+/** Which variants (names as below; default all). */
+const which = process.argv[5]?.split(',');
 
 const queue = new Queue({ connectionString: url, tasks: { t: async () => {} } });
 await queue.migrate();
@@ -68,6 +72,8 @@ async function bulk(unique: Variant[1], size: number): Promise<number> {
 }
 
 const results: Record<string, { single: number[]; concurrent: number[]; bulk: number[] }> = {};
+if (which)
+  variants.splice(0, variants.length, ...variants.filter(([n]) => n === 'plain' || which.includes(n)));
 for (const [name] of variants) results[name] = { single: [], concurrent: [], bulk: [] };
 // Warm-up: connections, plans.
 for (const [, u] of variants) {
@@ -77,11 +83,11 @@ for (const [, u] of variants) {
 for (let r = 0; r < rounds; r++) {
   for (const [name, u] of variants) {
     await reset();
-    results[name]!.single.push(await sequential(u, 300));
+    if (only.has('single')) results[name]!.single.push(await sequential(u, 300));
     await reset();
-    results[name]!.concurrent.push(await concurrent(u, 16, 3000));
+    if (only.has('concurrent')) results[name]!.concurrent.push(await concurrent(u, 16, 3000));
     await reset();
-    results[name]!.bulk.push(await bulk(u, 1000));
+    if (only.has('bulk')) results[name]!.bulk.push(await bulk(u, 1000));
   }
 }
 const plain = results.plain!;
@@ -89,9 +95,9 @@ console.log(
   `${rounds} rounds; medians. single: one enqueue at a time (ms per call); concurrent: 16 producers on one Queue (jobs/s); bulk: enqueueMany of 1,000 (ms)`,
 );
 for (const [name, r] of Object.entries(results)) {
-  const s = median(r.single);
-  const c = median(r.concurrent);
-  const b = median(r.bulk);
+  const s = r.single.length ? median(r.single) : Number.NaN;
+  const c = r.concurrent.length ? median(r.concurrent) : Number.NaN;
+  const b = r.bulk.length ? median(r.bulk) : Number.NaN;
   const vs = (x: number, base: number) => `${x >= base ? '+' : ''}${(((x - base) / base) * 100).toFixed(0)}%`;
   console.log(
     `${name.padEnd(18)} single ${s.toFixed(3)} ms (${vs(s, median(plain.single))})  concurrent ${c.toFixed(0)}/s (${vs(c, median(plain.concurrent))})  bulk ${b.toFixed(1)} ms (${vs(b, median(plain.bulk))})`,

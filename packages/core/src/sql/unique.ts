@@ -20,6 +20,52 @@ export function insertUniqueSql(n: Names, xid: boolean): string {
       $14::float8[], $15::float8[], $16::boolean, $17::int)`;
 }
 
+/**
+ * One job whose options are resolved (a single enqueue, alone or the only one in its coalesced
+ * batch): settle_unique_job() directly, which takes the key's lock itself in the locking modes;
+ * a key derived from fields ($15, checked against the payload here) is derived as
+ * insert_unique_jobs() derives it. The same result columns as insertUniqueSql.
+ */
+export function settleOneSql(n: Names, xid: boolean): string {
+  return `SELECT o_ord AS ord, o_outcome AS outcome, o_id AS id, o_run_at AS run_at, o_created_at AS created_at,
+      o_delay_ms AS delay_ms, o_queue AS queue, o_priority AS priority, o_max_attempts AS max_attempts,
+      o_key AS key, o_existing AS existing${xid ? XID : ''}
+    FROM ${n.q}.settle_unique_job(1, $1::text, $2::text, $3::jsonb, $4::smallint,
+      coalesce($5::timestamptz, now() + $6::float8 * interval '1 millisecond'), $7::int,
+      coalesce($8::text[], '{}'), coalesce($9::jsonb, '{}'),
+      coalesce($10::text, ${n.q}.unique_key_of($1::text, $3::jsonb, $15::text[])), $11::text, $12::float8,
+      $13::float8, $14::int, true)`;
+}
+
+/** Whether settleOneSql can take the row: its options resolved (else insert_unique_jobs() reads the tasks table). */
+export function settlesAlone(r: JobRow): boolean {
+  return r.unique !== undefined && r.queue !== null && r.priority !== null && r.maxAttempts !== null;
+}
+
+export function settleOneValues(n: Names, r: JobRow, text: string): Insert {
+  const u = r.unique!;
+  return {
+    text,
+    values: [
+      r.task,
+      r.queue,
+      r.payload,
+      r.priority,
+      r.runAt,
+      r.delayMs,
+      r.maxAttempts,
+      r.tags,
+      r.meta,
+      u.key,
+      u.mode,
+      u.ms,
+      u.maxWait,
+      n.lockNamespace,
+      u.by,
+    ],
+  };
+}
+
 /** What insert_unique_jobs() returns per input row. */
 export interface UniqueRecord extends Inserted {
   /** The input row's position, 1-based: rows come back in no set order. */
