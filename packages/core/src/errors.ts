@@ -409,3 +409,25 @@ export class ScheduleExistsError extends QueueError {
     this.schedule = schedule;
   }
 }
+
+/**
+ * An enqueue's `unique` option is refused before anything is written: conflicting options
+ * (`key` with `by`, two of `mode`/`period`/`debounce`/`throttle`, `maxWait` without `debounce`,
+ * `runAt` with `debounce`, …), a period that is not a positive whole number of milliseconds, a
+ * key over 256 characters, `by` naming a field the payload does not have, an unknown property.
+ * `option` names the property (`unique.period`, or `items[2].options.unique.by` in enqueueMany),
+ * `value` is what was given, and the message quotes it.
+ */
+export class InvalidUniqueError extends QueueError {
+  readonly task: string;
+  readonly option: string;
+  readonly value: unknown;
+  /** `shown`: the value as the message quotes it ('' for a missing one). */
+  constructor(task: string, option: string, value: unknown, shown: string, problem: string) {
+    const what = shown ? `${option} ${shown}` : option;
+    super('QUEUE_INVALID_UNIQUE', `enqueue of task ${JSON.stringify(task)}: ${what} ${problem}`);
+    this.task = task;
+    this.option = option;
+    this.value = value;
+  }
+}

@@ -59,6 +59,7 @@ export type {
   TaskOptions,
   Tasks,
 } from './types.js';
+export type { UniqueMode, UniqueOptions, UniqueOutcome, UniqueResult } from './unique.js';
 export type { WaitOptions } from './wait.js';
 export type { WorkerEvents } from './worker.js';
 export { Worker } from './worker.js';

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from './errors.js';
 import type { EnqueueOptions, TaskOptions } from './types.js';
+import type { UniqueSpec } from './unique.js';
 
 export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_MAX_ATTEMPTS = 25;
@@ -34,6 +35,8 @@ export interface JobRow {
   tags: string[] | null;
   /** Meta as JSON text, or null for none (the column's default, '{}'). */
   meta: string | null;
+  /** The checked `unique` option; absent for jobs without a key, which take the plain INSERT. */
+  unique?: UniqueSpec;
 }
 
 export function checkQueueName(option: string, queue: unknown): string {

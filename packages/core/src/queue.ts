@@ -15,6 +15,15 @@ import {
   notifySql,
 } from './sql/enqueue.js';
 import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
+import {
+  insertUniqueSql,
+  settleOneSql,
+  settleOneValues,
+  settlesAlone,
+  type UniqueRecord,
+  uniqueInsert,
+  uniqueJob,
+} from './sql/unique.js';
 import { checkTags, encodeMeta } from './tags-meta.js';
 import { normalizeTasks, type TaskSpec, taskRegistrations, workerTasks } from './tasks.js';
 import type {
@@ -26,6 +35,8 @@ import type {
   TaskDefinition,
   TaskMap,
 } from './types.js';
+import { Coalescer } from './unique/coalescer.js';
+import { checkUnique } from './unique.js';
 import { type WaitOptions, Waits } from './wait.js';
 import { Worker } from './worker.js';
 import type { WorkerOptions } from './worker-options.js';
@@ -66,9 +77,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly maxPayloadBytes: number;
   /** Workers made by worker(), stopped by close(). */
   private readonly ownWorkers = new Set<Worker>();
-  private readonly sql: { notify: string; register: string };
+  private readonly sql: { notify: string; register: string; unique: string[]; settle: string[] };
   private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
+  /** Coalesces single enqueues with a key in the default mode (see unique/coalescer.ts). */
+  private readonly uniqueBatcher: Coalescer<JobRow, Job>;
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
 
@@ -85,18 +98,30 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     // skip the tasks table altogether; a queue without one lets the database fill them.
     const resolving = !this.checksTaskNames;
     this.inserts = jobInserts(this.names, resolving);
-    this.sql = { notify: notifySql(this.names), register: registerTasksSql(this.names) };
+    this.sql = {
+      notify: notifySql(this.names),
+      register: registerTasksSql(this.names),
+      // [on the pool, given `client` (with the transaction's id)]
+      unique: [insertUniqueSql(this.names, false), insertUniqueSql(this.names, true)],
+      settle: [settleOneSql(this.names, false), settleOneSql(this.names, true)],
+    };
     // At most half the pool's connections carry coalesced enqueues, leaving room for the rest.
     const poolMax = (this.pool.options as { max?: number }).max ?? 10;
     this.batcher = new InsertBatcher(
       async (rows) => (await this.insert(this.pool, this.inserts.many(rows, false))).rows,
       Math.max(1, Math.floor(poolMax / 2)),
     );
+    // A quarter of the pool for them: with the plain batcher's half, room is left for the rest.
+    this.uniqueBatcher = new Coalescer(
+      (rows) => this.enqueueUnique(rows, undefined),
+      Math.max(1, Math.floor(poolMax / 4)),
+    );
   }
 
   /**
    * Stores one job. Resolves once it is committed, or, with `options.client`, once it is
-   * written in that client's transaction. Bad input throws before anything is written.
+   * written in that client's transaction. Bad input throws before anything is written. With
+   * `options.unique`, the Job may be an existing one (its `unique` says what happened).
    */
   async enqueue<K extends keyof M & string>(
     task: K,
@@ -104,7 +129,15 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     this.assertOpen('enqueue()');
-    const row = await this.prepare(task, payload, options);
+    const row = await this.prepare(task, payload, options, 'unique');
+    if (row.unique) {
+      // The locking modes go alone: a batch would hold every caller's key lock until it commits.
+      const job =
+        options.client || row.unique.mode !== 'queued'
+          ? (await this.enqueueUnique([row], options.client))[0]
+          : await this.uniqueBatcher.add(row);
+      return job as Job<PayloadOf<M[K]>, K>;
+    }
     const record: Inserted = options.client
       ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
       : await this.batcher.add(row);
@@ -114,7 +147,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     return job;
   }
 
-  /** Stores many jobs in one statement (one transaction): all or none. */
+  /**
+   * Stores many jobs in one statement (one transaction): all or none. Items with a unique key
+   * are settled in input order; of items with the same key, the first wins.
+   */
   async enqueueMany(
     items: readonly EnqueueManyItem<M>[],
     options: { client?: Queryable } = {},
@@ -123,17 +159,20 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
     if (items.length === 0) return [];
     const rows: JobRow[] = [];
-    for (const item of items) {
+    for (const [i, item] of items.entries()) {
       if (item === null || typeof item !== 'object') {
         throw new InvalidOptionError(
           'items',
           `each item must be { task, payload, options? }, got ${show(item)}`,
         );
       }
-      rows.push(await this.prepare(item.task, item.payload, item.options ?? {}));
+      rows.push(
+        await this.prepare(item.task, item.payload, item.options ?? {}, `items[${i}].options.unique`),
+      );
     }
     // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
     const { client } = options;
+    if (rows.some((r) => r.unique)) return this.enqueueUnique(rows, client);
     const { rows: records } = (await this.insert(client ?? this.pool, this.inserts.many(rows, !!client))) as {
       rows: Inserted[];
     };
@@ -145,6 +184,40 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     );
     const jobs = records.map((r, i) => withXid(insertedJob(rows[i]!, r), r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
+    return jobs;
+  }
+
+  /**
+   * Jobs of which at least one has a unique key, in one call of insert_unique_jobs() (see
+   * sql/unique.ts): one statement, so a batch is still all or none. Single enqueues in the
+   * default mode come here coalesced (uniqueBatcher); those in the locking modes alone, since
+   * they hold their keys' locks until the statement's transaction ends and one caller's wait
+   * must not hold up another's. Wakes workers for the jobs inserted or replaced; `enqueued` is
+   * emitted for those, not for deduplicated ones (nothing was written).
+   */
+  private async enqueueUnique(rows: JobRow[], client: Queryable | undefined): Promise<Job[]> {
+    const statement =
+      rows.length === 1 && settlesAlone(rows[0]!)
+        ? settleOneValues(this.names, rows[0]!, this.sql.settle[Number(!!client)]!)
+        : uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!);
+    const { rows: records } = (await this.insert(client ?? this.pool, statement)) as { rows: UniqueRecord[] };
+    const byOrd: UniqueRecord[] = [];
+    for (const r of records) byOrd[r.ord - 1] = r;
+    const jobs = rows.map((row, i) => {
+      const record = byOrd[i];
+      if (!record)
+        throw new Error(`insert_unique_jobs() returned no row for item ${i}: a bug in @queue/core`);
+      return withXid(uniqueJob(row, record), record) as Job;
+    });
+    const written = records.filter((r) => r.outcome !== 'deduplicated');
+    await this.announce(
+      client,
+      written.map((r) => ({ queue: r.queue as string, delay_ms: r.delay_ms })),
+    );
+    if (this.listenerCount('enqueued') > 0) {
+      for (const [i, job] of jobs.entries())
+        if (byOrd[i]!.outcome !== 'deduplicated') this.emit('enqueued', { job });
+    }
     return jobs;
   }
 
@@ -170,7 +243,13 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     );
   }
 
-  private async prepare(task: string, payload: unknown, options: EnqueueOptions): Promise<JobRow> {
+  /** `uniqueOption` names the `unique` option in errors (`unique`, `items[2].options.unique`). */
+  private async prepare(
+    task: string,
+    payload: unknown,
+    options: EnqueueOptions,
+    uniqueOption: string,
+  ): Promise<JobRow> {
     if (typeof task !== 'string' || task.length === 0 || task.length > 128) {
       throw new InvalidOptionError('task', `must be a task name of 1 to 128 characters, got ${show(task)}`);
     }
@@ -179,10 +258,20 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const resolved = resolveJobOptions(options, def);
     const tags = checkTags(task, options.tags);
     const meta = encodeMeta(task, options.meta);
+    const unique =
+      options.unique === undefined ? undefined : checkUnique(task, payload, options, uniqueOption);
     if (def?.schema) await validatePayload(task, def.schema, payload);
     // The payload is stored as given, not as the schema's output: the worker validates it
     // again and hands the handler the output.
-    return { task, payload: encodePayload(task, payload, this.maxPayloadBytes), ...resolved, tags, meta };
+    const row: JobRow = {
+      task,
+      payload: encodePayload(task, payload, this.maxPayloadBytes),
+      ...resolved,
+      tags,
+      meta,
+    };
+    if (unique) row.unique = unique;
+    return row;
   }
 
   /**
@@ -270,7 +359,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
    */
   protected override async shutdown(): Promise<void> {
     await Promise.all([...this.ownWorkers].map((w) => w.stop()));
-    await this.batcher.close();
+    await Promise.all([this.batcher.close(), this.uniqueBatcher.close()]);
     await super.shutdown();
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from './logger.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
+import type { UniqueOptions, UniqueResult } from './unique.js';
 
 /** Anything with node-postgres' `query`: a `pg.Client`, a `pg.PoolClient` inside your transaction, a `pg.Pool`. */
 export interface Queryable {
@@ -44,6 +45,11 @@ export interface Job<Payload = unknown, Task extends string = string> {
   tags: string[];
   /** A small object set at enqueue, for search (`listJobs({ search })`); `{}` when none. */
   meta: Record<string, unknown>;
+  /**
+   * Only on the Job an enqueue with `unique` returns: the key and whether the job was inserted,
+   * deduplicated (this is the existing job) or replaced. Absent everywhere else.
+   */
+  unique?: UniqueResult;
 }
 
 /** A job from the history: completed or cancelled, kept per its queue's retention. */
@@ -204,6 +210,14 @@ export interface EnqueueOptions {
    * only, at most 4 KB as JSON. Refused with InvalidOptionError before anything is written.
    */
   meta?: Record<string, unknown>;
+  /**
+   * A unique key and what to do when a job with it exists: skip (`mode: 'queued'`, the default,
+   * or `'active'`), replace the waiting job (`'replace'`), at most once per `period`, `debounce`
+   * or `throttle`. Enforced by the database for every producer; the returned Job's `unique`
+   * says whether it was inserted, deduplicated or replaced. Bad input throws
+   * InvalidUniqueError before anything is written. See the README's "Unique jobs".
+   */
+  unique?: UniqueOptions;
   /**
    * Write the job with this client, e.g. inside your own transaction: workers see it only
    * after your COMMIT, and never if you roll back.

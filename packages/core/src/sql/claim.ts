@@ -22,6 +22,9 @@ const LOST_MESSAGE =
  *   greatest() carries on from attempts where a row was last claimed by a version without it.
  * - Each attempt starts with no progress (ctx.progress()); the previous attempt's is cleared.
  * - A paused queue (a row in queues with paused_at set) yields no candidates.
+ * - A claimed job gives up its unique key's queued slot (`unique_queued`, migration 0011), so
+ *   that a running job does not block a new one in the default unique mode. For jobs without a
+ *   key it is NULL already: their rows are unchanged by it and their update stays HOT.
  * - `cancel_requested`: cancelJob() asked for it while another worker held it, which died
  *   before it heard; the worker records it cancelled without running it.
  */
@@ -42,6 +45,7 @@ export function claimCtes(n: Names, p: number): string {
         claims = greatest(j.claims, j.attempts) + 1,
         started_at = now(),
         progress = NULL,
+        unique_queued = NULL,
         failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
         errors = CASE
           WHEN j.attempts > 0 AND (j.errors -> -1 ->> 'attempt')::int IS DISTINCT FROM j.attempts

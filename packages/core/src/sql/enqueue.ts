@@ -18,7 +18,7 @@ const RETURNING = (n: Names, xid: boolean) =>
  * INSERT has already assigned the transaction an id, so asking for it costs nothing more; an
  * enqueue on the pool commits at once and leaves it out.
  */
-const XID = ', pg_current_xact_id()::text AS xid';
+export const XID = ', pg_current_xact_id()::text AS xid';
 
 /**
  * What an INSERT returns per job; `queue`, `priority` and `max_attempts` only from
@@ -169,7 +169,7 @@ function insertResolvingValues(rows: JobRow[]): unknown[] {
 }
 
 /** Column by column; with `labelled`, tags (JSON arrays) and meta, each NULL when no row has any. */
-function insertManyValues(rows: JobRow[], labelled: boolean): unknown[] {
+export function insertManyValues(rows: JobRow[], labelled: boolean): unknown[] {
   const values: unknown[] = [
     rows.map((r) => r.task),
     rows.map((r) => r.queue),

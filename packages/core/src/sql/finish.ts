@@ -23,7 +23,8 @@ export function unlockAfter(n: Names, ctes: string[]): string {
  * '0'; NULL means the default, 1 day), inserted into job_history in the same statement, so it
  * is always in exactly one of the two. A job someone waits for (waited, set by waitFor())
  * is announced on the done channel once it is finished for good; the flag is read from the
- * row version the DELETE/UPDATE acts on, so a waitFor() that set it meanwhile is seen.
+ * row version the DELETE/UPDATE acts on, so a waitFor() that set it meanwhile is seen. The
+ * history row keeps the job's unique key, which the period and throttle modes look back at.
  */
 export function finishCtes(n: Names): string {
   return `stats AS (
@@ -39,13 +40,14 @@ export function finishCtes(n: Names): string {
       USING unnest($2::bigint[], $17::jsonb[], $18::bool[]) AS l(id, result, cancelled)
       WHERE j.id = l.id
       RETURNING j.id, j.queue, j.task, j.payload, j.priority, j.attempts, j.max_attempts, j.claims, j.errors,
-        j.tags, j.meta, j.progress, j.created_at, j.run_at, j.started_at, j.waited,
+        j.tags, j.meta, j.progress, j.created_at, j.run_at, j.started_at, j.waited, j.unique_key,
         l.result, CASE WHEN l.cancelled THEN 'cancelled' ELSE 'completed' END AS outcome
     ), kept AS (
       INSERT INTO ${n.q}.job_history (id, queue, task, payload, priority, outcome, result, attempts,
-        max_attempts, claims, errors, tags, meta, progress, created_at, run_at, started_at, worker)
+        max_attempts, claims, errors, tags, meta, progress, created_at, run_at, started_at, worker, unique_key)
       SELECT d.id, d.queue, d.task, d.payload, d.priority, d.outcome, d.result, d.attempts,
-        d.max_attempts, d.claims, d.errors, d.tags, d.meta, d.progress, d.created_at, d.run_at, d.started_at, $8
+        d.max_attempts, d.claims, d.errors, d.tags, d.meta, d.progress, d.created_at, d.run_at, d.started_at, $8,
+        d.unique_key
       FROM done d
       WHERE coalesce((SELECT k.keep FROM ${n.q}.queues k WHERE k.name = d.queue), interval '1 day')
         > interval '0'
