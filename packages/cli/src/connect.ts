@@ -115,6 +115,22 @@ export function toCliError(error: unknown, cs?: string): Error {
         ? mapped
         : new DatabaseError(`database unavailable: ${e.message}`);
     }
+    case 'QUEUE_SCHEDULE_NOT_FOUND':
+      return new CliError(
+        e.code,
+        EXIT.NOT_FOUND,
+        `no schedule named ${JSON.stringify((error as { schedule?: string }).schedule)}; 'queue schedules' lists them`,
+      );
+    case 'QUEUE_SCHEDULE_EXISTS': {
+      // Like a job that cannot change in its state: the name is taken, so nothing was written.
+      const name = (error as { schedule?: string }).schedule ?? '';
+      return new CliError(
+        e.code,
+        EXIT.CONFLICT,
+        `a schedule named ${JSON.stringify(name)} exists already: change it with 'queue schedule update ${name} ...', or delete it first`,
+      );
+    }
+    case 'QUEUE_INVALID_SCHEDULE':
     case 'QUEUE_INVALID_OPTION':
     case 'QUEUE_INVALID_PAYLOAD':
     case 'QUEUE_PAYLOAD_VALIDATION':

@@ -7,6 +7,7 @@ import { list } from './commands/list.js';
 import { pause, resume } from './commands/pause.js';
 import { retention } from './commands/retention.js';
 import { running } from './commands/running.js';
+import { schedule, schedules } from './commands/schedule.js';
 import { show } from './commands/show.js';
 import { stats } from './commands/stats.js';
 import { wait } from './commands/wait.js';
@@ -33,6 +34,8 @@ const COMMANDS: Record<string, Command> = {
   retention,
   pause,
   resume,
+  schedules,
+  schedule,
   dashboard,
 };
 
