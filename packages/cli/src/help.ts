@@ -10,9 +10,9 @@ export const EXIT_CODES = `Exit codes:
   2  usage error: unknown command or flag, missing or bad argument, no DATABASE_URL
   3  database unusable: bad connection string, unreachable, login refused, schema missing,
      or the connection was lost mid-command (any command; one line on stderr)
-  4  job not found
+  4  job or schedule not found
   5  job cannot be changed in its state: running on a worker (retry, delete),
-     or already finished (cancel)
+     or already finished (cancel); schedule create: the name is taken
   6  wait: the job failed for good
   7  wait: the job was cancelled
   8  wait: the job did not finish within --timeout (it goes on)`;
@@ -39,6 +39,8 @@ Commands:
                           per queue with --keep 7d, --keep-count, --failed-keep ...
   pause <queue...>        Stop every worker claiming from these queues
   resume <queue...>       Let workers claim from these queues again
+  schedules               List recurring schedules: timing, next and last run, paused
+  schedule <action> <name>  Show, create, update, pause, resume, delete or run a schedule
   dashboard               Serve the web dashboard
 
 Examples:
@@ -343,6 +345,62 @@ per queue, whether it was resumed or was not paused.
 
 Example:
   queue resume emails
+
+${GLOBAL}`,
+
+  schedules: `Usage: queue schedules [options]
+
+Lists the recurring schedules: name, task, the queue their jobs go to, the cron expression
+and its time zone or the interval, the next and last run (database clock, UTC) and whether
+each is paused. For each running schedule whose jobs no live worker would run (no worker
+serves its queue, or none knows its task), a warning line goes to stderr.
+
+Options:
+  --json                 The schedules as a JSON array (with jobQueue and unrouted)
+
+${GLOBAL}`,
+
+  schedule: `Usage: queue schedule show <name> [--json]
+       queue schedule create <name> --task <task> (--cron '<expr>' [--tz <zone>] | --every <interval>)
+                             [--payload <json>] [--queue <name>] [--catch-up skip|once|<n>]
+       queue schedule update <name> [the options of create]
+       queue schedule pause|resume|run <name>
+       queue schedule delete <name> --yes
+
+Manages one recurring schedule (see core's README, "Recurring jobs"). Workers fire its ticks;
+each tick enqueues one job of the task.
+  show     The schedule in full
+  create   Store a new schedule; exits with code 5 if the name is taken
+  update   Change the options given; a new --cron, --tz or --every starts it over from
+           the first tick after now, any other change keeps its next tick
+  pause    Stop firing ticks, on every worker, until resumed (safe twice)
+  resume   Fire ticks again from the first one after now; ticks missed in the pause are not run
+  delete   Delete the schedule (needs --yes); jobs it enqueued stay
+  run      Enqueue one job now, as a tick would (also when paused); its ticks do not change
+
+Options:
+  --task <task>          The task each tick enqueues (required by create)
+  --cron '<expr>'        A cron expression: 5 fields, or 6 with seconds first; or @daily, ...
+  --tz <zone>            The IANA time zone the cron expression is read in (default: UTC)
+  --every <interval>     A fixed interval instead: 500ms, 30s, 5m, 2h, 1d
+  --payload <json>       The payload of every job (default: null)
+  --queue <name>         The queue of its jobs (default: the task's; 'default' on update clears it)
+  --priority <n>         The priority of its jobs (-32768 to 32767; 'default' clears it)
+  --max-attempts <n>     Attempts of its jobs (1 to 1000000; 'default' clears it)
+  --catch-up <policy>    Ticks missed while no worker ran: skip, once (default), or <n>,
+                         the latest n of them
+  --yes                  Confirm a delete (required)
+  --json                 The schedule (run: the job) as JSON
+
+A bad cron expression, time zone, interval or payload exits with code 2 before anything is
+written; a schedule that does not exist, with code 4.
+
+Examples:
+  queue schedule create nightly-report --task report --cron '0 3 * * *' --tz Europe/Berlin
+  queue schedule create heartbeat --task ping --every 30s --catch-up skip
+  queue schedule update nightly-report --cron '30 2 * * *'
+  queue schedule run nightly-report
+  queue schedule delete heartbeat --yes
 
 ${GLOBAL}`,
 
