@@ -1,5 +1,6 @@
 import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
+import { Coalescer } from './coalescer.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
@@ -35,7 +36,6 @@ import type {
   TaskDefinition,
   TaskMap,
 } from './types.js';
-import { Coalescer } from './unique/coalescer.js';
 import { checkUnique } from './unique.js';
 import { type WaitOptions, Waits } from './wait.js';
 import { Worker } from './worker.js';
@@ -80,7 +80,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly sql: { notify: string; register: string; unique: string[]; settle: string[] };
   private readonly inserts: ReturnType<typeof jobInserts>;
   private readonly batcher: InsertBatcher;
-  /** Coalesces single enqueues with a key in the default mode (see unique/coalescer.ts). */
+  /** Coalesces single enqueues with a key in the default mode (see coalescer.ts). */
   private readonly uniqueBatcher: Coalescer<JobRow, Job>;
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];

@@ -1,11 +1,11 @@
 /**
- * Coalesces concurrent single enqueues with a unique key (default mode, on the pool) into one
- * call of insert_unique_jobs(), as InsertBatcher does for plain ones: one round trip, statement
- * and commit for many callers, each resolving only once the statement holding its row has
- * committed. Results come back per row in input order, so they are matched by position (a
- * deduplicated row's id is an older job's, which rules out InsertBatcher's matching by id
- * order). Callers with the same key in one batch get what one after the other would: the first
- * wins. A call made while a slot is free goes out at once: no timer.
+ * Coalesces concurrent calls into one batched call: one round trip, statement and commit for
+ * many callers, each resolving only once the statement holding its item has committed, so
+ * durability per call is unchanged. `run` returns one result per item, in input order. A call
+ * made while a slot is free goes out at once: no timer, so an idle app pays no extra latency.
+ * Used for plain single enqueues (InsertBatcher) and for keyed ones in the default mode (one
+ * call of insert_unique_jobs(); callers with the same key in one batch get what one after the
+ * other would: the first wins).
  */
 export class Coalescer<In, Out> {
   private waiting: { item: In; resolve: (r: Out) => void; reject: (e: unknown) => void }[] = [];
