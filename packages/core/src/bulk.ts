@@ -74,6 +74,20 @@ export function checkSelection(
   };
 }
 
+/**
+ * The history step's parameters after the live step: a selection by ids reaches each id once.
+ * The two steps are two statements, so a job the live step retried can be run and finished by a
+ * worker before the history step, which would then retry it a second time; leaving out the ids
+ * the live step touched closes that. Null when no id is left to look for.
+ */
+function untouched(params: unknown[], touched: { id: string }[], liveRan: boolean): unknown[] | null {
+  const ids = params[0] as string[] | null;
+  if (ids === null || !liveRan) return params;
+  const done = new Set(touched.map((t) => t.id));
+  const rest = ids.filter((id) => !done.has(id));
+  return rest.length === 0 ? null : [rest, ...params.slice(1)];
+}
+
 /** What a bulk change touched: ids, and the queues whose workers are to be woken. */
 export interface Touched {
   id: string;
@@ -96,8 +110,10 @@ export async function retryJobs(db: Queryable, n: Names, s: JobSelection): Promi
     const { rows } = await db.query(retryLiveSql(n), [...params, failedOnly]);
     out.push(...(rows as Touched[]));
   }
-  if (history)
-    out.push(...(await retryFromHistory(db, n, params, s.state)).map(({ id, queue }) => ({ id, queue })));
+  const rest = untouched(params, out, live);
+  if (history && rest) {
+    out.push(...(await retryFromHistory(db, n, rest, s.state)).map(({ id, queue }) => ({ id, queue })));
+  }
   return out;
 }
 
@@ -123,7 +139,12 @@ export async function deleteJobs(db: Queryable, n: Names, s: JobSelection): Prom
     const { rows } = await db.query(deleteLiveSql(n), [...params, s.state ?? null]);
     ids.push(...rows.map((r: { id: string }) => r.id));
   }
-  if (history) ids.push(...(await deleteFromHistory(db, n, params, s.state)).map((j) => j.id));
+  const rest = untouched(
+    params,
+    ids.map((id) => ({ id })),
+    live,
+  );
+  if (history && rest) ids.push(...(await deleteFromHistory(db, n, rest, s.state)).map((j) => j.id));
   return ids;
 }
 
