@@ -76,6 +76,63 @@ export function slotLabel(at: number, span: Span): string {
   return `${new Date(at).toLocaleDateString([], { weekday: 'short', day: 'numeric' })} ${time}`;
 }
 
+/** The plot's padding: room for the longest y label at 11 px (about 7 px a character) and a 6 px gap. */
+export interface Frame {
+  pad: { top: number; right: number; bottom: number; left: number };
+  plotW: number;
+  plotH: number;
+}
+
+export function frame(width: number, labels: string[]): Frame {
+  const pad = {
+    top: 12,
+    right: 8,
+    bottom: 22,
+    left: Math.max(24, 7 * Math.max(...labels.map((l) => l.length)) + 10),
+  };
+  return { pad, plotW: width - pad.left - pad.right, plotH: H - pad.top - pad.bottom };
+}
+
+/** An empty chart drawing `width` CSS px wide, one user unit to a pixel. */
+export function chartSvg(width: number, cls: string, label: string): SVGElement {
+  return s('svg', {
+    viewBox: `0 0 ${width} ${H}`,
+    width,
+    height: H,
+    class: cls,
+    role: 'img',
+    'aria-label': label,
+  });
+}
+
+/** Horizontal grid lines with their labels at `ticks`, `y` mapping a value to its height. */
+export function yAxis(
+  svg: SVGElement,
+  f: Frame,
+  width: number,
+  ticks: number[],
+  labels: string[],
+  y: (v: number) => number,
+  labelClass: string,
+): void {
+  ticks.forEach((v, i) => {
+    svg.append(
+      s('line', { x1: f.pad.left, x2: width - f.pad.right, y1: y(v), y2: y(v), class: 'grid' }),
+      s(
+        'text',
+        {
+          x: f.pad.left - 6,
+          y: y(v) + 4,
+          class: `axis ${labelClass}`,
+          'text-anchor': 'end',
+          'data-value': v,
+        },
+        labels[i],
+      ),
+    );
+  });
+}
+
 /** The time axis under a chart: its start, its middle and "now". */
 export function timeAxis(
   svg: SVGElement,
@@ -121,38 +178,18 @@ export function throughputChart(
   const ticks = jobTicks(Math.max(...series.map((p) => p.completed + p.failed)));
   const top = ticks[ticks.length - 1]!;
   const labels = ticks.map(num);
-  // Room for the longest label at 11 px (about 7 px a character) and a 6 px gap.
-  const pad = {
-    top: 12,
-    right: 8,
-    bottom: 22,
-    left: Math.max(24, 7 * Math.max(...labels.map((l) => l.length)) + 10),
-  };
-  const plotW = W - pad.left - pad.right;
-  const plotH = H - pad.top - pad.bottom;
+  const f = frame(W, labels);
+  const { pad, plotW, plotH } = f;
   const barW = plotW / series.length;
   // A 2 px gap between bars while they are wide; 1 px once they are thin (phones).
   const gap = barW >= 8 ? 2 : 1;
   const y = (v: number) => pad.top + plotH - (v / top) * plotH;
-
-  const svg = s('svg', {
-    viewBox: `0 0 ${W} ${H}`,
-    width: W,
-    height: H,
-    class: 'chart',
-    role: 'img',
-    'aria-label': span.bucketMinutes === 1 ? 'Jobs per minute' : `Jobs per ${span.bucketMinutes} minutes`,
-  });
-  ticks.forEach((v, i) => {
-    svg.append(
-      s('line', { x1: pad.left, x2: W - pad.right, y1: y(v), y2: y(v), class: 'grid' }),
-      s(
-        'text',
-        { x: pad.left - 6, y: y(v) + 4, class: 'axis tick-y', 'text-anchor': 'end', 'data-value': v },
-        labels[i],
-      ),
-    );
-  });
+  const svg = chartSvg(
+    W,
+    'chart',
+    span.bucketMinutes === 1 ? 'Jobs per minute' : `Jobs per ${span.bucketMinutes} minutes`,
+  );
+  yAxis(svg, f, W, ticks, labels, y, 'tick-y');
   series.forEach((p, i) => {
     const x = pad.left + i * barW + gap / 2;
     const w = Math.max(1, barW - gap);

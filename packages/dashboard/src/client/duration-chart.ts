@@ -1,4 +1,15 @@
-import { type Bucket, FALLBACK_WIDTH, H, type Span, slotIndex, slotLabel, slots, timeAxis } from './chart.js';
+import {
+  type Bucket,
+  chartSvg,
+  FALLBACK_WIDTH,
+  frame,
+  type Span,
+  slotIndex,
+  slotLabel,
+  slots,
+  timeAxis,
+  yAxis,
+} from './chart.js';
 import { h, s } from './dom.js';
 
 /** Tick values of the run-time axis, in ms: decades up to 10 s, then a minute, 10 minutes, an hour, 10 hours, a day. */
@@ -58,34 +69,15 @@ export function durationChart(
     values.length ? Math.max(...values) : 1000,
   );
   const labels = ticks.map(ms);
-  const pad = {
-    top: 12,
-    right: 8,
-    bottom: 22,
-    left: Math.max(24, 7 * Math.max(...labels.map((l) => l.length)) + 10),
-  };
-  const plotW = W - pad.left - pad.right;
-  const plotH = H - pad.top - pad.bottom;
+  const f = frame(W, labels);
+  const { pad, plotW, plotH } = f;
   const lo = Math.log10(ticks[0]!);
   const hi = Math.log10(ticks[ticks.length - 1]!);
   const y = (v: number) => pad.top + plotH - ((Math.log10(Math.max(v, ticks[0]!)) - lo) / (hi - lo)) * plotH;
   const step = plotW / series.length;
   const x = (i: number) => pad.left + i * step + step / 2;
-
-  const svg = s('svg', {
-    viewBox: `0 0 ${W} ${H}`,
-    width: W,
-    height: H,
-    class: 'dchart',
-    role: 'img',
-    'aria-label': 'Run time of completed jobs, median and 95th percentile',
-  });
-  ticks.forEach((v, i) => {
-    svg.append(
-      s('line', { x1: pad.left, x2: W - pad.right, y1: y(v), y2: y(v), class: 'grid' }),
-      s('text', { x: pad.left - 6, y: y(v) + 4, class: 'axis dtick-y', 'text-anchor': 'end' }, labels[i]),
-    );
-  });
+  const svg = chartSvg(W, 'dchart', 'Run time of completed jobs, median and 95th percentile');
+  yAxis(svg, f, W, ticks, labels, y, 'dtick-y');
   for (const [key, cls] of [
     ['p95', 'line-p95'],
     ['p50', 'line-p50'],
