@@ -57,6 +57,7 @@ export class QueueMetrics {
   /** When each attempt of this process started (performance.now()), by job id. */
   private readonly startedAt = new Map<string, number>();
   private closed = false;
+  private readonly queue: QueueAdmin;
 
   private readonly enqueued: Counter<'queue' | 'task'>;
   private readonly started: Counter<'queue' | 'task'>;
@@ -75,6 +76,7 @@ export class QueueMetrics {
     this.registry = o.registry;
     const p = o.prefix;
     const queue = o.queue;
+    this.queue = queue;
     if (this.registry.getSingleMetric(`${p}jobs_enqueued_total`)) {
       throw new MetricsConfigError(
         `the registry has queue metrics named ${p}* already: close() the other QueueMetrics, or give this one another \`prefix\``,
@@ -237,12 +239,17 @@ export class QueueMetrics {
   private addDatabaseGauges(reader: DepthReader, p: string): void {
     const registers = [this.registry];
     const errors = this.databaseErrors;
+    const logger = this.queue.logger;
     // One read per scrape, shared by the gauges below (each one's collect awaits the same promise).
     const read = async () => {
       try {
         return await reader.read();
-      } catch {
+      } catch (error) {
         errors.inc();
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'metrics: reading the queue depth failed',
+        );
         return undefined;
       }
     };

@@ -51,8 +51,25 @@ export function metricsEndpoint<Req = unknown>(options: MetricsEndpointOptions<R
               body: 'authentication required\n',
             };
           }
-          const { contentType, body } = await metrics.scrape();
-          return { status: 200, headers: { 'content-type': contentType, 'cache-control': 'no-store' }, body };
+          try {
+            const { contentType, body } = await metrics.scrape();
+            return {
+              status: 200,
+              headers: { 'content-type': contentType, 'cache-control': 'no-store' },
+              body,
+            };
+          } catch (error) {
+            // A collector of the app's own registry that threw: the details go to the log only.
+            queue.logger.error(
+              { err: error instanceof Error ? error.message : String(error) },
+              'metrics scrape failed',
+            );
+            return {
+              status: 500,
+              headers: { 'content-type': 'text/plain; charset=utf-8' },
+              body: 'scrape failed: see the server log\n',
+            };
+          }
         },
         close: () => metrics.close(),
       };

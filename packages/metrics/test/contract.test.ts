@@ -1,11 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Queue, silentLogger } from '@queue/core';
-import { runMetricsContract } from './scrape-contract.js';
+import { type MetricsMount, Queue, silentLogger } from '@queue/core';
+import { runMetricsContract } from '@queue/test-utils';
+import { metricsEndpoint } from '../src/index.js';
 
 // The endpoint on a bare node:http server: what every adapter does, without a framework.
-runMetricsContract({
+runMetricsContract<MetricsMount>({
   name: 'node:http',
+  metricsEndpoint,
   async start({ databaseUrl, tasks, metrics }) {
     const queue = new Queue({ connectionString: databaseUrl, tasks, logger: silentLogger });
     const worker = queue.worker({ concurrency: 4 });

@@ -1,8 +1,7 @@
 import { Queue, silentLogger } from '@queue/core';
-import { useTestDatabase } from '@queue/test-utils';
+import { parseExposition, sampleValue, useTestDatabase } from '@queue/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueueMetrics, type QueueMetrics } from '../src/index.js';
-import { parseExposition, sampleValue } from './exposition.js';
 
 /**
  * Scrapes with 1,000,000 jobs. The layout is the worst case for the oldest available job: the
