@@ -70,7 +70,7 @@ describe('endpoint authentication', () => {
   });
 
   it('lets `auth` decide with the raw request; a throwing hook denies', async () => {
-    const h = attach({ auth: (req: { admin?: boolean }) => req.admin === true });
+    const h = attach({ auth: (req) => (req as { admin?: boolean }).admin === true });
     const t = attach({
       prefix: 'thrown_',
       auth: () => {
