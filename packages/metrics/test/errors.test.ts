@@ -9,7 +9,7 @@ import { createQueueMetrics, type QueueMetrics } from '../src/index.js';
  * failover): the lock loss is counted by code, and the job runs again and is counted again.
  */
 const db = useTestDatabase();
-let queue: Queue;
+let queue: Queue<any>;
 let metrics: QueueMetrics;
 let admin: pg.Client;
 let release: (() => void) | undefined;
