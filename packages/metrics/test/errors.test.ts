@@ -20,7 +20,7 @@ beforeAll(async () => {
     connectionString: db.url,
     logger: silentLogger,
     tasks: {
-      hold: async (_p: unknown, { signal }) => {
+      hold: async (_p: unknown, { signal }: { signal: AbortSignal }) => {
         runs += 1;
         if (runs > 1) return;
         // The first attempt waits until its lock is lost (the worker aborts it).
