@@ -35,6 +35,7 @@ const expected = {
   '@queue/nest': { '.': ['QueueModule', 'Processor', 'Task', 'InjectQueue', 'InjectWorker'] },
   '@queue/dashboard': { '.': ['createDashboard', 'Dashboard'], './express': ['queueDashboard'] },
   '@queue/cli': { '.': ['run'] },
+  '@queue/metrics': { '.': ['createQueueMetrics', 'QueueMetrics', 'metricsEndpoint', 'MetricsConfigError'] },
 };
 // Typed usage, compiled as .mts and as .cts. The @ts-expect-error lines fail the check if the
 // published types degrade to `any` instead of resolving to the real declarations.
@@ -64,6 +65,14 @@ export const enqueue = () => app.queue.enqueue('t', {});`,
 export const dynamicModule = QueueModule.forRoot({ connectionString: '${DB}', worker: false });
 // @ts-expect-error options are typed
 QueueModule.forRoot({ worker: 'yes' });`,
+  '@queue/metrics': `import { QueueAdmin } from '@queue/core';
+import { createQueueMetrics, metricsEndpoint } from '@queue/metrics';
+import { Registry } from 'prom-client';
+const queue = new QueueAdmin({ connectionString: '${DB}' });
+export const metrics = createQueueMetrics({ queue, registry: new Registry() });
+export const mount = metricsEndpoint({ basicAuth: { username: 'prometheus', password: 'secret' } });
+// @ts-expect-error the prefix is a string
+createQueueMetrics({ queue, prefix: 1 });`,
 };
 
 // Runs a command; returns its output, or throws with the command and its output's tail.

@@ -24,6 +24,8 @@ export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';
 export { consoleLogger, silentLogger } from './logger.js';
+export type { MetricsHandler, MetricsMount, MetricsRequest, MetricsResponse } from './metrics-mount.js';
+export { checkMetricsMount } from './metrics-mount.js';
 export { loadMigrations } from './migrate.js';
 export { DEFAULT_STARTUP_TIMEOUT } from './options.js';
 export { InvalidProgressError, MAX_PROGRESS_BYTES } from './progress.js';

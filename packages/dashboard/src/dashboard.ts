@@ -11,7 +11,12 @@ import {
   notModified,
   redirect,
 } from './http.js';
-import { type DashboardOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import {
+  type DashboardOptions,
+  type MetricsSource,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
 import { matchRoute, type Route } from './router.js';
 import { authenticate, BASIC_REALM } from './security/auth.js';
 import { Csrf } from './security/csrf.js';
@@ -103,7 +108,10 @@ export class Dashboard {
   }
 
   private pageRoutes(): Route[] {
+    const metrics = this.options.metrics;
     return [
+      // Behind the same authentication as every route (handle() checks it first).
+      ...(metrics ? [metricsRoute(metrics)] : []),
       {
         method: 'GET',
         route: '/',
@@ -121,6 +129,25 @@ export class Dashboard {
       },
     ];
   }
+}
+
+function metricsRoute(source: MetricsSource): Route {
+  return {
+    method: 'GET',
+    route: '/metrics',
+    handler: async () => {
+      const { contentType, body } = await source.scrape();
+      return {
+        status: 200,
+        headers: {
+          'content-type': contentType,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        },
+        body,
+      };
+    },
+  };
 }
 
 /** Network errors that mean the database cannot be reached, or the connection to it broke. */

@@ -1,6 +1,11 @@
 import type { QueueAdmin } from '@queue/core';
 import { DashboardConfigError } from './errors.js';
 
+/** What serves the dashboard's /metrics: a QueueMetrics from @queue/metrics, or anything with `scrape()`. */
+export interface MetricsSource {
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
 /** What the `auth` hook answers: allow (true), allow looking but not acting ('read-only'), or deny (false → 401). */
 export type AuthResult = boolean | 'read-only';
 
@@ -30,6 +35,12 @@ export interface DashboardOptions<Req = unknown> {
   title?: string;
   /** How often open pages refresh, in milliseconds. Default 2,000; slow queries stretch it. */
   refreshInterval?: number;
+  /**
+   * Serve a Prometheus scrape at `metrics` below the mount, behind the same authentication:
+   * `metrics: (queue) => createQueueMetrics({ queue })` with @queue/metrics (the function
+   * form suits the standalone server, which may create the queue itself), or a QueueMetrics.
+   */
+  metrics?: MetricsSource | ((queue: QueueAdmin) => MetricsSource);
 }
 
 export interface ResolvedOptions {
@@ -41,6 +52,7 @@ export interface ResolvedOptions {
   csrfSecret: string | undefined;
   title: string;
   refreshInterval: number;
+  metrics: MetricsSource | undefined;
 }
 
 export function resolveOptions(options: DashboardOptions<any>): ResolvedOptions {
@@ -90,7 +102,15 @@ export function resolveOptions(options: DashboardOptions<any>): ResolvedOptions 
   if (typeof title !== 'string' || title.length === 0 || title.length > 100) {
     throw new DashboardConfigError('`title` must be a string of 1 to 100 characters');
   }
+  let metrics = options.metrics;
+  if (typeof metrics === 'function') metrics = metrics(queue);
+  if (metrics !== undefined && (metrics === null || typeof metrics.scrape !== 'function')) {
+    throw new DashboardConfigError(
+      '`metrics` must be a QueueMetrics from @queue/metrics (or a function of the queue returning one), e.g. `metrics: (queue) => createQueueMetrics({ queue })`',
+    );
+  }
   return {
+    metrics,
     queue,
     auth: options.auth,
     basicAuth: basic,

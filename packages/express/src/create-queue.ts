@@ -2,6 +2,9 @@ import type { Server, ServerResponse } from 'node:http';
 import {
   type AdapterOptions,
   ConfigError,
+  checkMetricsMount,
+  type MetricsHandler,
+  type MetricsMount,
   onShutdownSignal,
   Queue,
   QueueClosedError,
@@ -20,6 +23,12 @@ import { assertNoRoutesYet, guardRequests, setOnRequest } from './request-guards
 export type ExpressQueueOptions<M extends TaskMap = TaskMap> = AdapterOptions<M> & {
   /** Runs once, after the server has closed and the queue has stopped: end your own pool here. */
   onClose?: () => unknown;
+  /**
+   * A Prometheus scrape of this queue and worker, served at its path (GET /metrics) behind its
+   * own `auth`/`basicAuth`/`unsafeNoAuth`: `metrics: metricsEndpoint({ basicAuth })` from
+   * @queue/metrics.
+   */
+  metrics?: MetricsMount;
 };
 
 const WHERE = 'createQueue(app, options)';
@@ -58,6 +67,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
   private readonly handleSignals: boolean;
   private readonly onClose: (() => unknown) | undefined;
   private readonly leaveShutdown: (() => void)[] = [];
+  private readonly metrics: MetricsHandler | undefined;
 
   constructor(app: Application, options: ExpressQueueOptions<M>) {
     if (typeof app !== 'function' || typeof app.use !== 'function' || typeof app.listen !== 'function') {
@@ -71,10 +81,11 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
     }
     // At startup rather than as a TypeError on the first request that reads req.queue.
     assertNoRoutesYet(app);
-    const { onClose, ...rest } = options;
+    const { onClose, metrics, ...rest } = options;
     if (onClose !== undefined && typeof onClose !== 'function') {
       throw new ConfigError(`${WHERE}: onClose must be a function`);
     }
+    const metricsMount = checkMetricsMount(metrics, WHERE);
     const setup = resolveAdapterOptions(rest, WHERE);
     this.ownsQueue = setup.queue === undefined;
     this.queue = (setup.queue ?? new Queue(setup.queueOptions)) as Queue<M>;
@@ -85,6 +96,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
         setup.worker === false
           ? null
           : this.queue.worker({ ...setup.worker, handleSignals: setup.handleSignals });
+      this.metrics = metricsMount?.attach(this.queue, this.worker);
     } catch (error) {
       if (this.ownsQueue) void this.queue.close();
       throw error;
@@ -104,6 +116,18 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
       setOnRequest(req, 'queue', this.queue);
       next();
     });
+    const scrape = this.metrics;
+    if (scrape && metricsMount) {
+      app.get(metricsMount.path, (req, res, next) => {
+        scrape.handle({ headers: req.headers, raw: req }).then((r) => {
+          // end(), not send(): Express 4's send() rewrites the content type Prometheus reads.
+          res
+            .status(r.status)
+            .set(r.headers)
+            .end(req.method === 'HEAD' ? undefined : r.body);
+        }, next);
+      });
+    }
     // app.listen creates its server internally; wrapping it on this app only is what lets
     // the worker follow that server without the app passing it back to us.
     const listen = app.listen;
@@ -219,6 +243,7 @@ export class ExpressQueue<M extends TaskMap = TaskMap> {
       this.queue.logger.error({ err: (error as Error)?.message }, 'closing the queue failed');
       throw error;
     } finally {
+      this.metrics?.close();
       for (const leave of this.leaveShutdown.splice(0)) leave();
     }
   }

@@ -2,6 +2,7 @@ import {
   type AdapterOptions,
   ConfigError,
   DEFAULT_STARTUP_TIMEOUT,
+  type MetricsMount,
   type Queue,
   type ResolvedAdapterOptions,
   resolveAdapterOptions,
@@ -12,7 +13,14 @@ import {
  * The options every adapter takes: `worker`, `migrate`, `handleSignals`, and either your own
  * `queue` (you close it) or core's `QueueOptions` to create one (the plugin closes it).
  */
-export type FastifyQueueOptions<M extends TaskMap = TaskMap> = AdapterOptions<M>;
+export type FastifyQueueOptions<M extends TaskMap = TaskMap> = AdapterOptions<M> & {
+  /**
+   * A Prometheus scrape of this queue and worker, served at its path (GET /metrics) behind its
+   * own `auth`/`basicAuth`/`unsafeNoAuth`: `metrics: metricsEndpoint({ basicAuth })` from
+   * @queue/metrics.
+   */
+  metrics?: MetricsMount;
+};
 
 /** Checks what only the plugin knows about; the queue and worker options are core's to check. */
 export function resolveOptions(options: FastifyQueueOptions<any>): ResolvedAdapterOptions {

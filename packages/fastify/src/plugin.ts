@@ -1,4 +1,4 @@
-import { type Logger, Queue, type Worker } from '@queue/core';
+import { checkMetricsMount, type Logger, type MetricsHandler, Queue, type Worker } from '@queue/core';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { AlreadyAttachedError } from './errors.js';
@@ -7,7 +7,9 @@ import { joinShutdown } from './signals.js';
 import type { RegisteredTasks } from './types.js';
 
 const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = async (fastify, options) => {
-  const setup = resolveOptions(options);
+  const { metrics, ...rest } = (options ?? {}) as FastifyQueueOptions<RegisteredTasks>;
+  const setup = resolveOptions(options === null || typeof options !== 'object' ? options : rest);
+  const metricsMount = checkMetricsMount(metrics, '@queue/fastify');
   if (fastify.hasDecorator('queue')) {
     throw new AlreadyAttachedError('fastify.queue exists already: register the plugin once per instance');
   }
@@ -17,6 +19,7 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
     new Queue({ ...setup.queueOptions, logger: setup.queueOptions.logger ?? fastifyLogger(fastify) });
 
   let worker: Worker | null = null;
+  let scrape: MetricsHandler | undefined;
   try {
     const wait = startupTimeouts(fastify.initialConfig.pluginTimeout, queue, setup);
     if (setup.migrate) await queue.migrate({ startupTimeout: wait.migrate });
@@ -29,6 +32,7 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
         handleSignals: setup.handleSignals,
       });
     }
+    scrape = metricsMount?.attach(queue, worker);
   } catch (error) {
     if (owned) await queue.close();
     throw error;
@@ -36,6 +40,14 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
 
   fastify.decorate('queue', queue);
   fastify.decorate('queueWorker', worker);
+  if (scrape && metricsMount) {
+    const handler = scrape;
+    // GET (and the HEAD Fastify adds), outside any prefix: the plugin is not encapsulated.
+    fastify.get(metricsMount.path, async (request, reply) => {
+      const r = await handler.handle({ headers: request.headers, raw: request });
+      return reply.code(r.status).headers(r.headers).send(r.body);
+    });
+  }
   if (worker) {
     const started = worker;
     // onReady, not onListen: `inject()` tests and workers-only processes never listen.
@@ -51,6 +63,7 @@ const queuePlugin: FastifyPluginAsync<FastifyQueueOptions<RegisteredTasks>> = as
     await worker?.stop();
     // close() also ends the pool when the queue created it; a pool you passed stays yours.
     if (owned) await queue.close();
+    scrape?.close();
   });
   if (setup.handleSignals) joinShutdown(fastify);
 };

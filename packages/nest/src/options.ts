@@ -1,12 +1,19 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { AdapterOptions, TaskMap } from '@queue/core';
+import type { AdapterOptions, MetricsMount, TaskMap } from '@queue/core';
 
 /**
  * The options every adapter takes: `worker`, `migrate`, `handleSignals`, and either your own
  * `queue` (you close it) or core's `QueueOptions` to create one (the module closes it). The
  * worker's tasks are the @Processor() classes' @Task() methods, plus the `tasks` option.
  */
-export type QueueModuleOptions = AdapterOptions<TaskMap>;
+export type QueueModuleOptions = AdapterOptions<TaskMap> & {
+  /**
+   * A Prometheus scrape of this queue and worker, served at its path (GET /metrics, below the
+   * app's global prefix) behind its own `auth`/`basicAuth`/`unsafeNoAuth`:
+   * `metrics: metricsEndpoint({ basicAuth })` from @queue/metrics.
+   */
+  metrics?: MetricsMount;
+};
 
 /** What a `useClass`/`useExisting` options provider implements. */
 export interface QueueOptionsFactory {

@@ -1,17 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type BeforeApplicationShutdown,
   type DynamicModule,
   Global,
   Inject,
+  type MiddlewareConsumer,
   Module,
+  type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleInit,
+  RequestMethod,
 } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import {
   type AdapterWorkerOptions,
   ConfigError,
+  checkMetricsMount,
+  type MetricsHandler,
   Queue,
   type ResolvedAdapterOptions,
   resolveAdapterOptions,
@@ -31,6 +37,7 @@ import { joinShutdown } from './signals.js';
 import { QUEUE, QUEUE_WORKER, REGISTRY } from './tokens.js';
 
 const SETUP = '@queue/nest:Setup';
+const METRICS = '@queue/nest:Metrics';
 const WHERE = 'QueueModule';
 
 function createQueue(setup: ResolvedAdapterOptions, registry: TaskRegistry): Queue {
@@ -65,6 +72,22 @@ function createWorker(setup: ResolvedAdapterOptions, queue: Queue, registry: Tas
   // Created now (it connects only on start()) so it can be injected with @InjectWorker(). With
   // handleSignals it joins core's shutdown on start, where a second signal aborts its jobs.
   return queue.worker({ ...workerQueues(setup.worker, registry), handleSignals: setup.handleSignals });
+}
+
+/** The module's options without `metrics`, which is the module's own and not core's. */
+function withoutMetrics(options: QueueModuleOptions): QueueModuleOptions {
+  if (options === null || typeof options !== 'object' || !('metrics' in options)) return options;
+  const { metrics: _metrics, ...rest } = options;
+  return rest as QueueModuleOptions;
+}
+
+function attachMetrics(
+  options: QueueModuleOptions,
+  queue: Queue,
+  worker: Worker | null,
+): { path: string; handler: MetricsHandler } | null {
+  const mount = checkMetricsMount((options as { metrics?: unknown } | null)?.metrics, WHERE);
+  return mount ? { path: mount.path, handler: mount.attach(queue, worker) } : null;
 }
 
 /** Core's default of `concurrency`, for the queues a @Processor() gives none. */
@@ -106,7 +129,7 @@ export function workerQueues(worker: AdapterWorkerOptions, registry: TaskRegistr
     {
       provide: SETUP,
       useFactory: (options: QueueModuleOptions) =>
-        resolveAdapterOptions(options, WHERE, '@Processor() classes'),
+        resolveAdapterOptions(withoutMetrics(options), WHERE, '@Processor() classes'),
       inject: [QUEUE_MODULE_OPTIONS],
     },
     {
@@ -117,6 +140,7 @@ export function workerQueues(worker: AdapterWorkerOptions, registry: TaskRegistr
     },
     { provide: QUEUE, useFactory: createQueue, inject: [SETUP, REGISTRY] },
     { provide: QUEUE_WORKER, useFactory: createWorker, inject: [SETUP, QUEUE, REGISTRY] },
+    { provide: METRICS, useFactory: attachMetrics, inject: [QUEUE_MODULE_OPTIONS, QUEUE, QUEUE_WORKER] },
     // Lets apps compiled with emitDecoratorMetadata inject by type: `constructor(queue: Queue)`.
     { provide: Queue, useExisting: QUEUE },
   ],
@@ -124,7 +148,12 @@ export function workerQueues(worker: AdapterWorkerOptions, registry: TaskRegistr
 })
 export class QueueModule
   extends ConfigurableModuleClass
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+  implements
+    NestModule,
+    OnModuleInit,
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown,
+    OnApplicationShutdown
 {
   private leaveShutdown: (() => void) | undefined;
 
@@ -145,8 +174,25 @@ export class QueueModule
     @Inject(SETUP) private readonly setup: ResolvedAdapterOptions,
     @Inject(REGISTRY) private readonly registry: TaskRegistry,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(METRICS) private readonly metrics: { path: string; handler: MetricsHandler } | null,
   ) {
     super();
+  }
+
+  /**
+   * Serves the `metrics` option's scrape as middleware on the raw request (at its path, below
+   * the app's global prefix, if any), so it works on platform-express and platform-fastify alike.
+   */
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.metrics) return;
+    const { path, handler } = this.metrics;
+    const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
+      handler.handle({ headers: req.headers, raw: req }).then((r) => {
+        res.writeHead(r.status, r.headers);
+        res.end(req.method === 'HEAD' ? undefined : r.body);
+      }, next);
+    };
+    consumer.apply(middleware).forRoutes({ path: path.slice(1), method: RequestMethod.GET });
   }
 
   async onModuleInit(): Promise<void> {
@@ -183,6 +229,7 @@ export class QueueModule
    */
   async onApplicationShutdown(): Promise<void> {
     if (!this.setup.queue) await this.queue.close();
+    this.metrics?.handler.close();
     this.leaveShutdown?.();
   }
 }
