@@ -31,7 +31,10 @@ export interface DrainOptions<M extends TaskMap = TaskMap> {
   concurrency?: number;
   /** Milliseconds before drain() gives up with DrainIncompleteError. Default 30,000. */
   timeout?: number;
-  /** Attempts before drain() gives up with DrainIncompleteError (a job that keeps enqueueing another). Default 1,000. */
+  /**
+   * Attempts after which drain() gives up with DrainIncompleteError (a job that keeps
+   * enqueueing another); up to `concurrency` more may have started by then. Default 1,000.
+   */
   maxJobs?: number;
   /** For the drain's worker. Default: silent. */
   logger?: Logger;
@@ -103,7 +106,7 @@ export async function drain<M extends TaskMap>(
       logger: options.logger ?? silentLogger,
     });
     try {
-      await runRound(worker, scope, report, { deadline, maxJobs, bringForward, incomplete });
+      await runRound(worker, scope, report, { served: queues, deadline, maxJobs, bringForward, incomplete });
     } finally {
       await worker.stop();
     }
@@ -116,6 +119,8 @@ async function runRound<M extends TaskMap>(
   scope: ReturnType<typeof drainScope>,
   report: DrainReport<M>,
   limits: {
+    /** The queues this round's worker serves: due jobs elsewhere are the next round's. */
+    served: readonly string[];
     deadline: number;
     maxJobs: number;
     bringForward: { fresh: boolean; retries: boolean };
@@ -146,7 +151,8 @@ async function runRound<M extends TaskMap>(
       if (started >= limits.maxJobs)
         return reject(limits.incomplete(`after maxJobs (${limits.maxJobs}) attempts`));
       await scope.runScheduledNow(limits.bringForward);
-      if (started === settled && (await scope.dueQueues()).length === 0) resolve();
+      const due = (await scope.dueQueues()).filter((q) => limits.served.includes(q));
+      if (started === settled && due.length === 0) resolve();
     } catch (error) {
       reject(error);
     } finally {
