@@ -35,6 +35,9 @@ const expected = {
   '@queue/nest': { '.': ['QueueModule', 'Processor', 'Task', 'InjectQueue', 'InjectWorker'] },
   '@queue/dashboard': { '.': ['createDashboard', 'Dashboard'], './express': ['queueDashboard'] },
   '@queue/cli': { '.': ['run'] },
+  '@queue/testing': {
+    '.': ['queueTesting', 'drain', 'inline', 'withRollback', 'expectEnqueued', 'expectNotEnqueued'],
+  },
 };
 // Typed usage, compiled as .mts and as .cts. The @ts-expect-error lines fail the check if the
 // published types degrade to `any` instead of resolving to the real declarations.
@@ -64,6 +67,13 @@ export const enqueue = () => app.queue.enqueue('t', {});`,
 export const dynamicModule = QueueModule.forRoot({ connectionString: '${DB}', worker: false });
 // @ts-expect-error options are typed
 QueueModule.forRoot({ worker: 'yes' });`,
+  '@queue/testing': `import { Queue, defineTasks, task } from '@queue/core';
+import { queueTesting } from '@queue/testing';
+const tasks = defineTasks({ email: task({ handler: async (p: { to: string }) => p.to }) });
+const jobs = queueTesting(new Queue({ connectionString: '${DB}', tasks }));
+export const ok = () => jobs.expectEnqueued('email', { to: 'a@b.c' }, { count: 1 });
+// @ts-expect-error payload fields are typed
+export const bad = () => jobs.expectEnqueued('email', { to: 1 });`,
 };
 
 // Runs a command; returns its output, or throws with the command and its output's tail.
