@@ -95,7 +95,7 @@ export async function expectNotEnqueued(
   if (matched.length === 0) return;
   const of = task === undefined ? 'no jobs' : `no job of task ${JSON.stringify(task)}`;
   throw new EnqueueAssertionError(
-    `expected ${of}${describeWhat(payload, options)}, found ${matched.length}${describeFound(matched)}`,
+    `expected ${of}${describeWhat(payload, options)}, found ${matched.length}${describeFound(matched, 'matching jobs')}`,
   );
 }
 
@@ -144,7 +144,7 @@ function describeWhat(payload: unknown, options: ExpectEnqueuedOptions): string 
 }
 
 /** The jobs that are there, so a failed assertion shows what was enqueued instead. */
-function describeFound(jobs: EnqueuedJob[]): string {
+function describeFound(jobs: EnqueuedJob[], label = 'jobs of that task'): string {
   if (jobs.length === 0) return '; the jobs table has none of that task';
   const shown = jobs
     .slice(0, 10)
@@ -153,5 +153,5 @@ function describeFound(jobs: EnqueuedJob[]): string {
         `\n  #${j.id} ${j.task} on ${JSON.stringify(j.queue)} (${j.state}, priority ${j.priority}): ${JSON.stringify(j.payload)}`,
     );
   const more = jobs.length > 10 ? `\n  … and ${jobs.length - 10} more` : '';
-  return `; jobs of that task:${shown.join('')}${more}`;
+  return `; ${label}:${shown.join('')}${more}`;
 }

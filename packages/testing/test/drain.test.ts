@@ -132,6 +132,35 @@ describe('drain()', () => {
     expect(error.report.completed).toBeLessThanOrEqual(6);
   });
 
+  it('reports a job cancelled while it runs as cancelled', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const tasks = defineTasks({
+      slow: task<{ n: number }>({
+        handler: async (_payload, { signal }) => {
+          started();
+          await new Promise((_resolve, reject) =>
+            signal.addEventListener('abort', () => reject(signal.reason)),
+          );
+        },
+      }),
+    });
+    const queue = makeQueue(tasks);
+    const job = await queue.enqueue('slow', { n: 1 });
+    const draining = queueTesting(queue).drain();
+    await running;
+    await queue.cancelJob(job.id);
+    const report = await draining;
+    expect(report).toMatchObject({
+      cancelled: 1,
+      completed: 0,
+      jobs: [{ task: 'slow', outcome: 'cancelled' }],
+    });
+    expect(report.jobs[0]?.error).toMatchObject({ code: 'QUEUE_JOB_CANCELLED' });
+  });
+
   it('refuses bad input before running anything', async () => {
     const ran: string[] = [];
     const queue = makeQueue(signupTasks(ran));
