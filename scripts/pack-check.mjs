@@ -67,13 +67,15 @@ export const enqueue = () => app.queue.enqueue('t', {});`,
 export const dynamicModule = QueueModule.forRoot({ connectionString: '${DB}', worker: false });
 // @ts-expect-error options are typed
 QueueModule.forRoot({ worker: 'yes' });`,
-  '@queue/testing': `import { Queue, defineTasks, task } from '@queue/core';
+  '@queue/testing': `import { Queue, defineTasks } from '@queue/core';
 import { queueTesting } from '@queue/testing';
-const tasks = defineTasks({ email: task({ handler: async (p: { to: string }) => p.to }) });
+const tasks = defineTasks({ email: async (p: { to: string }) => p.to });
 const jobs = queueTesting(new Queue({ connectionString: '${DB}', tasks }));
 export const ok = () => jobs.expectEnqueued('email', { to: 'a@b.c' }, { count: 1 });
 // @ts-expect-error payload fields are typed
-export const bad = () => jobs.expectEnqueued('email', { to: 1 });`,
+export const bad = () => jobs.expectEnqueued('email', { to: 1 });
+// @ts-expect-error unknown task name
+export const nope = () => jobs.expectNotEnqueued('nope');`,
 };
 
 // Runs a command; returns its output, or throws with the command and its output's tail.
