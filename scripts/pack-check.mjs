@@ -36,6 +36,9 @@ const expected = {
   '@queue/dashboard': { '.': ['createDashboard', 'Dashboard'], './express': ['queueDashboard'] },
   '@queue/cli': { '.': ['run'] },
   '@queue/metrics': { '.': ['createQueueMetrics', 'QueueMetrics', 'metricsEndpoint', 'MetricsConfigError'] },
+  '@queue/testing': {
+    '.': ['queueTesting', 'drain', 'inline', 'withRollback', 'expectEnqueued', 'expectNotEnqueued'],
+  },
 };
 // Typed usage, compiled as .mts and as .cts. The @ts-expect-error lines fail the check if the
 // published types degrade to `any` instead of resolving to the real declarations.
@@ -73,6 +76,15 @@ export const metrics = createQueueMetrics({ queue, registry: new Registry() });
 export const mount = metricsEndpoint({ basicAuth: { username: 'prometheus', password: 'secret' } });
 // @ts-expect-error the prefix is a string
 createQueueMetrics({ queue, prefix: 1 });`,
+  '@queue/testing': `import { Queue, defineTasks } from '@queue/core';
+import { queueTesting } from '@queue/testing';
+const tasks = defineTasks({ email: async (p: { to: string }) => p.to });
+const jobs = queueTesting(new Queue({ connectionString: '${DB}', tasks }));
+export const ok = () => jobs.expectEnqueued('email', { to: 'a@b.c' }, { count: 1 });
+// @ts-expect-error payload fields are typed
+export const bad = () => jobs.expectEnqueued('email', { to: 1 });
+// @ts-expect-error unknown task name
+export const nope = () => jobs.expectNotEnqueued('nope');`,
 };
 
 // Runs a command; returns its output, or throws with the command and its output's tail.

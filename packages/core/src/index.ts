@@ -19,6 +19,8 @@ export type {
 export { QueueAdmin } from './admin.js';
 export type { JobSelection } from './bulk.js';
 export type { CancelJobsFilter, CancelResult } from './cancel.js';
+export type { DrainScope } from './drain.js';
+export { drainScope, queueTables } from './drain.js';
 export * from './errors.js';
 export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
