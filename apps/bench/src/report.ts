@@ -34,6 +34,16 @@ function rows(result: BenchResult): Row[] {
       unit: 'jobs/s',
       better: 'higher',
     },
+    ...(['enqueue', 'bulk'] as const).map(
+      (w): Row => ({
+        workload: 'unique',
+        metric: `${w}KeyedPerSec`,
+        label: w === 'enqueue' ? 'enqueue, unique keys' : 'bulk enqueue, unique keys',
+        unit: 'jobs/s',
+        better: 'higher',
+        versus: { workload: 'unique', metric: `${w}PlainPerSec`, label: 'plain' },
+      }),
+    ),
     {
       workload: 'drain',
       metric: 'jobsPerSec',
@@ -217,6 +227,19 @@ export function targets(result: BenchResult): TargetCheck[] {
       ratio(v('bulk', 'queue', 'jobsPerSec'), best('bulk', 'jobsPerSec')),
       (x) => x >= 2.5,
       times,
+    ),
+    ...(
+      [
+        ['enqueue', 'keyed single enqueue (16 producers) within 20% of plain', 0.2],
+        ['bulk', 'keyed bulk enqueue within 30% of plain', 0.3],
+      ] as const
+    ).map(([w, target, most]) =>
+      check(
+        target,
+        v('unique', 'queue', `${w}KeyedCost`),
+        (x) => x <= most,
+        (x) => `${signed(x * 100)}% time per job`,
+      ),
     ),
     check(
       'idle latency p50 <= 2 ms',

@@ -12,7 +12,7 @@ declare module 'vitest' {
   }
 }
 
-const WORKLOADS = ['enqueue', 'bulk', 'drain', 'history', 'latency', 'load', 'scale'];
+const WORKLOADS = ['enqueue', 'bulk', 'unique', 'drain', 'history', 'latency', 'load', 'scale'];
 
 it('runs the smoke benchmark on @queue: every workload, every job, a table and JSON', async () => {
   const result = await runBench({ databaseUrl: inject('databaseUrl'), smoke: true, peers: ['queue'] });
@@ -40,6 +40,8 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     expect(m('enqueue').jobsPerSec).toBeGreaterThan(0);
     expect(m('bulk').jobsPerSec).toBeGreaterThan(0);
     expect(m('drain').jobsPerSec).toBeGreaterThan(0);
+    for (const key of ['enqueuePlainPerSec', 'enqueueKeyedPerSec', 'bulkPlainPerSec', 'bulkKeyedPerSec'])
+      expect(m('unique')[key], key).toBeGreaterThan(0);
     expect(m('drain').peakRssMb).toBeGreaterThan(10);
     expect(m('drain').duplicates).toBe(0);
     // History on: every drained job recorded, in the hourly partitions the setup made.
@@ -50,7 +52,7 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     for (const key of ['p50', 'p95', 'p99']) expect(m('latency')[key]).toBeGreaterThan(0);
     expect(m('load').p99).toBeGreaterThan(0);
     expect(m('scale').p1JobsPerSec).toBeGreaterThan(0);
-    expect(json.targets).toHaveLength(9);
+    expect(json.targets).toHaveLength(11);
     for (const t of json.targets)
       expect(t).toEqual({
         target: expect.any(String),
@@ -79,6 +81,12 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     expect(lines.some((l) => l.includes('history kept') && /\|\s+[\d,.]+ \([+-]\d+% vs off\)$/.test(l))).toBe(
       true,
     );
+    // The keyed rows compare @queue with its own plain runs.
+    for (const row of ['enqueue, unique keys', 'bulk enqueue, unique keys'])
+      expect(
+        lines.some((l) => l.includes(row) && /\|\s+[\d,.]+ \([+-]\d+% vs plain\)$/.test(l)),
+        row,
+      ).toBe(true);
     expect(table).toContain('Targets (medians):');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -363,6 +363,7 @@ ${GLOBAL}`,
   schedule: `Usage: queue schedule show <name> [--json]
        queue schedule create <name> --task <task> (--cron '<expr>' [--tz <zone>] | --every <interval>)
                              [--payload <json>] [--queue <name>] [--catch-up skip|once|<n>]
+                             [--tag <tag>]... [--meta <json>]
        queue schedule update <name> [the options of create]
        queue schedule pause|resume|run <name>
        queue schedule delete <name> --yes
@@ -389,6 +390,10 @@ Options:
   --max-attempts <n>     Attempts of its jobs (1 to 1000000; 'default' clears it)
   --catch-up <policy>    Ticks missed while no worker ran: skip, once (default), or <n>,
                          the latest n of them
+  --tag <tag>            A tag of its jobs (1 to 64 characters); repeat for more, up to 16;
+                         on update, the tags given replace the schedule's
+  --meta <json>          A JSON object merged into its jobs' meta (which also gets schedule and
+                         scheduledAt), e.g. '{"team":"ops"}'; on update, replaces it ('{}' clears)
   --yes                  Confirm a delete (required)
   --json                 The schedule (run: the job) as JSON
 

@@ -182,6 +182,61 @@ describe('queue schedule', () => {
     expect(noAction.stderr).toMatch(/unknown action "frobnicate": schedule takes show, create/);
   });
 
+  it('create and update take --tag and --meta as enqueue does; its jobs carry them', async () => {
+    const created = await queueCli(
+      [
+        'schedule',
+        'create',
+        'tagged',
+        '--task',
+        'report',
+        '--every',
+        '1h',
+        '--tag',
+        'tenant:acme',
+        '--tag',
+        'nightly',
+        '--meta',
+        '{"team":"ops"}',
+      ],
+      env(),
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('tags         tenant:acme, nightly');
+    expect(created.stdout).toContain('meta         {"team":"ops"}');
+    expect(await queue.getSchedule('tagged')).toMatchObject({
+      tags: ['tenant:acme', 'nightly'],
+      meta: { team: 'ops' },
+    });
+    const run = await queueCli(['schedule', 'run', 'tagged', '--json'], env());
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      tags: ['tenant:acme', 'nightly'],
+      meta: { team: 'ops', schedule: 'tagged', manual: true },
+    });
+
+    const updated = await queueCli(
+      ['schedule', 'update', 'tagged', '--tag', 'weekly', '--meta', '{}'],
+      env(),
+    );
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(await queue.getSchedule('tagged')).toMatchObject({ tags: ['weekly'], meta: {} });
+
+    // Bad tags and meta exit with code 2 and change nothing.
+    const bad: [string[], RegExp][] = [
+      [['--tag', ''], /^queue: --tag/],
+      [['--tag', 'x'.repeat(65)], /^queue: --tag/],
+      [['--meta', '[1]'], /^queue: --meta must be a JSON object/],
+      [['--meta', '{"scheduledAt":1}'], /scheduledAt.*scheduler sets/],
+    ];
+    for (const [flags, message] of bad) {
+      const r = await queueCli(['schedule', 'update', 'tagged', ...flags], env());
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await queue.getSchedule('tagged')).toMatchObject({ tags: ['weekly'], meta: {} });
+  });
+
   it('documents itself', async () => {
     const r = await queueCli(['schedule', '--help']);
     expect(r.code).toBe(0);

@@ -4,6 +4,7 @@ import { checkQueueName, show } from './options.js';
 import { deleteFromHistorySql, deleteLiveSql, retryFromHistorySql, retryLiveSql } from './sql/bulk.js';
 import type { Names } from './sql/names.js';
 import { type JobRecord, toJob } from './sql/rows.js';
+import { isUniqueRace } from './sql/unique.js';
 import type { Job, Queryable } from './types.js';
 
 /**
@@ -124,11 +125,17 @@ export async function retryFromHistory(
   params: unknown[],
   state?: string,
 ): Promise<Job[]> {
-  const { rows } = await db.query(retryFromHistorySql(n), [
-    ...params,
-    FINISHED.has(state ?? '') ? state : null,
-  ]);
-  return (rows as JobRecord[]).map(toJob);
+  const values = [...params, FINISHED.has(state ?? '') ? state : null];
+  // A job of a retried key enqueued and committed meanwhile fails the statement (see
+  // retryFromHistorySql); sent again, it sees that job and leaves it the slot.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { rows } = await db.query(retryFromHistorySql(n), values);
+      return (rows as JobRecord[]).map(toJob);
+    } catch (error) {
+      if (attempt >= 3 || !isUniqueRace(error)) throw error;
+    }
+  }
 }
 
 /** Deletes the selected jobs that are not running, live or in history; returns their ids. */

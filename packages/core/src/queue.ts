@@ -17,10 +17,13 @@ import {
 } from './sql/enqueue.js';
 import { registerTasksSql, registerTasksValues } from './sql/tasks.js';
 import {
+  ConflictGuess,
   insertUniqueSql,
+  isUniqueRace,
   settleOneSql,
   settleOneValues,
   settlesAlone,
+  type UniqueConflict,
   type UniqueRecord,
   uniqueInsert,
   uniqueJob,
@@ -82,6 +85,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly batcher: InsertBatcher;
   /** Coalesces single enqueues with a key in the default mode (see coalescer.ts). */
   private readonly uniqueBatcher: Coalescer<JobRow, Job>;
+  /** For keyed enqueueMany batches on the pool (see ConflictGuess). */
+  private readonly conflictGuess = new ConflictGuess();
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
 
@@ -172,7 +177,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     }
     // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
     const { client } = options;
-    if (rows.some((r) => r.unique)) return this.enqueueUnique(rows, client);
+    if (rows.some((r) => r.unique))
+      return this.enqueueUnique(rows, client, client ? undefined : this.conflictGuess);
     const { rows: records } = (await this.insert(client ?? this.pool, this.inserts.many(rows, !!client))) as {
       rows: Inserted[];
     };
@@ -193,14 +199,33 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
    * default mode come here coalesced (uniqueBatcher); those in the locking modes alone, since
    * they hold their keys' locks until the statement's transaction ends and one caller's wait
    * must not hold up another's. Wakes workers for the jobs inserted or replaced; `enqueued` is
-   * emitted for those, not for deduplicated ones (nothing was written).
+   * emitted for those, not for deduplicated ones (nothing was written). `guess`: enqueueMany on
+   * the pool, which may first try the cheaper statements that fail on a conflict (see
+   * UniqueConflict), then sends the batch again as 'settle'.
    */
-  private async enqueueUnique(rows: JobRow[], client: Queryable | undefined): Promise<Job[]> {
-    const statement =
+  private async enqueueUnique(
+    rows: JobRow[],
+    client: Queryable | undefined,
+    guess?: ConflictGuess,
+  ): Promise<Job[]> {
+    const statement = (conflict: UniqueConflict) =>
       rows.length === 1 && settlesAlone(rows[0]!)
         ? settleOneValues(this.names, rows[0]!, this.sql.settle[Number(!!client)]!)
-        : uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!);
-    const { rows: records } = (await this.insert(client ?? this.pool, statement)) as { rows: UniqueRecord[] };
+        : uniqueInsert(this.names, rows, this.sql.unique[Number(!!client)]!, conflict);
+    const db = client ?? this.pool;
+    const conflict = guess?.next() ?? 'settle';
+    const { rows: records } = (await this.insert(db, statement(conflict)).then(
+      (result) => {
+        // A batch sent as 'raise' met no job of its keys (it would have failed): its deduplicated rows repeat a key of the batch.
+        guess?.note(conflict === 'look' && result.rows.some((r) => r.outcome === 'deduplicated'));
+        return result;
+      },
+      (error) => {
+        if (!guess || !isUniqueRace(error)) throw error;
+        guess.note(true);
+        return this.insert(db, statement('settle'));
+      },
+    )) as { rows: UniqueRecord[] };
     const byOrd: UniqueRecord[] = [];
     for (const r of records) byOrd[r.ord - 1] = r;
     const jobs = rows.map((row, i) => {
@@ -209,11 +234,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
         throw new Error(`insert_unique_jobs() returned no row for item ${i}: a bug in @queue/core`);
       return withXid(uniqueJob(row, record), record) as Job;
     });
-    const written = records.filter((r) => r.outcome !== 'deduplicated');
-    await this.announce(
-      client,
-      written.map((r) => ({ queue: r.queue as string, delay_ms: r.delay_ms })),
-    );
+    // The Job's queue: a record's is NULL for a row inserted with its queue given.
+    const written: { queue: string; delay_ms: number }[] = [];
+    for (const [i, job] of jobs.entries())
+      if (byOrd[i]!.outcome !== 'deduplicated')
+        written.push({ queue: job.queue, delay_ms: byOrd[i]!.delay_ms });
+    await this.announce(client, written);
     if (this.listenerCount('enqueued') > 0) {
       for (const [i, job] of jobs.entries())
         if (byOrd[i]!.outcome !== 'deduplicated') this.emit('enqueued', { job });

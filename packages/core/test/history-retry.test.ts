@@ -114,6 +114,42 @@ describe('retry and delete from history', () => {
     expect(left).toEqual({ live: 0, history: 1 });
   });
 
+  it('a job with a unique key comes back with it, holding its queued slot unless a waiting job of the key does', async () => {
+    const queue = makeQueue({ tasks: { echo: async () => 1 } });
+    const keyed = (key: string) =>
+      db.query(`SELECT id::text, unique_queued AS queued FROM queue.jobs WHERE unique_key = $1 ORDER BY id`, [
+        key,
+      ]);
+    // The slot is free: the job takes it, and a new enqueue of the key is deduplicated against it.
+    const [a] = await complete(queue, 1, { unique: { key: 'a' } });
+    await queue.retryJob(a!.id);
+    expect(await keyed('a')).toEqual([{ id: a!.id, queued: true }]);
+    const again = await queue.enqueue('echo', { i: 9 }, { unique: { key: 'a' } });
+    expect(again.unique).toEqual({ key: 'a', outcome: 'deduplicated', existingId: a!.id });
+
+    // A job of the key waits: the retried one comes back with its key but not the slot.
+    const [b] = await complete(queue, 1, { unique: { key: 'b' } });
+    const waiting = await queue.enqueue('echo', { i: 1 }, { unique: { key: 'b' }, delay: 60_000 });
+    expect(waiting.unique?.outcome).toBe('inserted');
+    await queue.retryJob(b!.id);
+    expect(await keyed('b')).toEqual(
+      [
+        { id: b!.id, queued: null },
+        { id: waiting.id, queued: true },
+      ].sort((x, y) => (BigInt(x.id) < BigInt(y.id) ? -1 : 1)),
+    );
+    expect((await queue.enqueue('echo', { i: 2 }, { unique: { key: 'b' } })).id).toBe(waiting.id);
+
+    // Two finished jobs of a key retried together: the later one takes the slot.
+    const [c1] = await complete(queue, 1, { unique: { key: 'c' } });
+    const [c2] = await complete(queue, 1, { unique: { key: 'c' } });
+    expect(await queue.retryJobs({ ids: [c1!.id, c2!.id] })).toBe(2);
+    expect(await keyed('c')).toEqual([
+      { id: c1!.id, queued: null },
+      { id: c2!.id, queued: true },
+    ]);
+  });
+
   it('refuses a selection without ids or state, and unknown keys, before touching anything', async () => {
     const queue = makeQueue({ tasks: { echo: async () => 1 } });
     await complete(queue, 1);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { useTestDatabase, waitFor } from '@queue/test-utils';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -27,13 +28,39 @@ async function createSchedules(timing: string): Promise<void> {
   );
 }
 
+const APP = 'schedules-load';
+
+/**
+ * CPU time (ms) of the database server processes serving the schedulers (by application_name),
+ * from /proc: the database's side of the load. undefined when the server's processes are not
+ * visible from here (another machine or a container).
+ */
+async function schedulerBackendsCpu(): Promise<Map<number, number> | undefined> {
+  const rows = await db.query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, [APP]);
+  const out = new Map<number, number>();
+  for (const { pid } of rows as { pid: number }[]) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    if (stat === undefined || !stat.includes(' (postgres) ')) return undefined;
+    // utime and stime, the 12th and 13th fields after the command name, in 10 ms ticks.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(pid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return out;
+}
+
 /** Runs SCHEDULERS schedulers (each on its own pool, as workers in separate processes) for SECONDS ticks. */
 async function measure(label: string) {
   const [{ start }] = await db.query(
     `SELECT (extract(epoch FROM min(next_run_at)) * 1000)::float8 AS start FROM queue.schedules`,
   );
   const schedulers = Array.from({ length: SCHEDULERS }, () => {
-    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // Connections kept for the whole run, so that their CPU is read at its end.
+    const pool = new pg.Pool({
+      connectionString: db.url,
+      max: 2,
+      application_name: APP,
+      idleTimeoutMillis: 0,
+    });
     pools.push(pool);
     return new Scheduler({
       query: (text, values) => pool.query(text, values),
@@ -41,6 +68,9 @@ async function measure(label: string) {
       logger: silentLogger,
     });
   });
+  // Each pool's connections open before the clock starts (a backend that appears later counts whole).
+  await Promise.all(pools.slice(-SCHEDULERS).flatMap((p) => [p.query('SELECT 1'), p.query('SELECT 1')]));
+  const dbBefore = await schedulerBackendsCpu();
   const cpu = process.cpuUsage();
   for (const s of schedulers) s.start();
   const end = start + (SECONDS - 1) * 1000;
@@ -57,6 +87,12 @@ async function measure(label: string) {
   );
   await Promise.all(schedulers.map((s) => s.stop()));
   const usage = process.cpuUsage(cpu);
+  const dbAfter = await schedulerBackendsCpu();
+  let dbCpuMs: number | undefined;
+  if (dbBefore && dbAfter) {
+    dbCpuMs = 0;
+    for (const [pid, ms] of dbAfter) dbCpuMs += ms - (dbBefore.get(pid) ?? 0);
+  }
   const [counts] = await db.query(
     `SELECT count(*)::int AS jobs, count(DISTINCT (meta ->> 'schedule', meta ->> 'scheduledAt'))::int AS ticks,
        count(*) FILTER (WHERE (meta ->> 'scheduledAt')::timestamptz <= to_timestamp($1 / 1000.0))::int AS in_window
@@ -74,6 +110,8 @@ async function measure(label: string) {
     statementsPerSecondPerScheduler: +(statements / SECONDS / SCHEDULERS).toFixed(1),
     statementMsPerSecondAllSchedulers: Math.round(ms / SECONDS),
     cpuMsPerSecondAllSchedulers: Math.round((usage.user + usage.system) / 1000 / SECONDS),
+    // The database's CPU serving them, per second of schedule time (null: not readable from here).
+    dbCpuMsPerSecondAllSchedulers: dbCpuMs === undefined ? null : Math.round(dbCpuMs / SECONDS),
     jobsPerScheduler: stats.map((s) => s.jobs),
   };
   console.log(`[schedules load] ${JSON.stringify(figure)}`);

@@ -113,6 +113,10 @@ describe('admin API', () => {
     expect(
       Math.abs(new Date(job.meta.scheduledAt as string).getTime() - job.createdAt.getTime()),
     ).toBeLessThan(2);
+    // It is the schedule's last run now; its next tick stays.
+    const after = await queue.getSchedule('nightly');
+    expect(after).toMatchObject({ lastJobId: job.id, nextRunAt: resumed.nextRunAt });
+    expect(Math.abs(after!.lastRunAt!.getTime() - job.createdAt.getTime())).toBeLessThan(2);
 
     expect((await queue.deleteSchedule('nightly')).name).toBe('nightly');
     expect(await queue.getSchedule('nightly')).toBeNull();
@@ -125,6 +129,29 @@ describe('admin API', () => {
     ]) {
       await expect(call()).rejects.toThrow(ScheduleNotFoundError);
     }
+  });
+
+  it('runScheduleNow on a paused schedule records its last run; with a tick due and not yet fired, that tick stays to fire and is the last run', async () => {
+    const queue = makeQueue({ tasks: { report: noop } });
+    await queue.createSchedule('p', { task: 'report', every: '1h' });
+    await queue.pauseSchedule('p');
+    const manual = await queue.runScheduleNow('p');
+    expect(await queue.getSchedule('p')).toMatchObject({ lastJobId: manual.id, lastRunAt: manual.createdAt });
+
+    // A tick due a second ago that no scheduler has fired (none runs here).
+    await queue.createSchedule('due', { task: 'report', every: '1h' });
+    await db.query(
+      `UPDATE queue.schedules SET next_run_at = date_trunc('milliseconds', now()) - interval '1 second' WHERE name = 'due'`,
+    );
+    await queue.runScheduleNow('due');
+    const before = await queue.getSchedule('due');
+    expect(before).toMatchObject({ lastRunAt: null, lastJobId: null });
+    await fireOnce(queue as never, 'due');
+    const fired = await queue.getSchedule('due');
+    expect(fired!.lastRunAt).toEqual(before!.nextRunAt);
+    const ticks = await scheduledJobs('due');
+    expect(ticks.map((t) => t.meta.manual ?? false)).toEqual([false, true]);
+    expect(fired!.lastJobId).toBe(ticks[0]!.id);
   });
 
   it("a schedule's jobs take the task's options unless it overrides them", async () => {

@@ -6,11 +6,13 @@ import { historyWorkload } from './history.js';
 import { latencyWorkload } from './latency.js';
 import { loadWorkload } from './load.js';
 import { scaleWorkload } from './scale.js';
+import { uniqueWorkload } from './unique.js';
 
 /** In run order. `memory` is not a workload of its own: it is read from the drain's worker process. */
 export const WORKLOADS: Workload[] = [
   enqueueWorkload,
   bulkWorkload,
+  uniqueWorkload,
   drainWorkload,
   historyWorkload,
   latencyWorkload,

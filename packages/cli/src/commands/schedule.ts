@@ -1,5 +1,5 @@
 import type { CatchUp, ListedSchedule, Schedule, ScheduleChanges, ScheduleSpec } from '@queue/core';
-import { globals, intFlag, nameFlag, parse } from '../args.js';
+import { globals, intFlag, jsonObjectFlag, nameFlag, parse, tagFlags } from '../args.js';
 import { openAdmin } from '../connect.js';
 import type { CliContext } from '../context.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -17,6 +17,8 @@ const SPEC_OPTIONS = {
   priority: { type: 'string' },
   'max-attempts': { type: 'string' },
   'catch-up': { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  meta: { type: 'string' },
 } as const;
 
 const ACTIONS = ['show', 'create', 'update', 'pause', 'resume', 'delete', 'run'] as const;
@@ -168,6 +170,11 @@ function updateChanges(values: Record<string, any>): ScheduleChanges {
   const maxAttempts = int('max-attempts', 1, 1_000_000);
   if (maxAttempts !== undefined) changes.maxAttempts = maxAttempts;
   if (values['catch-up'] !== undefined) changes.catchUp = catchUpFlag(values['catch-up']);
+  // As for enqueue: the tags and meta of every job; on update they replace the schedule's.
+  const tags = tagFlags(values.tag);
+  if (tags !== undefined) changes.tags = tags;
+  const meta = jsonObjectFlag('meta', values.meta, false);
+  if (meta !== undefined) changes.meta = meta;
   if (Object.keys(changes).length === 0)
     throw new UsageError("give at least one change, e.g. --cron '0 3 * * *' (see 'queue schedule --help')");
   return changes;
@@ -239,6 +246,8 @@ function describe(s: Schedule): string {
     ['last run', s.lastRunAt ? `${when(s.lastRunAt)}, job ${s.lastJobId ?? '-'}` : '-'],
     ['paused', s.pausedAt ? `since ${when(s.pausedAt)}` : 'no'],
   ];
+  if (s.tags.length > 0) rows.push(['tags', s.tags.join(', ')]);
+  if (Object.keys(s.meta).length > 0) rows.push(['meta', JSON.stringify(s.meta)]);
   if (s.priority !== null) rows.push(['priority', String(s.priority)]);
   if (s.maxAttempts !== null) rows.push(['max attempts', String(s.maxAttempts)]);
   return [`schedule ${s.name}`, ...rows.map(([k, v]) => `  ${k.padEnd(13)}${v}`)].join('\n');

@@ -13,6 +13,14 @@ const selected = (a: string) => `($1::bigint[] IS NULL OR ${a}.id = ANY($1::bigi
  * Puts finished jobs ($5 outcome, or NULL for any) back in the queue under their own ids,
  * due now with their attempts reset; their errors and their claim count (so fencing tokens
  * keep growing) come along. One statement: a job is in history or in jobs, never both.
+ *
+ * A job with a unique key keeps it, and takes its key's queued slot (jobs_unique_idx, migration
+ * 0011) as a new enqueue would, unless a waiting job of the key holds it (or another job of the
+ * key retried in this statement, with a greater id, takes it): then it comes back without the
+ * slot, still carrying its key (as a job that has started does), and the waiting job keeps
+ * it. A retry by hand is never skipped. A job of the key committed after this statement's
+ * snapshot makes it fail with a unique violation on jobs_unique_idx, having written nothing;
+ * the caller sends it again (see retryFromHistory).
  */
 export function retryFromHistorySql(n: Names): string {
   return `WITH h AS (
@@ -20,8 +28,12 @@ export function retryFromHistorySql(n: Names): string {
       RETURNING h.*
     )
     INSERT INTO ${n.q}.jobs AS j (id, queue, task, payload, priority, run_at, attempts, max_attempts,
-      claims, errors, tags, meta, created_at)
-    SELECT id, queue, task, payload, priority, now(), 0, max_attempts, claims, errors, tags, meta, created_at
+      claims, errors, tags, meta, created_at, unique_key, unique_queued)
+    SELECT id, queue, task, payload, priority, now(), 0, max_attempts, claims, errors, tags, meta, created_at,
+      unique_key,
+      CASE WHEN unique_key IS NOT NULL AND id = max(id) OVER (PARTITION BY unique_key)
+        AND NOT EXISTS (SELECT FROM ${n.q}.jobs w WHERE w.unique_key = h.unique_key
+          AND (CASE WHEN w.unique_queued AND w.failed_at IS NULL THEN 0 ELSE w.id END) = 0) THEN true END
     FROM h
     RETURNING ${JOB_COLUMNS('j')}`;
 }

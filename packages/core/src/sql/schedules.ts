@@ -213,7 +213,11 @@ export function deleteScheduleSql(n: Names): string {
 /**
  * runScheduleNow(): $1 name. One job now, as a tick would make it, with meta.manual = true and
  * meta.scheduledAt = now, in microseconds (so two manual runs never share the unique key of a
- * tick); the schedule's own ticks are left as they are.
+ * tick); the schedule's own ticks are left as they are. The job becomes the schedule's last run
+ * (last_run_at = now, last_job_id) unless a tick of it is due and not yet fired: last_run_at
+ * also keeps ticks at or before it from firing (see fireTicksSql), and the due tick, fired
+ * moments later (or caught up after downtime), is the last run then. The UPDATE re-reads the
+ * row if a scheduler is firing it meanwhile (READ COMMITTED), so it sees the tick fired.
  */
 export function runScheduleNowSql(n: Names): string {
   return `WITH j AS (
@@ -224,7 +228,12 @@ export function runScheduleNowSql(n: Names): string {
           'scheduledAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
       FROM ${n.q}.schedules s LEFT JOIN ${n.q}.tasks t ON t.name = s.task
       WHERE s.name = $1
-      RETURNING *)
-    SELECT ${JOB_COLUMNS('j')}, pg_notify(${n.channelLiteral}, json_build_object('q', j.queue, 'd', 0)::text)
+      RETURNING *),
+    last AS (
+      UPDATE ${n.q}.schedules s SET last_run_at = greatest(s.last_run_at, now()), last_job_id = j.id
+      FROM j WHERE s.name = $1 AND (s.paused_at IS NOT NULL OR s.next_run_at > now())
+      RETURNING 1)
+    SELECT ${JOB_COLUMNS('j')}, pg_notify(${n.channelLiteral}, json_build_object('q', j.queue, 'd', 0)::text),
+      (SELECT count(*) FROM last) AS recorded
     FROM j`;
 }
