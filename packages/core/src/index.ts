@@ -20,6 +20,7 @@ export { QueueAdmin } from './admin.js';
 export type { JobSelection } from './bulk.js';
 export type { CancelJobsFilter, CancelResult } from './cancel.js';
 export * from './errors.js';
+export type { AttemptOutcome, EnqueueOperation, Instrumentation } from './instrumentation.js';
 export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';

@@ -2,6 +2,7 @@ import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { Coalescer } from './coalescer.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import { addMeta, checkInstrumentation, type Instrumentation, instrumentTasks } from './instrumentation.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import { declareSchedules } from './schedules/declare.js';
@@ -56,6 +57,11 @@ export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOpt
    * the README's "Recurring jobs".
    */
   schedules?: ScheduleMap<M>;
+  /**
+   * Hooks around every enqueue and every job run, for tracing: `queueInstrumentation()` from
+   * @queue/otel. None by default, and then they cost nothing. See instrumentation.ts.
+   */
+  instrumentation?: Instrumentation;
 }
 
 export interface QueueEvents {
@@ -84,9 +90,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly uniqueBatcher: Coalescer<JobRow, Job>;
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
+  private readonly instrumentation: Instrumentation | undefined;
 
   constructor(options: QueueOptions<M>) {
     super(options);
+    this.instrumentation = checkInstrumentation(options.instrumentation);
     const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!Number.isInteger(max) || max < 1)
       throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
@@ -129,7 +137,23 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     this.assertOpen('enqueue()');
-    const row = await this.prepare(task, payload, options, 'unique');
+    const hook = this.instrumentation;
+    if (hook === undefined) return this.enqueueOne(task, payload, options, undefined);
+    const operation = { operation: 'enqueue', tasks: [task], transactional: !!options.client } as const;
+    const [job] = await hook.enqueue(operation, async (meta) => [
+      await this.enqueueOne(task, payload, options, meta),
+    ]);
+    return job as Job<PayloadOf<M[K]>, K>;
+  }
+
+  /** enqueue(), with an instrumentation's meta entries (or none). */
+  private async enqueueOne<K extends keyof M & string>(
+    task: K,
+    payload: PayloadOf<M[K]>,
+    options: EnqueueOptions,
+    extraMeta: Record<string, unknown> | undefined,
+  ): Promise<Job<PayloadOf<M[K]>, K>> {
+    const row = await this.prepare(task, payload, options, 'unique', extraMeta);
     if (row.unique) {
       // The locking modes go alone: a batch would hold every caller's key lock until it commits.
       const job =
@@ -158,6 +182,20 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.assertOpen('enqueueMany()');
     if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
     if (items.length === 0) return [];
+    const hook = this.instrumentation;
+    if (hook === undefined) return this.enqueueRows(items, options, undefined);
+    // A bad item is refused by name inside, once the hook has its span open.
+    const tasks = items.map((item) => String((item as { task?: unknown } | null)?.task));
+    const operation = { operation: 'enqueueMany', tasks, transactional: !!options.client } as const;
+    return hook.enqueue(operation, (meta) => this.enqueueRows(items, options, meta));
+  }
+
+  /** enqueueMany() of a non-empty array, with an instrumentation's meta entries (or none). */
+  private async enqueueRows(
+    items: readonly EnqueueManyItem<M>[],
+    options: { client?: Queryable },
+    extraMeta: Record<string, unknown> | undefined,
+  ): Promise<Job[]> {
     const rows: JobRow[] = [];
     for (const [i, item] of items.entries()) {
       if (item === null || typeof item !== 'object') {
@@ -167,7 +205,13 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
         );
       }
       rows.push(
-        await this.prepare(item.task, item.payload, item.options ?? {}, `items[${i}].options.unique`),
+        await this.prepare(
+          item.task,
+          item.payload,
+          item.options ?? {},
+          `items[${i}].options.unique`,
+          extraMeta,
+        ),
       );
     }
     // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
@@ -249,6 +293,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     payload: unknown,
     options: EnqueueOptions,
     uniqueOption: string,
+    extraMeta?: Record<string, unknown>,
   ): Promise<JobRow> {
     if (typeof task !== 'string' || task.length === 0 || task.length > 128) {
       throw new InvalidOptionError('task', `must be a task name of 1 to 128 characters, got ${show(task)}`);
@@ -257,7 +302,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     if (!def && this.checksTaskNames) throw new UnknownTaskError(task, [...this.tasks.keys()]);
     const resolved = resolveJobOptions(options, def);
     const tags = checkTags(task, options.tags);
-    const meta = encodeMeta(task, options.meta);
+    const meta = addMeta(encodeMeta(task, options.meta), extraMeta);
     const unique =
       options.unique === undefined ? undefined : checkUnique(task, payload, options, uniqueOption);
     if (def?.schema) await validatePayload(task, def.schema, payload);
@@ -320,7 +365,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   worker(options: WorkerOptions = {}): Worker {
     this.assertOpen('worker()');
     if (this.tasks.size === 0) throw new ConfigError('a worker needs tasks: pass `tasks` to the Queue');
-    const tasks: ReadonlyMap<string, TaskDefinition> = workerTasks(this.tasks);
+    const tasks: ReadonlyMap<string, TaskDefinition> = instrumentTasks(
+      workerTasks(this.tasks),
+      this.instrumentation,
+    );
     const worker = new Worker(
       this.connection,
       this.names,
