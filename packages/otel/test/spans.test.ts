@@ -188,6 +188,35 @@ describe('one job', () => {
     expect(enqueue!.parentSpanId).toBeUndefined();
     expect(run).toMatchObject({ traceId: enqueue!.traceId, parentSpanId: enqueue!.spanId });
   });
+
+  it("a manual retry of a failed job joins the request's trace; listJobs finds the job by its context", async () => {
+    let calls = 0;
+    const queue = await started(
+      makeQueue({
+        tasks: {
+          once: {
+            maxAttempts: 1,
+            handler: async () => {
+              if (++calls === 1) throw new Error('first run fails');
+            },
+          },
+        },
+      }),
+    );
+    const { value: job, request } = await inRequest(() => queue.enqueue('once', {}));
+    await expect(queue.waitFor(job)).rejects.toThrow(/failed/);
+    const [enqueue] = named('enqueue once');
+    const traceparent = `00-${request.traceId}-${enqueue!.spanId}-01`;
+    const found = await queue.listJobs({ meta: { trace: { traceparent } } });
+    expect(found.map((j) => j.id)).toEqual([job.id]);
+
+    await queue.retryJob(job.id);
+    await queue.waitFor(job);
+    const runs = named('run once');
+    expect(runs.map((r) => r.attributes['messaging.queue.outcome'])).toEqual(['failed', 'completed']);
+    for (const r of runs)
+      expect(r).toMatchObject({ traceId: request.traceId, parentSpanId: enqueue!.spanId });
+  });
 });
 
 describe('batches and transactions', () => {
