@@ -48,6 +48,14 @@ export interface Instrumentation {
   run(job: Job, attempt: () => Promise<AttemptOutcome>): Promise<unknown>;
 }
 
+/**
+ * Where an enqueue call made through the hook carries the hook's meta entries, in its own
+ * options object: a key no caller's options have, read only when a hook is set.
+ */
+export const EXTRA_META: unique symbol = Symbol('queue.extraMeta');
+
+export type WithExtraMeta = { [EXTRA_META]?: Record<string, unknown> | undefined };
+
 /** The meta of a job with an instrumentation's entries added; JSON text as `encodeMeta` makes it. */
 export function addMeta(meta: string | null, extra: Record<string, unknown> | undefined): string | null {
   if (extra === undefined) return meta;

@@ -2,7 +2,14 @@ import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { Coalescer } from './coalescer.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
-import { addMeta, checkInstrumentation, type Instrumentation, instrumentTasks } from './instrumentation.js';
+import {
+  addMeta,
+  checkInstrumentation,
+  EXTRA_META,
+  type Instrumentation,
+  instrumentTasks,
+  type WithExtraMeta,
+} from './instrumentation.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import { declareSchedules } from './schedules/declare.js';
@@ -137,23 +144,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     this.assertOpen('enqueue()');
-    const hook = this.instrumentation;
-    if (hook === undefined) return this.enqueueOne(task, payload, options, undefined);
-    const operation = { operation: 'enqueue', tasks: [task], transactional: !!options.client } as const;
-    const [job] = await hook.enqueue(operation, async (meta) => [
-      await this.enqueueOne(task, payload, options, meta),
-    ]);
-    return job as Job<PayloadOf<M[K]>, K>;
-  }
-
-  /** enqueue(), with an instrumentation's meta entries (or none). */
-  private async enqueueOne<K extends keyof M & string>(
-    task: K,
-    payload: PayloadOf<M[K]>,
-    options: EnqueueOptions,
-    extraMeta: Record<string, unknown> | undefined,
-  ): Promise<Job<PayloadOf<M[K]>, K>> {
-    const row = await this.prepare(task, payload, options, 'unique', extraMeta);
+    // With a hook, this call comes back through the hook with its meta (EXTRA_META).
+    if (this.instrumentation !== undefined && !(EXTRA_META in options)) {
+      return this.traced(task, options, (extra) => this.enqueue(task, payload, extra)) as never;
+    }
+    const row = await this.prepare(task, payload, options, 'unique', (options as WithExtraMeta)[EXTRA_META]);
     if (row.unique) {
       // The locking modes go alone: a batch would hold every caller's key lock until it commits.
       const job =
@@ -182,20 +177,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.assertOpen('enqueueMany()');
     if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
     if (items.length === 0) return [];
-    const hook = this.instrumentation;
-    if (hook === undefined) return this.enqueueRows(items, options, undefined);
-    // A bad item is refused by name inside, once the hook has its span open.
-    const tasks = items.map((item) => String((item as { task?: unknown } | null)?.task));
-    const operation = { operation: 'enqueueMany', tasks, transactional: !!options.client } as const;
-    return hook.enqueue(operation, (meta) => this.enqueueRows(items, options, meta));
-  }
-
-  /** enqueueMany() of a non-empty array, with an instrumentation's meta entries (or none). */
-  private async enqueueRows(
-    items: readonly EnqueueManyItem<M>[],
-    options: { client?: Queryable },
-    extraMeta: Record<string, unknown> | undefined,
-  ): Promise<Job[]> {
+    if (this.instrumentation !== undefined && !(EXTRA_META in options)) {
+      return this.traced(items, options, (extra) => this.enqueueMany(items, extra));
+    }
+    const extraMeta = (options as WithExtraMeta)[EXTRA_META];
     const rows: JobRow[] = [];
     for (const [i, item] of items.entries()) {
       if (item === null || typeof item !== 'object') {
@@ -229,6 +214,29 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const jobs = records.map((r, i) => withXid(insertedJob(rows[i]!, r), r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
     return jobs;
+  }
+
+  /**
+   * An enqueue call through the instrumentation hook, which calls back with the meta to add
+   * (in the options, under EXTRA_META). Kept apart so that without a hook the enqueue paths
+   * make no closure or object for it. A bad item is refused by name in the call back.
+   */
+  private async traced<O extends { client?: Queryable }, R>(
+    what: string | readonly EnqueueManyItem<M>[],
+    options: O,
+    call: (options: O & WithExtraMeta) => Promise<R>,
+  ): Promise<R> {
+    const many = typeof what !== 'string';
+    const operation = {
+      operation: many ? 'enqueueMany' : 'enqueue',
+      tasks: many ? what.map((item) => String((item as { task?: unknown } | null)?.task)) : [what],
+      transactional: !!options.client,
+    } as const;
+    const jobs = await this.instrumentation!.enqueue(operation, async (meta) => {
+      const result = await call({ ...options, [EXTRA_META]: meta });
+      return (many ? result : [result]) as Job[];
+    });
+    return (many ? jobs : jobs[0]) as R;
   }
 
   /**
