@@ -6,12 +6,14 @@
 // rates swing 2-4x between rounds, while CPU per job moves by a few percent. Then the hooks
 // alone, with no database: the CPU a span pair adds per job.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx packages/otel/bench/cost.ts [rounds] [modes]
-// `modes`: a comma-separated subset (`off` alone runs on a core without the option too).
+// `modes`: a comma-separated subset (`off` alone runs on a core without the option too);
+// `hooks` runs only the hooks-alone part.
 import { randomBytes } from 'node:crypto';
 import { context, ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
+  BatchSpanProcessor,
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
@@ -96,14 +98,17 @@ async function truncate(url: string) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const results: Record<string, Record<'enqueue' | 'enqueueCpu' | 'drain' | 'drainCpu', number[]>> = {};
 const db = `otel_cost_${randomBytes(4).toString('hex')}`;
-await admin(`CREATE DATABASE ${db}`);
+const dbPart = !(only?.length === 1 && only[0] === 'hooks');
+if (dbPart) await admin(`CREATE DATABASE ${db}`);
 try {
   const url = withDatabase(server, db);
-  const migrator = new Queue({ connectionString: url, logger: silentLogger });
-  await migrator.migrate();
-  await migrator.close();
+  if (dbPart) {
+    const migrator = new Queue({ connectionString: url, logger: silentLogger });
+    await migrator.migrate();
+    await migrator.close();
+  }
   // Round 0 warms the JIT and the database's caches up, and is not counted.
-  for (let round = 0; round <= rounds; round++) {
+  for (let round = 0; dbPart && round <= rounds; round++) {
     for (const [mode, instrumentation] of Object.entries(modes)) {
       const queue = new Queue({
         connectionString: url,
@@ -129,32 +134,39 @@ try {
     }
   }
 } finally {
-  await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  if (dbPart) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 }
-console.log(
-  `rounds: ${rounds}; enqueue: ${ENQUEUES} single enqueues by ${PRODUCERS} producers; drain: ${DRAIN} jobs`,
-);
-console.log('mode        enqueue jobs/s  CPU µs/job | drain jobs/s  CPU µs/job   (medians; CPU per round)');
-for (const [mode, r] of Object.entries(results)) {
-  const f = (xs: number[]) => median(xs).toFixed(0).padStart(7);
-  const g = (xs: number[]) => median(xs).toFixed(1).padStart(7);
-  const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join('/');
+if (dbPart) {
   console.log(
-    `${mode.padEnd(11)} ${f(r.enqueue)}        ${g(r.enqueueCpu)}    | ${f(r.drain)}       ${g(r.drainCpu)}     ` +
-      `(enqueue ${all(r.enqueueCpu)}; drain ${all(r.drainCpu)})`,
+    `rounds: ${rounds}; enqueue: ${ENQUEUES} single enqueues by ${PRODUCERS} producers; drain: ${DRAIN} jobs`,
   );
+  console.log('mode        enqueue jobs/s  CPU µs/job | drain jobs/s  CPU µs/job   (medians; CPU per round)');
+  for (const [mode, r] of Object.entries(results)) {
+    const f = (xs: number[]) => median(xs).toFixed(0).padStart(7);
+    const g = (xs: number[]) => median(xs).toFixed(1).padStart(7);
+    const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join('/');
+    console.log(
+      `${mode.padEnd(11)} ${f(r.enqueue)}        ${g(r.enqueueCpu)}    | ${f(r.drain)}       ${g(r.drainCpu)}     ` +
+        `(enqueue ${all(r.enqueueCpu)}; drain ${all(r.drainCpu)})`,
+    );
+  }
 }
 
 // The hooks alone: what one enqueue span and one run span cost, with an insert and an attempt
 // that do nothing. The least of 5 runs of N each, per job.
-if (!only || only.length > 1) {
+if (!only || only.includes('hooks')) {
   const N = 20_000;
   const job = { id: '1', task: 'noop', queue: 'default', attempts: 1, maxAttempts: 25, meta: {} } as never;
   const jobs = [job];
   const insert = async () => jobs;
   const attempt = async () => ({ ok: true as const, final: true as const });
   console.log(`hooks alone, ${N} jobs, least of 5: µs per job (enqueue span + run span)`);
-  for (const [mode, hook] of Object.entries(allModes)) {
+  // The SDK as production runs it: a BatchSpanProcessor (exporting off the job's path).
+  const batched = new BasicTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(new InMemorySpanExporter(), { maxQueueSize: 100_000 })],
+  });
+  const hooks = { ...allModes, 'sdk-batch': queueInstrumentation({ tracerProvider: batched }) };
+  for (const [mode, hook] of Object.entries(hooks)) {
     let best = Infinity;
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
