@@ -9,7 +9,7 @@
 // `modes`: a comma-separated subset (`off` alone runs on a core without the option too);
 // `hooks` runs only the hooks-alone part.
 import { randomBytes } from 'node:crypto';
-import { context, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { context, ProxyTracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
@@ -116,7 +116,8 @@ try {
         tasks: { noop: async () => {} },
         instrumentation,
       });
-      const r = (results[mode] ??= { enqueue: [], enqueueCpu: [], drain: [], drainCpu: [] });
+      results[mode] ??= { enqueue: [], enqueueCpu: [], drain: [], drainCpu: [] };
+      const r = results[mode];
       const [e, ec] = await enqueueRate(queue, mode === 'sdk-memory');
       const [d, dc] = await drainRate(queue);
       if (round === 0) {
