@@ -39,6 +39,7 @@ const expected = {
   '@queue/testing': {
     '.': ['queueTesting', 'drain', 'inline', 'withRollback', 'expectEnqueued', 'expectNotEnqueued'],
   },
+  '@queue/otel': { '.': ['queueInstrumentation', 'fromMeta', 'toStored'] },
 };
 // Typed usage, compiled as .mts and as .cts. The @ts-expect-error lines fail the check if the
 // published types degrade to `any` instead of resolving to the real declarations.
@@ -64,6 +65,11 @@ import fastifyQueue from '@queue/fastify';
 const app = fastify();
 void app.register(fastifyQueue, { connectionString: '${DB}' });
 export const enqueue = () => app.queue.enqueue('t', {});`,
+  '@queue/otel': `import { Queue } from '@queue/core';
+import { queueInstrumentation } from '@queue/otel';
+export const queue = new Queue({ connectionString: '${DB}', instrumentation: queueInstrumentation() });
+// @ts-expect-error parent is 'enqueue' or 'none'
+queueInstrumentation({ parent: 'request' });`,
   '@queue/nest': `import { QueueModule } from '@queue/nest';
 export const dynamicModule = QueueModule.forRoot({ connectionString: '${DB}', worker: false });
 // @ts-expect-error options are typed

@@ -59,6 +59,7 @@ const queueOptionKeys: Record<keyof QueueOptions, true> = {
   schedules: true,
   logger: true,
   startupTimeout: true,
+  instrumentation: true,
 };
 
 export interface ResolvedAdapterOptions {

@@ -22,6 +22,7 @@ export type { CancelJobsFilter, CancelResult } from './cancel.js';
 export type { DrainScope } from './drain.js';
 export { drainScope, queueTables } from './drain.js';
 export * from './errors.js';
+export type { AttemptOutcome, EnqueueOperation, Instrumentation } from './instrumentation.js';
 export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';

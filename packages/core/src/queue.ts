@@ -2,6 +2,14 @@ import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { Coalescer } from './coalescer.js';
 import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import {
+  addMeta,
+  checkInstrumentation,
+  EXTRA_META,
+  type Instrumentation,
+  instrumentTasks,
+  type WithExtraMeta,
+} from './instrumentation.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import { declareSchedules } from './schedules/declare.js';
@@ -59,6 +67,11 @@ export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOpt
    * the README's "Recurring jobs".
    */
   schedules?: ScheduleMap<M>;
+  /**
+   * Hooks around every enqueue and every job run, for tracing: `queueInstrumentation()` from
+   * @queue/otel. None by default, and then they cost nothing. See instrumentation.ts.
+   */
+  instrumentation?: Instrumentation;
 }
 
 export interface QueueEvents {
@@ -89,9 +102,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly conflictGuess = new ConflictGuess();
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
+  private readonly instrumentation: Instrumentation | undefined;
 
   constructor(options: QueueOptions<M>) {
     super(options);
+    this.instrumentation = checkInstrumentation(options.instrumentation);
     const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!Number.isInteger(max) || max < 1)
       throw new ConfigError(`maxPayloadBytes must be a positive integer, got ${show(max)}`);
@@ -134,7 +149,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     options: EnqueueOptions = {},
   ): Promise<Job<PayloadOf<M[K]>, K>> {
     this.assertOpen('enqueue()');
-    const row = await this.prepare(task, payload, options, 'unique');
+    // With a hook, this call comes back through the hook with its meta (EXTRA_META).
+    if (this.instrumentation !== undefined && !(EXTRA_META in options)) {
+      return this.traced(task, options, (extra) => this.enqueue(task, payload, extra)) as never;
+    }
+    const row = await this.prepare(task, payload, options, 'unique', (options as WithExtraMeta)[EXTRA_META]);
     if (row.unique) {
       // The locking modes go alone: a batch would hold every caller's key lock until it commits.
       const job =
@@ -163,6 +182,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.assertOpen('enqueueMany()');
     if (!Array.isArray(items)) throw new InvalidOptionError('items', `must be an array, got ${show(items)}`);
     if (items.length === 0) return [];
+    if (this.instrumentation !== undefined && !(EXTRA_META in options)) {
+      return this.traced(items, options, (extra) => this.enqueueMany(items, extra));
+    }
+    const extraMeta = (options as WithExtraMeta)[EXTRA_META];
     const rows: JobRow[] = [];
     for (const [i, item] of items.entries()) {
       if (item === null || typeof item !== 'object') {
@@ -172,7 +195,13 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
         );
       }
       rows.push(
-        await this.prepare(item.task, item.payload, item.options ?? {}, `items[${i}].options.unique`),
+        await this.prepare(
+          item.task,
+          item.payload,
+          item.options ?? {},
+          `items[${i}].options.unique`,
+          extraMeta,
+        ),
       );
     }
     // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
@@ -191,6 +220,29 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const jobs = records.map((r, i) => withXid(insertedJob(rows[i]!, r), r));
     if (this.listenerCount('enqueued') > 0) for (const job of jobs) this.emit('enqueued', { job });
     return jobs;
+  }
+
+  /**
+   * An enqueue call through the instrumentation hook, which calls back with the meta to add
+   * (in the options, under EXTRA_META). Kept apart so that without a hook the enqueue paths
+   * make no closure or object for it. A bad item is refused by name in the call back.
+   */
+  private async traced<O extends { client?: Queryable }, R>(
+    what: string | readonly EnqueueManyItem<M>[],
+    options: O,
+    call: (options: O & WithExtraMeta) => Promise<R>,
+  ): Promise<R> {
+    const many = typeof what !== 'string';
+    const operation = {
+      operation: many ? 'enqueueMany' : 'enqueue',
+      tasks: many ? what.map((item) => String((item as { task?: unknown } | null)?.task)) : [what],
+      transactional: !!options.client,
+    } as const;
+    const jobs = await this.instrumentation!.enqueue(operation, async (meta) => {
+      const result = await call({ ...options, [EXTRA_META]: meta });
+      return (many ? result : [result]) as Job[];
+    });
+    return (many ? jobs : jobs[0]) as R;
   }
 
   /**
@@ -275,6 +327,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     payload: unknown,
     options: EnqueueOptions,
     uniqueOption: string,
+    extraMeta?: Record<string, unknown>,
   ): Promise<JobRow> {
     if (typeof task !== 'string' || task.length === 0 || task.length > 128) {
       throw new InvalidOptionError('task', `must be a task name of 1 to 128 characters, got ${show(task)}`);
@@ -283,7 +336,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     if (!def && this.checksTaskNames) throw new UnknownTaskError(task, [...this.tasks.keys()]);
     const resolved = resolveJobOptions(options, def);
     const tags = checkTags(task, options.tags);
-    const meta = encodeMeta(task, options.meta);
+    const meta = addMeta(encodeMeta(task, options.meta), extraMeta);
     const unique =
       options.unique === undefined ? undefined : checkUnique(task, payload, options, uniqueOption);
     if (def?.schema) await validatePayload(task, def.schema, payload);
@@ -346,7 +399,10 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   worker(options: WorkerOptions = {}): Worker {
     this.assertOpen('worker()');
     if (this.tasks.size === 0) throw new ConfigError('a worker needs tasks: pass `tasks` to the Queue');
-    const tasks: ReadonlyMap<string, TaskDefinition> = workerTasks(this.tasks);
+    const tasks: ReadonlyMap<string, TaskDefinition> = instrumentTasks(
+      workerTasks(this.tasks),
+      this.instrumentation,
+    );
     const worker = new Worker(
       this.connection,
       this.names,

@@ -1,4 +1,5 @@
-import { JobTimeoutError } from './errors.js';
+import { JobCancelledError, JobTimeoutError } from './errors.js';
+import { type AttemptOutcome, type InstrumentedTask, RUN_HOOK } from './instrumentation.js';
 import type { Logger } from './logger.js';
 import { validatePayload } from './payload.js';
 import { reportProgress } from './progress.js';
@@ -25,7 +26,42 @@ export type RunOutcome =
  * stays claimed until the handler has really returned: releasing it earlier could let a
  * second worker start it while the first is still running it.
  */
-export async function runJob(
+export function runJob(
+  def: TaskDefinition,
+  running: { job: Job; claims: number; controller: AbortController },
+  makeLogger: () => Logger,
+  assertOwnership: JobContext['assertOwnership'],
+  maxResultBytes: number,
+): Promise<RunOutcome> {
+  const hook = (def as InstrumentedTask)[RUN_HOOK];
+  if (hook === undefined) return attempt(def, running, makeLogger, assertOwnership, maxResultBytes);
+  // Started once, whatever the hook does: a hook that throws or never calls `attempt` loses
+  // its span, not the job's run or outcome.
+  let started: Promise<RunOutcome> | undefined;
+  const run = () => {
+    started ??= attempt(def, running, makeLogger, assertOwnership, maxResultBytes);
+    return started;
+  };
+  const settle = () => run();
+  try {
+    return hook
+      .run(running.job, () => run().then((o) => attemptOutcome(running.job, running.controller, o)))
+      .then(settle, settle);
+  } catch {
+    return run();
+  }
+}
+
+/** How the worker will record an attempt (worker-state.ts toOutcome), for the hook. */
+function attemptOutcome(job: Job, controller: AbortController, o: RunOutcome): AttemptOutcome {
+  if (o.ok) return { ok: true, final: true };
+  const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+  const cancelled = reason instanceof JobCancelledError || o.error instanceof JobCancelledError;
+  const final = cancelled || o.permanent || job.attempts >= job.maxAttempts;
+  return { ok: false, error: o.error, timedOut: o.timedOut, cancelled, final };
+}
+
+async function attempt(
   def: TaskDefinition,
   { job, claims, controller }: { job: Job; claims: number; controller: AbortController },
   makeLogger: () => Logger,
