@@ -20,6 +20,8 @@ export { QueueAdmin } from './admin.js';
 export type { JobSelection } from './bulk.js';
 export type { CancelJobsFilter, CancelResult } from './cancel.js';
 export * from './errors.js';
+export type { ConcurrencyKeyOption } from './flow/enqueue.js';
+export type { FlowLimits, LimitsOptions, LimitUsage, QueueLimits, RateLimit } from './flow/limits.js';
 export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';

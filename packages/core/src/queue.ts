@@ -1,7 +1,8 @@
 import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { Coalescer } from './coalescer.js';
-import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import { ConfigError, InvalidLimitError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import { concurrencyKeyOf, type KeyedRow, keyedInsert } from './flow/enqueue.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import { declareSchedules } from './schedules/declare.js';
@@ -138,9 +139,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
           : await this.uniqueBatcher.add(row);
       return job as Job<PayloadOf<M[K]>, K>;
     }
-    const record: Inserted = options.client
-      ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
-      : await this.batcher.add(row);
+    const record: Inserted = (row as KeyedRow).concurrencyKey
+      ? (await this.insert(options.client ?? this.pool, keyedInsert(this.names, [row], !!options.client)))
+          .rows[0]
+      : options.client
+        ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
+        : await this.batcher.add(row);
     await this.announce(options.client, [{ queue: insertedQueue(row, record), delay_ms: record.delay_ms }]);
     const job = withXid(insertedJob(row, record), record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
@@ -173,7 +177,9 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     // Given `client`, the Jobs carry the enqueuing transaction's id (xid.ts); on the pool, not.
     const { client } = options;
     if (rows.some((r) => r.unique)) return this.enqueueUnique(rows, client);
-    const { rows: records } = (await this.insert(client ?? this.pool, this.inserts.many(rows, !!client))) as {
+    const keyed = rows.some((r) => (r as KeyedRow).concurrencyKey);
+    const insert = keyed ? keyedInsert(this.names, rows, !!client) : this.inserts.many(rows, !!client);
+    const { rows: records } = (await this.insert(client ?? this.pool, insert)) as {
       rows: Inserted[];
     };
     // RETURNING gives no order guarantee; ids were assigned in input order.
@@ -271,6 +277,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       meta,
     };
     if (unique) row.unique = unique;
+    const key = concurrencyKeyOf(task, payload, options.concurrencyKey, def?.concurrencyKey);
+    if (key !== undefined) {
+      if (unique) throw new InvalidLimitError('concurrencyKey', 'cannot be combined with `unique` yet');
+      (row as KeyedRow).concurrencyKey = key;
+    }
     return row;
   }
 
