@@ -55,8 +55,13 @@ $$;
 -- start, `at` the time the rate limit logged for these starts (the jobs' started_at).
 -- Runs with the rate log's row locked (FOR UPDATE) when the queue has a rate limit: claimers
 -- of that queue take turns, each seeing the starts the previous one logged.
+-- p_release: the slots of jobs this statement finishes, unlocked first so that this claim may
+-- take them again (their handlers have returned); when some are not taken again, the queues in
+-- p_announce are announced on p_channel, so that workers waiting on a full limit try again. A
+-- finishing worker taking its own freed slot back needs no announcement, and wakes nobody.
 CREATE FUNCTION {{schema}}.flow_lock(
-  p_queue text, p_ids bigint[], p_keys text[], p_want integer, p_held bigint[], p_mask bigint
+  p_queue text, p_ids bigint[], p_keys text[], p_want integer, p_held bigint[], p_mask bigint,
+  p_release bigint[], p_announce text[], p_channel text
 ) RETURNS TABLE (id bigint, slots bigint[], limited boolean, wait_ms float8, at timestamptz)
 LANGUAGE plpgsql VOLATILE
 SET search_path = {{schema}}, pg_temp
@@ -80,6 +85,7 @@ DECLARE
   wait       float8;
   i          integer;
 BEGIN
+  PERFORM pg_advisory_unlock(r) FROM unnest(p_release) AS r;
   SELECT * INTO q FROM queues WHERE name = p_queue;
   IF q.flow_rate IS NOT NULL THEN
     SELECT * INTO q FROM queues WHERE name = p_queue FOR UPDATE;
@@ -100,6 +106,8 @@ BEGIN
       FROM (SELECT t.at, sum(t.c) OVER (ORDER BY t.ord) AS upto
             FROM unnest(q.flow_starts, q.flow_counts) WITH ORDINALITY AS t(at, c, ord)) s
       WHERE used - s.upto < q.flow_rate ORDER BY s.upto LIMIT 1;
+      PERFORM pg_notify(p_channel, json_build_object('q', a, 'd', 0)::text) FROM unnest(p_announce) AS a
+        WHERE cardinality(p_release) > 0;
       RETURN QUERY SELECT NULL::bigint, NULL::bigint[], true, greatest(1, ceil(wait))::float8, NULL::timestamptz;
       RETURN;
     END IF;
@@ -152,6 +160,9 @@ BEGIN
       hit := true;
       wait := extract(epoch FROM coalesce(q.flow_starts[1], stamp) + period - now()) * 1000;
     END IF;
+  END IF;
+  IF EXISTS (SELECT FROM unnest(p_release) AS r WHERE r <> ALL(taken)) THEN
+    PERFORM pg_notify(p_channel, json_build_object('q', a, 'd', 0)::text) FROM unnest(p_announce) AS a;
   END IF;
   RETURN QUERY SELECT NULL::bigint, NULL::bigint[], hit,
     CASE WHEN wait IS NOT NULL THEN greatest(1, ceil(wait))::float8 END, stamp;

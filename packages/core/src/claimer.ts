@@ -335,9 +335,7 @@ export class Claimer {
       const limited = !!claim && !!this.flow?.isLimited(claim.queue);
       const freed = this.flow?.holding ? this.flow.take(ids) : undefined;
       const flow = limited || (freed !== undefined && freed.slots.length > 0);
-      const extra = flow
-        ? [freed?.slots ?? [], [...(freed?.slots ?? []), ...this.flow!.heldSlots()], freed?.queues ?? []]
-        : [];
+      const extra = flow ? [freed?.slots ?? [], this.flow!.heldSlots(), freed?.queues ?? []] : [];
       const { rows } = await this.query(flow ? 'flowCycle' : 'cycle', [
         ids,
         f.leaving.ids,

@@ -3,8 +3,9 @@ import type { Names } from '../sql/names.js';
 
 /**
  * The limited claim's CTEs (a queue with flow limits), with the plain claim's parameters ($p
- * queue, $p+1 tasks, $p+2 held ids, $p+3 scan, $p+4 want) and $s the slot keys this session
- * holds already (advisory locks are re-entrant: flow_lock() must not take them again).
+ * queue, $p+1 tasks, $p+2 held ids, $p+3 scan, $p+4 want), $s the slot keys this session
+ * holds already (advisory locks are re-entrant: flow_lock() must not take them again), and
+ * $release / $announce the finished jobs' slots and their queues (see flow_lock()).
  *
  * - `lim` reads the queue's settings once: a queue with a per-key limit (or `fair`) is claimed
  *   round-robin across keys, else in the plain claim's order.
@@ -18,7 +19,7 @@ import type { Names } from '../sql/names.js';
  *   each job's lock and its slots lazily and stops at `want` jobs or at a full limit; the last
  *   row it returns (id NULL) says whether a limit stopped it and when the rate lets more start.
  */
-export function flowClaimCtes(n: Names, p: number, s: number): string {
+export function flowClaimCtes(n: Names, p: number, s: number, release: number, announce: number): string {
   const [queue, tasks, held, scan, want] = [p, p + 1, p + 2, p + 3, p + 4].map((i) => `$${i}`);
   const due = `j.failed_at IS NULL AND j.run_at <= now() AND j.task = ANY(${tasks}::text[])
           AND j.id <> ALL(${held}::bigint[])`;
@@ -62,7 +63,7 @@ export function flowClaimCtes(n: Names, p: number, s: number): string {
       SELECT f.* FROM (
         SELECT array_agg(c.id ORDER BY c.ord) AS ids, array_agg(c.key ORDER BY c.ord) AS keys FROM candidates c
       ) a, ${n.q}.flow_lock(${queue}::text, coalesce(a.ids, '{}'), coalesce(a.keys, '{}'), ${want}::int,
-        ${`$${s}`}::bigint[], ${n.lockMask}) f
+        $${s}::bigint[], ${n.lockMask}, $${release}::bigint[], $${announce}::text[], ${n.channelLiteral}) f
       WHERE ${queue}::text IS NOT NULL
     ), ${claimedCte(
       n,

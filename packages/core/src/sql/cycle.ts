@@ -25,22 +25,24 @@ export function cycleSql(n: Names): string {
 
 /**
  * The cycle of a worker with flow limits (flow/*): the same, plus $20 the slot keys of the
- * finished jobs, released with their job locks; $21 the slot keys this session holds (see
+ * finished jobs, released with them; $21 the slot keys this session still holds (see
  * flowClaimCtes, whose claim replaces the plain one); $22 the limited queues whose jobs
- * finished, announced on the jobs channel so that workers waiting on a full limit try again
- * (a slot freed by a finish is not otherwise announced). The first row also carries what the
+ * finished, announced on the jobs channel (unless the claim took every freed slot back) so
+ * that workers waiting on a full limit try again: a freed slot is not otherwise announced. The first row also carries what the
  * limited claim locked with each job's slots (`flow_locked`), whether a limit stopped it
  * (`flow_limited`) and when the rate limit lets more start (`flow_wait_ms`).
  */
 export function flowCycleSql(n: Names): string {
   const gate = ['done', 'kept', 'failed', 'notified'].map((c) => `(SELECT count(*) FROM ${c})`).join(' + ');
-  return `WITH ${finishCtes(n)}, ${flowClaimCtes(n, 12, 21)}
+  return `WITH ${finishCtes(n)}, ${flowClaimCtes(n, 12, 21, 20, 22)}
     SELECT sc.scanned, c.*, pg_backend_pid() AS backend_pid,
       ${unlockAfter(n, ['done', 'kept', 'failed', 'notified'])} AS unlocked,
-      (SELECT count(pg_advisory_unlock(s.key))::int FROM unnest($20::bigint[]) AS s(key) WHERE ${gate} >= 0)
-        AS slots_unlocked,
+      -- Without a claim, the freed slots are unlocked and announced here; with one, flow_lock()
+      -- does it first, so that the claim may take them again.
+      (SELECT count(pg_advisory_unlock(s.key))::int FROM unnest($20::bigint[]) AS s(key)
+        WHERE ${gate} >= 0 AND $12::text IS NULL) AS slots_unlocked,
       (SELECT count(pg_notify(${n.channelLiteral}, json_build_object('q', x.q, 'd', 0)::text))::int
-        FROM unnest($22::text[]) AS x(q)) AS announced,
+        FROM unnest($22::text[]) AS x(q) WHERE $12::text IS NULL) AS announced,
       CASE WHEN row_number() OVER () = 1 THEN (SELECT json_build_object(
         'locked', coalesce(json_agg(json_build_object('id', l.id::text, 'slots', l.slots::text[]))
           FILTER (WHERE l.id IS NOT NULL), '[]'),
