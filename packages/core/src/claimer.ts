@@ -66,6 +66,7 @@ interface FlowAnswer {
   locked: { id: string; slots: string[] }[];
   limited: boolean;
   wait_ms: number | null;
+  cursor: string | null;
 }
 const EMPTY_FINISH: FinishBatch = {
   leaving: { ids: [], results: [], cancelled: [] },
@@ -335,7 +336,8 @@ export class Claimer {
       const limited = !!claim && !!this.flow?.isLimited(claim.queue);
       const freed = this.flow?.holding ? this.flow.take(ids) : undefined;
       const flow = limited || (freed !== undefined && freed.slots.length > 0);
-      const extra = flow ? [freed?.slots ?? [], this.flow!.heldSlots(), freed?.queues ?? []] : [];
+      const cursor = limited ? this.flow!.cursor(claim.queue) : null;
+      const extra = flow ? [freed?.slots ?? [], this.flow!.heldSlots(), freed?.queues ?? [], cursor] : [];
       const { rows } = await this.query(flow ? 'flowCycle' : 'cycle', [
         ids,
         f.leaving.ids,
@@ -385,6 +387,7 @@ export class Claimer {
         // announcement or the rate limit's time, not for the next cycle.
         if (fl.limited) out.complete = true;
         if (fl.wait_ms != null) this.flow!.wait(fl.wait_ms);
+        this.flow!.setCursor(claim.queue, fl.cursor);
       }
       const locked = out.jobs.length + out.exhausted.length + out.stale.length;
       if (locked === 0 && !out.complete && scan < MAX_SCAN) {

@@ -10,7 +10,10 @@ import type { Names } from '../sql/names.js';
  * - `lim` reads the queue's settings once: a queue with a per-key limit (or `fair`) is claimed
  *   round-robin across keys, else in the plain claim's order.
  * - `keys` walks the keys with live jobs by a skip scan of jobs_flow_idx (one index probe per
- *   key), and `candidates` takes each key's next jobs in claim order (at most min(want, the
+ *   key), at most `scan` of them, starting after $cursor (the last key the worker's previous
+ *   claim of this queue walked) and wrapping around: each claim costs O(scan), not O(keys), and
+ *   successive claims go round every key (1,000 keys at limit 1 drained at 46% of the plain
+ *   drain walking every key per claim). Then `candidates` takes each key's next jobs in claim order (at most min(want, the
  *   per-key limit) per key, since no more could start), then orders them by their rank within
  *   their key first: every key's first job, then every key's second, and so on. A tenant with
  *   100,000 jobs queued ahead puts one job before a new tenant's first, not 100,000. Jobs without
@@ -19,7 +22,14 @@ import type { Names } from '../sql/names.js';
  *   each job's lock and its slots lazily and stops at `want` jobs or at a full limit; the last
  *   row it returns (id NULL) says whether a limit stopped it and when the rate lets more start.
  */
-export function flowClaimCtes(n: Names, p: number, s: number, release: number, announce: number): string {
+export function flowClaimCtes(
+  n: Names,
+  p: number,
+  s: number,
+  release: number,
+  announce: number,
+  cursor: number,
+): string {
   const [queue, tasks, held, scan, want] = [p, p + 1, p + 2, p + 3, p + 4].map((i) => `$${i}`);
   const due = `j.failed_at IS NULL AND j.run_at <= now() AND j.task = ANY(${tasks}::text[])
           AND j.id <> ALL(${held}::bigint[])`;
@@ -28,19 +38,34 @@ export function flowClaimCtes(n: Names, p: number, s: number, release: number, a
         coalesce(bool_or(l.paused_at IS NOT NULL), false) AS paused,
         least(${want}::int, coalesce(min(l.flow_key_concurrency), ${want}::int)) AS per_key
       FROM ${n.q}.queues l WHERE l.name = ${queue}::text
-    ), keys AS MATERIALIZED (
-      WITH RECURSIVE k(key) AS (
-        (SELECT j.concurrency_key FROM ${n.q}.jobs j
-         WHERE j.queue = ${queue}::text AND j.concurrency_key IS NOT NULL AND j.failed_at IS NULL
+    ), keys_after AS MATERIALIZED (
+      WITH RECURSIVE k(key, n) AS (
+        (SELECT j.concurrency_key, 1 FROM ${n.q}.jobs j
+         WHERE j.queue = ${queue}::text AND j.concurrency_key > coalesce($${cursor}::text, '') AND j.failed_at IS NULL
            AND (SELECT keyed AND NOT paused FROM lim)
          ORDER BY j.concurrency_key LIMIT 1)
         UNION ALL
         SELECT (SELECT j.concurrency_key FROM ${n.q}.jobs j
           WHERE j.queue = ${queue}::text AND j.concurrency_key > k.key AND j.failed_at IS NULL
-          ORDER BY j.concurrency_key LIMIT 1)
-        FROM k WHERE k.key IS NOT NULL
+          ORDER BY j.concurrency_key LIMIT 1), k.n + 1
+        FROM k WHERE k.key IS NOT NULL AND k.n < ${scan}::int
       )
       SELECT key FROM k WHERE key IS NOT NULL
+    ), keys_before AS MATERIALIZED (
+      WITH RECURSIVE k(key, n) AS (
+        (SELECT j.concurrency_key, 1 FROM ${n.q}.jobs j
+         WHERE j.queue = ${queue}::text AND j.concurrency_key > '' AND j.failed_at IS NULL AND j.concurrency_key <= $${cursor}::text
+           AND (SELECT keyed AND NOT paused FROM lim)
+         ORDER BY j.concurrency_key LIMIT 1)
+        UNION ALL
+        SELECT (SELECT j.concurrency_key FROM ${n.q}.jobs j
+          WHERE j.queue = ${queue}::text AND j.concurrency_key > k.key AND j.failed_at IS NULL AND j.concurrency_key <= $${cursor}::text
+          ORDER BY j.concurrency_key LIMIT 1), k.n + 1
+        FROM k WHERE k.key IS NOT NULL AND k.n < ${scan}::int - (SELECT count(*) FROM keys_after)
+      )
+      SELECT key FROM k WHERE key IS NOT NULL
+    ), keys AS (
+      SELECT key FROM keys_after UNION ALL SELECT key FROM keys_before WHERE (SELECT count(*) FROM keys_after) < ${scan}::int
     ), candidates AS MATERIALIZED (
       SELECT c.id, c.key, row_number() OVER (ORDER BY c.rn, c.priority, c.run_at, c.id) AS ord
       FROM (

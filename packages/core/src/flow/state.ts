@@ -20,6 +20,8 @@ export class FlowState {
   /** Job id -> its queue and slot keys (bigint as text), for every job a limited claim locked. */
   private readonly jobs = new Map<string, { queue: string; slots: string[] }>();
   private readonly sql: string;
+  /** Per queue, the last key its previous limited claim walked: the next one starts after it. */
+  private readonly cursors = new Map<string, string>();
 
   constructor(
     names: Names,
@@ -85,6 +87,15 @@ export class FlowState {
   /** A new session holds no slot. */
   clear(): void {
     this.jobs.clear();
+  }
+
+  cursor(queue: string): string | null {
+    return this.cursors.get(queue) ?? null;
+  }
+
+  setCursor(queue: string, key: string | null): void {
+    if (key === null) this.cursors.delete(queue);
+    else this.cursors.set(queue, key);
   }
 
   wait(ms: number): void {

@@ -28,13 +28,15 @@ export function cycleSql(n: Names): string {
  * finished jobs, released with them; $21 the slot keys this session still holds (see
  * flowClaimCtes, whose claim replaces the plain one); $22 the limited queues whose jobs
  * finished, announced on the jobs channel (unless the claim took every freed slot back) so
- * that workers waiting on a full limit try again: a freed slot is not otherwise announced. The first row also carries what the
+ * that workers waiting on a full limit try again: a freed slot is not otherwise announced;
+ * $23 the last key the worker's previous claim of the queue walked (see flowClaimCtes), and the
+ * first row's `cursor` the last this one walked. The first row also carries what the
  * limited claim locked with each job's slots (`flow_locked`), whether a limit stopped it
  * (`flow_limited`) and when the rate limit lets more start (`flow_wait_ms`).
  */
 export function flowCycleSql(n: Names): string {
   const gate = ['done', 'kept', 'failed', 'notified'].map((c) => `(SELECT count(*) FROM ${c})`).join(' + ');
-  return `WITH ${finishCtes(n)}, ${flowClaimCtes(n, 12, 21, 20, 22)}
+  return `WITH ${finishCtes(n)}, ${flowClaimCtes(n, 12, 21, 20, 22, 23)}
     SELECT sc.scanned, c.*, pg_backend_pid() AS backend_pid,
       ${unlockAfter(n, ['done', 'kept', 'failed', 'notified'])} AS unlocked,
       -- Without a claim, the freed slots are unlocked and announced here; with one, flow_lock()
@@ -47,7 +49,9 @@ export function flowCycleSql(n: Names): string {
         'locked', coalesce(json_agg(json_build_object('id', l.id::text, 'slots', l.slots::text[]))
           FILTER (WHERE l.id IS NOT NULL), '[]'),
         'limited', coalesce(bool_or(l.limited), false),
-        'wait_ms', min(l.wait_ms)) FROM locked l) END AS flow,${cycleTail(' WHERE l.id IS NOT NULL')}`;
+        'wait_ms', min(l.wait_ms),
+        'cursor', coalesce((SELECT max(b.key) FROM keys_before b WHERE (SELECT count(*) FROM keys_after) < $15::int),
+          (SELECT max(a.key) FROM keys_after a))) FROM locked l) END AS flow,${cycleTail(' WHERE l.id IS NOT NULL')}`;
 }
 
 const cycleTail = (lockedFilter: string) => `
