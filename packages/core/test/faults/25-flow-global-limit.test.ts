@@ -47,6 +47,17 @@ describe('fault 25: a global concurrency limit across processes', () => {
         },
       );
       const w = workers[i]!;
+      // While it runs a job, so holding a slot: Postgres must free it with the session.
+      await waitFor(
+        `process ${w.pid} running a job`,
+        async () =>
+          (
+            await db.query('SELECT count(*)::int AS n FROM flow_runs WHERE pid = $1 AND ended IS NULL', [
+              w.pid,
+            ])
+          )[0].n > 0,
+        { timeoutMs: 30_000, intervalMs: 5 },
+      );
       killedAt.set(w.pid, await dbNow());
       w.child.kill('SIGKILL');
       await w.exited;
@@ -87,6 +98,7 @@ describe('fault 25: a global concurrency limit across processes', () => {
     expect(overlap).toBe(LIMIT);
     expect(once).toBe(JOBS);
     expect(againOutsideKills).toBe(0);
+    expect(interrupted).toBeGreaterThan(0);
     expect(history).toBe(JOBS);
     for (const w of workers.slice(2)) w.child.kill('SIGTERM');
     await Promise.all(workers.slice(2).map((w) => w.exited));
