@@ -64,7 +64,7 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     expect(m('scale').p1JobsPerSec).toBeGreaterThan(0);
     // Flow limits: every job drained once, beside the plain drain (see workloads/flow.ts).
     for (const w of ['flow-global', 'flow-keys']) expect(m(w).duplicates, w).toBe(0);
-    expect(lines0(result)).toMatch(/1,000 keys at limit 1\s+\|\s+[\d,.]+ \([+-]\d+% vs plain\)/);
+    expect(lines0(result)).toMatch(/1,000 keys at limit 1 \[jobs\/s\]\s+\|\s+[\d,.]+ \([+-]\d+% vs plain\)/);
     expect(json.targets).toHaveLength(11);
     for (const t of json.targets)
       expect(t).toEqual({

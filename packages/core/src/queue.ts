@@ -2,7 +2,9 @@ import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { Coalescer } from './coalescer.js';
 import { ConfigError, InvalidLimitError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import { declareLimits, type LimitsMap, recordLimits } from './flow/declare.js';
 import { concurrencyKeyOf, type KeyedRow, keyedInsert } from './flow/enqueue.js';
+import type { LimitsOptions } from './flow/limits.js';
 import { type JobRow, resolveJobOptions, show } from './options.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload, validatePayload } from './payload.js';
 import { declareSchedules } from './schedules/declare.js';
@@ -57,6 +59,11 @@ export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOpt
    * the README's "Recurring jobs".
    */
   schedules?: ScheduleMap<M>;
+  /**
+   * Flow limits by queue name (README "Flow control"), each a queue a task of the map goes to;
+   * recorded by each worker when it starts (the last writer wins; fields not given stay).
+   */
+  limits?: LimitsMap;
 }
 
 export interface QueueEvents {
@@ -85,6 +92,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   private readonly uniqueBatcher: Coalescer<JobRow, Job>;
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
+  /** The flow limits this queue declares, checked. */
+  private readonly declaredLimits: [string, LimitsOptions][];
 
   constructor(options: QueueOptions<M>) {
     super(options);
@@ -95,6 +104,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.checksTaskNames = options.tasks !== undefined;
     this.tasks = normalizeTasks(options.tasks);
     this.declared = declareSchedules(options.schedules, { tasks: this.taskMap(), maxPayloadBytes: max });
+    this.declaredLimits = declareLimits(options.limits, this.tasks);
     // Every job of a queue with a task map carries its definition's options, so its inserts
     // skip the tasks table altogether; a queue without one lets the database fill them.
     const resolving = !this.checksTaskNames;
@@ -349,6 +359,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       async () => {
         await this.recordTasks(tasks);
         await this.schedules('worker.start()').register(this.declared);
+        await recordLimits(this.pool, this.names, this.declaredLimits);
       },
     );
     this.ownWorkers.add(worker);

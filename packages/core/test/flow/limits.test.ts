@@ -187,3 +187,32 @@ describe('flow control', () => {
     expect(rows[0]).toEqual({ jobs: 0, queues: 0 });
   });
 });
+
+describe('limits declared with the task map', () => {
+  it('are recorded when a worker starts, and a queue no task goes to is refused at construction', async () => {
+    const queue = makeQueue({
+      tasks: { mail: { queue: 'mail', handler: async () => {} } },
+      limits: { mail: { concurrency: 3, rate: { limit: 50, periodMs: 1_000 } } },
+    });
+    await startWorker(queue);
+    expect(await queue.getLimits('mail')).toEqual({
+      queue: 'mail',
+      concurrency: 3,
+      keyConcurrency: null,
+      rate: { limit: 50, periodMs: 1_000 },
+      fair: false,
+    });
+    expect(() =>
+      makeQueue({
+        tasks: { mail: { queue: 'mail', handler: async () => {} } },
+        limits: { mial: { concurrency: 1 } },
+      }),
+    ).toThrow(UnknownQueueError);
+    expect(() =>
+      makeQueue({
+        tasks: { mail: { queue: 'mail', handler: async () => {} } },
+        limits: { mail: { concurrency: 0 } },
+      }),
+    ).toThrow(InvalidLimitError);
+  });
+});
