@@ -60,6 +60,16 @@ function rows(result: BenchResult): Row[] {
       peersFrom: 'drain',
       versus: { workload: 'drain', metric: 'jobsPerSec', label: 'off' },
     },
+    ...(['flow-global', 'flow-keys'] as const).map(
+      (w): Row => ({
+        workload: w,
+        metric: 'jobsPerSec',
+        label: `drain ${s.drain.jobs} jobs, ${w === 'flow-global' ? 'global limit 10,000' : '1,000 keys at limit 1'}`,
+        unit: 'jobs/s',
+        better: 'higher',
+        versus: { workload: 'drain', metric: 'jobsPerSec', label: 'plain' },
+      }),
+    ),
     { workload: 'latency', metric: 'p50', label: 'latency idle p50', unit: 'ms', better: 'lower' },
     { workload: 'latency', metric: 'p95', label: 'latency idle p95', unit: 'ms', better: 'lower' },
     { workload: 'latency', metric: 'p99', label: 'latency idle p99', unit: 'ms', better: 'lower' },
@@ -215,6 +225,15 @@ export function targets(result: BenchResult): TargetCheck[] {
         const perJob = cpu === undefined ? '' : `; database CPU per job ${signed((cpu - 1) * 100)}%`;
         return `${(x * 100).toFixed(0)}% (${fmt(historyOn, 'jobs/s')} vs ${fmt(historyOff, 'jobs/s')} jobs/s${perJob})`;
       },
+    ),
+    ...(['flow-global', 'flow-keys'] as const).map((w) =>
+      check(
+        `drain with ${w === 'flow-global' ? 'a global limit' : '1,000 keys at limit 1'} within 25% of plain drain`,
+        ratio(v(w, 'queue', 'jobsPerSec'), historyOff),
+        (x) => x >= 0.75,
+        (x) =>
+          `${(x * 100).toFixed(0)}% (${fmt(v(w, 'queue', 'jobsPerSec'), 'jobs/s')} vs ${fmt(historyOff, 'jobs/s')} jobs/s)`,
+      ),
     ),
     check(
       'enqueue (16 producers) >= 5x best Postgres peer',

@@ -5,6 +5,8 @@ import { expect, inject, it } from 'vitest';
 import { formatTable, toJson } from '../src/report.js';
 import { runBench } from '../src/runner.js';
 
+const lines0 = (result: Parameters<typeof formatTable>[0]) => formatTable(result);
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Server URL from the root global setup (packages/test-utils). */
@@ -12,7 +14,18 @@ declare module 'vitest' {
   }
 }
 
-const WORKLOADS = ['enqueue', 'bulk', 'unique', 'drain', 'history', 'latency', 'load', 'scale'];
+const WORKLOADS = [
+  'enqueue',
+  'bulk',
+  'unique',
+  'drain',
+  'history',
+  'flow-global',
+  'flow-keys',
+  'latency',
+  'load',
+  'scale',
+];
 
 it('runs the smoke benchmark on @queue: every workload, every job, a table and JSON', async () => {
   const result = await runBench({ databaseUrl: inject('databaseUrl'), smoke: true, peers: ['queue'] });
@@ -52,7 +65,10 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     for (const key of ['p50', 'p95', 'p99']) expect(m('latency')[key]).toBeGreaterThan(0);
     expect(m('load').p99).toBeGreaterThan(0);
     expect(m('scale').p1JobsPerSec).toBeGreaterThan(0);
-    expect(json.targets).toHaveLength(11);
+    // Flow limits: every job drained once, beside the plain drain (see workloads/flow.ts).
+    for (const w of ['flow-global', 'flow-keys']) expect(m(w).duplicates, w).toBe(0);
+    expect(lines0(result)).toMatch(/1,000 keys at limit 1 \[jobs\/s\]\s+\|\s+[\d,.]+ \([+-]\d+% vs plain\)/);
+    expect(json.targets).toHaveLength(13);
     for (const t of json.targets)
       expect(t).toEqual({
         target: expect.any(String),

@@ -37,6 +37,8 @@ Commands:
   delete --state <state>  Delete every job in a state (of --queue, --task, --tag), with --yes
   retention [queue]       Show how long finished and failed jobs are kept; set it
                           per queue with --keep 7d, --keep-count, --failed-keep ...
+  limits [queue]          Show flow limits and their use; set them per queue with
+                          --concurrency 5, --key-concurrency 1, --rate 100/1s, --fair true
   pause <queue...>        Stop every worker claiming from these queues
   resume <queue...>       Let workers claim from these queues again
   schedules               List recurring schedules: timing, next and last run, paused
@@ -324,6 +326,31 @@ Examples:
   queue retention emails --keep 7d --failed-keep 30d
   queue retention reports --keep 0
   queue retention emails --keep-count default
+
+${GLOBAL}`,
+
+  limits: `Usage: queue limits [queue] [options]
+       queue limits <queue> [--concurrency <n>] [--key-concurrency <n>] [--rate <n>/<period>] [--fair true|false]
+
+Shows the flow limits of every queue that has any; for one queue, also what uses them now:
+slots in use, starts in the last rate period, running and waiting jobs, and per concurrency
+key (most waiting first). With limits, sets them for the queue (the others stay as they are)
+and prints what now applies. Workers apply new limits within moments, across every process.
+
+Options:
+  --concurrency <n>      At most n jobs of the queue running at once, across every worker
+  --key-concurrency <n>  At most n running jobs per concurrency key (implies --fair)
+  --rate <n>/<period>    At most n starts in any window of the period: 100/1s, 600/1m
+  --fair true|false      Claim round-robin across concurrency keys
+  --keys <n>             How many keys to show (default 20)
+  --json                 The limits (and usage) as JSON
+
+Any limit takes the word 'none' to remove it. Limits are 1 to 65535 (rate: 1 to 1000000).
+
+Examples:
+  queue limits emails --concurrency 10
+  queue limits crm --rate 100/1m --key-concurrency 1
+  queue limits crm --rate none
 
 ${GLOBAL}`,
 

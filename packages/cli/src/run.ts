@@ -3,6 +3,7 @@ import { migrate, remove, retry } from './commands/admin.js';
 import { cancel } from './commands/cancel.js';
 import { dashboard } from './commands/dashboard.js';
 import { enqueue } from './commands/enqueue.js';
+import { limits } from './commands/limits.js';
 import { list } from './commands/list.js';
 import { pause, resume } from './commands/pause.js';
 import { retention } from './commands/retention.js';
@@ -32,6 +33,7 @@ const COMMANDS: Record<string, Command> = {
   retry,
   delete: remove,
   retention,
+  limits,
   pause,
   resume,
   schedules,

@@ -57,6 +57,7 @@ const queueOptionKeys: Record<keyof QueueOptions, true> = {
   tasks: true,
   maxPayloadBytes: true,
   schedules: true,
+  limits: true,
   logger: true,
   startupTimeout: true,
   instrumentation: true,

@@ -13,6 +13,14 @@ import {
   JobStateError,
   QueueClosedError,
 } from './errors.js';
+import {
+  getLimits,
+  type LimitsOptions,
+  type LimitUsage,
+  limitUsage,
+  type QueueLimits,
+  setLimits,
+} from './flow/limits.js';
 import { type JobCounts, overview, type QueueCounts, type ScanRow, scanRows } from './job-counts.js';
 import { getJob, type JobList, type ListedJob, type ListJobsOptions, listJobs } from './job-list.js';
 import { type JobStat, type JobStatsOptions, jobStats } from './job-stats.js';
@@ -406,6 +414,26 @@ export class QueueAdmin<
   async setRetention(queue: string, options: RetentionOptions): Promise<QueueRetention> {
     this.assertOpen('setRetention()');
     return setRetention(this.pool, this.names, queue, options);
+  }
+
+  /** Sets a queue's flow limits; fields not given stay, null removes one (README: Flow control). */
+  async setLimits(queue: string, limits: LimitsOptions): Promise<QueueLimits> {
+    this.assertOpen('setLimits()');
+    return setLimits(this.pool, this.names, queue, limits);
+  }
+
+  /** One queue's flow limits, or those of every queue that has any. */
+  getLimits(): Promise<QueueLimits[]>;
+  getLimits(queue: string): Promise<QueueLimits>;
+  async getLimits(queue?: string): Promise<QueueLimits | QueueLimits[]> {
+    this.assertOpen('getLimits()');
+    return getLimits(this.pool, this.names, queue);
+  }
+
+  /** A queue's limits and their use now: slots in use, recent starts, waiting and running by key. */
+  async limitUsage(queue: string, options: { maxKeys?: number } = {}): Promise<LimitUsage> {
+    this.assertOpen('limitUsage()');
+    return limitUsage(this.pool, this.names, queue, options);
   }
 
   /** One queue's retention in force, or that of every queue with settings of its own. */

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { type ConnectionConfig, destroyConnection, SESSION_KEEPALIVE_SQL, timedQuery } from './connection.js';
 import { SessionNotPinnedError } from './errors.js';
+import type { FlowState } from './flow/state.js';
 import { SessionConnection } from './session.js';
 import { nextDueSql } from './sql/claim.js';
-import { cycleSql } from './sql/cycle.js';
+import { cycleSql, flowCycleSql } from './sql/cycle.js';
 import { releaseSql } from './sql/finish.js';
 import type { Names } from './sql/names.js';
 import type { ClaimedRecord, JobRecord } from './sql/rows.js';
@@ -59,6 +60,14 @@ interface OwnsRow {
 }
 
 const MAX_SCAN = 10_000;
+
+/** What the limited cycle says about its claim (flowCycleSql). */
+interface FlowAnswer {
+  locked: { id: string; slots: string[] }[];
+  limited: boolean;
+  wait_ms: number | null;
+  cursor: string | null;
+}
 const EMPTY_FINISH: FinishBatch = {
   leaving: { ids: [], results: [], cancelled: [] },
   failures: [],
@@ -78,6 +87,8 @@ export class Claimer {
   readonly workerId = randomBytes(6).toString('hex');
   private readonly sql: {
     cycle: string;
+    flowCycle: string;
+    unlockSlots: string;
     release: string;
     nextDue: string;
     session: string;
@@ -99,9 +110,13 @@ export class Claimer {
     private readonly onConnect?: (
       query: (text: string, values: unknown[]) => Promise<pg.QueryResult>,
     ) => Promise<void>,
+    /** Flow control: the limited queues, and the slots each held job took. */
+    private readonly flow?: FlowState,
   ) {
     this.sql = {
       cycle: cycleSql(names),
+      flowCycle: flowCycleSql(names),
+      unlockSlots: 'SELECT count(pg_advisory_unlock(s))::int AS n FROM unnest($1::bigint[]) AS s',
       release: releaseSql(names),
       nextDue: nextDueSql(names),
       session: `SELECT pg_backend_pid() AS pid, coalesce(array_agg(l.objid::int8), '{}') AS markers
@@ -167,6 +182,7 @@ export class Claimer {
     );
     this.session = session;
     this.generation++;
+    this.flow?.clear();
   }
 
   /** Throws SessionNotPinnedError unless this connection still has its backend to itself. */
@@ -316,7 +332,13 @@ export class Claimer {
     let ids = unlock;
     let failed: FailedRow[] | undefined;
     for (;;) {
-      const { rows } = await this.query('cycle', [
+      // A limited queue's claim, or a finish that frees slots, takes the limited cycle.
+      const limited = !!claim && !!this.flow?.isLimited(claim.queue);
+      const freed = this.flow?.holding ? this.flow.take(ids) : undefined;
+      const flow = limited || (freed !== undefined && freed.slots.length > 0);
+      const cursor = limited ? this.flow!.cursor(claim.queue) : null;
+      const extra = flow ? [freed?.slots ?? [], this.flow!.heldSlots(), freed?.queues ?? [], cursor] : [];
+      const { rows } = await this.query(flow ? 'flowCycle' : 'cycle', [
         ids,
         f.leaving.ids,
         f.failures.map((x) => x.id),
@@ -336,6 +358,7 @@ export class Claimer {
         f.leaving.results,
         f.leaving.cancelled,
         [...f.perQueue.values()].map((c) => `{${c.durations.join(',')}}`),
+        ...extra,
       ]);
       if (rows[0] && rows[0].backend_pid !== this.backend && this.client) {
         const error = new SessionNotPinnedError(
@@ -357,6 +380,15 @@ export class Claimer {
       }
       for (const id of (rows[0]?.locked_ids ?? []) as string[]) if (!claimed.has(id)) out.stale.push(id);
       out.complete = scanned < scan;
+      const fl = rows[0]?.flow as FlowAnswer | null | undefined;
+      if (limited && fl) {
+        for (const l of fl.locked) this.flow!.record(l.id, claim.queue, l.slots);
+        // Held back by a limit, not by a lack of due jobs: the worker waits for a finish's
+        // announcement or the rate limit's time, not for the next cycle.
+        if (fl.limited) out.complete = true;
+        if (fl.wait_ms != null) this.flow!.wait(fl.wait_ms);
+        this.flow!.setCursor(claim.queue, fl.cursor);
+      }
       const locked = out.jobs.length + out.exhausted.length + out.stale.length;
       if (locked === 0 && !out.complete && scan < MAX_SCAN) {
         scan = Math.min(scan * 4, MAX_SCAN);
@@ -372,6 +404,8 @@ export class Claimer {
   async release(unlock: string[], uncount: string[]): Promise<void> {
     if (unlock.length === 0) return;
     await this.query('release', [unlock, uncount]);
+    const freed = this.flow?.holding ? this.flow.take(unlock) : undefined;
+    if (freed && freed.slots.length > 0) await this.query('unlockSlots', [freed.slots]);
   }
 
   /** Milliseconds until the earliest scheduled job of these queues is due, by the database clock. */

@@ -431,3 +431,24 @@ export class InvalidUniqueError extends QueueError {
     this.value = value;
   }
 }
+
+/**
+ * A flow-control setting (setLimits(), a queue's `limits`, a task's `concurrencyKey`, an enqueue's
+ * `concurrencyKey`) is invalid: refused before anything is written. `option` names it.
+ */
+export class InvalidLimitError extends QueueError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('QUEUE_INVALID_LIMIT', `invalid ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** Limits were set for a queue no task, job, worker or queue setting names. */
+export class UnknownQueueError extends QueueError {
+  readonly queue: string;
+  constructor(queue: string, hint: string) {
+    super('QUEUE_UNKNOWN_QUEUE', `unknown queue ${JSON.stringify(queue)}: ${hint}`);
+    this.queue = queue;
+  }
+}

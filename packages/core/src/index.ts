@@ -23,6 +23,8 @@ export type { DrainScope } from './drain.js';
 export { drainScope, queueTables } from './drain.js';
 export * from './errors.js';
 export type { AttemptOutcome, EnqueueOperation, Instrumentation } from './instrumentation.js';
+export type { ConcurrencyKeyOption } from './flow/enqueue.js';
+export type { FlowLimits, LimitsOptions, LimitUsage, QueueLimits, RateLimit } from './flow/limits.js';
 export { parseJobId } from './job-id.js';
 export type { JobStat, JobStatsOptions } from './job-stats.js';
 export type { Logger, LogLevel } from './logger.js';

@@ -1,7 +1,10 @@
 import { type ConnectionOptions, QueueAdmin } from './admin.js';
 import { InsertBatcher } from './batcher.js';
 import { Coalescer } from './coalescer.js';
-import { ConfigError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import { ConfigError, InvalidLimitError, InvalidOptionError, UnknownTaskError } from './errors.js';
+import { declareLimits, type LimitsMap, recordLimits } from './flow/declare.js';
+import { concurrencyKeyOf, type KeyedRow, keyedInsert } from './flow/enqueue.js';
+import type { LimitsOptions } from './flow/limits.js';
 import {
   addMeta,
   checkInstrumentation,
@@ -72,6 +75,11 @@ export interface QueueOptions<M extends TaskMap = TaskMap> extends ConnectionOpt
    * @queue/otel. None by default, and then they cost nothing. See instrumentation.ts.
    */
   instrumentation?: Instrumentation;
+  /**
+   * Flow limits by queue name (README "Flow control"), each a queue a task of the map goes to;
+   * recorded by each worker when it starts (the last writer wins; fields not given stay).
+   */
+  limits?: LimitsMap;
 }
 
 export interface QueueEvents {
@@ -103,6 +111,8 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
   /** The schedules this queue declares, checked. */
   private readonly declared: ScheduleDef[];
   private readonly instrumentation: Instrumentation | undefined;
+  /** The flow limits this queue declares, checked. */
+  private readonly declaredLimits: [string, LimitsOptions][];
 
   constructor(options: QueueOptions<M>) {
     super(options);
@@ -114,6 +124,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     this.checksTaskNames = options.tasks !== undefined;
     this.tasks = normalizeTasks(options.tasks);
     this.declared = declareSchedules(options.schedules, { tasks: this.taskMap(), maxPayloadBytes: max });
+    this.declaredLimits = declareLimits(options.limits, this.tasks);
     // Every job of a queue with a task map carries its definition's options, so its inserts
     // skip the tasks table altogether; a queue without one lets the database fill them.
     const resolving = !this.checksTaskNames;
@@ -162,9 +173,12 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
           : await this.uniqueBatcher.add(row);
       return job as Job<PayloadOf<M[K]>, K>;
     }
-    const record: Inserted = options.client
-      ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
-      : await this.batcher.add(row);
+    const record: Inserted = (row as KeyedRow).concurrencyKey
+      ? (await this.insert(options.client ?? this.pool, keyedInsert(this.names, [row], !!options.client)))
+          .rows[0]
+      : options.client
+        ? (await this.insert(options.client, this.inserts.one(row, true))).rows[0]
+        : await this.batcher.add(row);
     await this.announce(options.client, [{ queue: insertedQueue(row, record), delay_ms: record.delay_ms }]);
     const job = withXid(insertedJob(row, record), record) as Job<PayloadOf<M[K]>, K>;
     this.emit('enqueued', { job });
@@ -208,7 +222,9 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
     const { client } = options;
     if (rows.some((r) => r.unique))
       return this.enqueueUnique(rows, client, client ? undefined : this.conflictGuess);
-    const { rows: records } = (await this.insert(client ?? this.pool, this.inserts.many(rows, !!client))) as {
+    const keyed = rows.some((r) => (r as KeyedRow).concurrencyKey);
+    const insert = keyed ? keyedInsert(this.names, rows, !!client) : this.inserts.many(rows, !!client);
+    const { rows: records } = (await this.insert(client ?? this.pool, insert)) as {
       rows: Inserted[];
     };
     // RETURNING gives no order guarantee; ids were assigned in input order.
@@ -350,6 +366,11 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       meta,
     };
     if (unique) row.unique = unique;
+    const key = concurrencyKeyOf(task, payload, options.concurrencyKey, def?.concurrencyKey);
+    if (key !== undefined) {
+      if (unique) throw new InvalidLimitError('concurrencyKey', 'cannot be combined with `unique` yet');
+      (row as KeyedRow).concurrencyKey = key;
+    }
     return row;
   }
 
@@ -420,6 +441,7 @@ export class Queue<M extends TaskMap = TaskMap> extends QueueAdmin<QueueEvents> 
       async () => {
         await this.recordTasks(tasks);
         await this.schedules('worker.start()').register(this.declared);
+        await recordLimits(this.pool, this.names, this.declaredLimits);
       },
     );
     this.ownWorkers.add(worker);

@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import { checkKeyOption } from './flow/enqueue.js';
 import { checkTaskOptions, DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_QUEUE, show } from './options.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { TaskContract, TaskDefinition, TaskHandler, TaskMap, TaskOptions } from './types.js';
@@ -10,7 +11,15 @@ import type { TaskContract, TaskDefinition, TaskHandler, TaskMap, TaskOptions } 
 const CONTRACT = Symbol.for('@queue/core:task-contract');
 
 /** What a contract may hold: the task options and a schema, never a handler. */
-const CONTRACT_KEYS = new Set(['schema', 'queue', 'priority', 'maxAttempts', 'timeout', 'backoff']);
+const CONTRACT_KEYS = new Set([
+  'schema',
+  'queue',
+  'priority',
+  'maxAttempts',
+  'timeout',
+  'backoff',
+  'concurrencyKey',
+]);
 
 /** One task as the queue keeps it: a definition, or a contract whose handler lives elsewhere. */
 export type TaskSpec = TaskOptions & { schema?: StandardSchemaV1; handler?: TaskHandler };
@@ -67,6 +76,7 @@ export function defineTask(contract: TaskOptions & { schema?: StandardSchemaV1 }
     }
   }
   checkTaskOptions('defineTask()', contract);
+  checkKeyOption('defineTask()', contract.concurrencyKey);
   checkSchema('defineTask().schema', contract.schema);
   return new Contract(contract) as unknown as TaskContract;
 }
@@ -96,6 +106,7 @@ export function normalizeTasks(tasks: TaskMap | undefined): Map<string, TaskSpec
       );
     }
     checkTaskOptions(`tasks.${name}`, spec);
+    checkKeyOption(`tasks.${name}`, spec.concurrencyKey);
     checkSchema(`tasks.${name}.schema`, spec.schema);
     out.set(name, spec);
   }

@@ -139,6 +139,11 @@ export interface TaskOptions {
   /** Milliseconds; past it the signal is aborted and the attempt counts as failed. */
   timeout?: number;
   backoff?: Backoff;
+  /**
+   * The jobs' concurrency key for flow control (README "Flow control"): a payload field's
+   * name, or a function of the payload returning a string. The enqueue option wins.
+   */
+  concurrencyKey?: string | ((payload: any) => string);
 }
 
 export interface TaskDefinition<Input = any, Output = Input, Result = unknown> extends TaskOptions {
@@ -218,6 +223,8 @@ export interface EnqueueOptions {
    * InvalidUniqueError before anything is written. See the README's "Unique jobs".
    */
   unique?: UniqueOptions;
+  /** The job's key for per-key limits and fairness (README "Flow control"); a string. */
+  concurrencyKey?: string;
   /**
    * Write the job with this client, e.g. inside your own transaction: workers see it only
    * after your COMMIT, and never if you roll back.

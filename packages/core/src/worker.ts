@@ -4,6 +4,7 @@ import { Claimer, type ClaimResult } from './claimer.js';
 import { type ConnectionConfig, reconnectDelay, sleep } from './connection.js';
 import { TypedEmitter } from './emitter.js';
 import { JobCancelledError, LockLostError, SessionNotPinnedError, WorkerStoppingError } from './errors.js';
+import { FlowState, LIMITS_REFRESH_MS, LIMITS_WAKE } from './flow/state.js';
 import { logLost, type OutcomeSink, reportExhausted, reportOutcomes } from './job-log.js';
 import { Listener, type Wake } from './listener.js';
 import { childLogger, type Logger } from './logger.js';
@@ -81,6 +82,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   private readonly progress: ProgressWriter;
   /** The schema was found migrated (once, on the first claimer session). */
   private schemaChecked = false;
+  /** Flow control: which queues have limits, and the slots held jobs took (flow/state.ts). */
+  private readonly flow: FlowState;
 
   constructor(
     private readonly config: ConnectionConfig,
@@ -100,6 +103,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     for (const [name, concurrency] of this.opts.queues) {
       this.queues.set(name, { name, concurrency, running: 0, dirty: true, wakes: 0, tasks: known });
     }
+    this.flow = new FlowState(names, [...this.queues.keys()], {
+      wait: (ms) => this.wakeAt(ms),
+      changed: () => this.wakeAll(),
+    });
     this.claimer = new Claimer(
       config,
       names,
@@ -114,7 +121,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           this.schemaChecked = true;
         }
         await this.presence.register(query);
+        await this.flow.refresh(query);
       },
+      this.flow,
     );
     this.presence = new WorkerPresence({
       claimer: this.claimer,
@@ -151,6 +160,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       intervals: [
         [this.opts.pollInterval, () => this.wakeAll()],
         [SESSION_CHECK_MS, () => void this.verifySession()],
+        [LIMITS_REFRESH_MS, () => void this.flow.refresh((t, v) => this.claimer.run(t, v)).catch(() => {})],
       ],
     });
     this.sink = { logger, emit: (e, ...a) => this.emit(e, ...a), wakeAt: (ms) => this.wakeAt(ms) };
@@ -285,6 +295,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   // ---- waking -------------------------------------------------------------------------
 
   private onWake(wake: Wake): void {
+    if (wake.queue === LIMITS_WAKE) {
+      void this.flow.refresh((t, v) => this.claimer.run(t, v), true).catch(() => {});
+      return;
+    }
     if (wake.queue === SCHEDULES_WAKE) {
       this.services.scheduler.wake(wake.delayMs);
       return;

@@ -2,6 +2,7 @@ import { bulkWorkload } from './bulk.js';
 import type { Workload } from './common.js';
 import { drainWorkload } from './drain.js';
 import { enqueueWorkload } from './enqueue.js';
+import { flowGlobalWorkload, flowKeysWorkload } from './flow.js';
 import { historyWorkload } from './history.js';
 import { latencyWorkload } from './latency.js';
 import { loadWorkload } from './load.js';
@@ -15,6 +16,8 @@ export const WORKLOADS: Workload[] = [
   uniqueWorkload,
   drainWorkload,
   historyWorkload,
+  flowGlobalWorkload,
+  flowKeysWorkload,
   latencyWorkload,
   loadWorkload,
   scaleWorkload,

@@ -21,7 +21,10 @@ const LOST_MESSAGE =
  * - The same UPDATE counts the claim (`claims`, never reset; the fencing token's counter):
  *   greatest() carries on from attempts where a row was last claimed by a version without it.
  * - Each attempt starts with no progress (ctx.progress()); the previous attempt's is cleared.
- * - A paused queue (a row in queues with paused_at set) yields no candidates.
+ * - A paused queue (a row in queues with paused_at set) yields no candidates, and so does a
+ *   queue with flow limits (flow_limited, migration 0012): those are claimed by the limited
+ *   claim (flow/claim-sql.ts), and a worker that has not yet heard of new limits must not
+ *   overshoot them. The same probe of the same row as before: no cost to plain queues.
  * - A claimed job gives up its unique key's queued slot (`unique_queued`, migration 0011), so
  *   that a running job does not block a new one in the default unique mode. For jobs without a
  *   key it is NULL already: their rows are unchanged by it and their update stays HOT.
@@ -34,16 +37,26 @@ export function claimCtes(n: Names, p: number): string {
       SELECT id FROM ${n.q}.jobs
       WHERE queue = ${queue}::text AND failed_at IS NULL AND run_at <= now()
         AND task = ANY(${tasks}::text[]) AND id <> ALL(${held}::bigint[])
-        AND NOT EXISTS (SELECT 1 FROM ${n.q}.queues p WHERE p.name = ${queue}::text AND p.paused_at IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM ${n.q}.queues p WHERE p.name = ${queue}::text
+          AND (p.paused_at IS NOT NULL OR p.flow_limited))
       ORDER BY priority, run_at, id
       LIMIT ${scan}::int
     ), locked AS MATERIALIZED (
       SELECT id FROM candidates WHERE pg_try_advisory_lock(${n.lockKey('id')}) LIMIT ${want}::int
-    ), claimed AS (
+    ), ${claimedCte(n, 'SELECT id FROM locked', 'now()')}`;
+}
+
+/**
+ * The claim's UPDATE of the locked rows (see claimCtes), shared by the plain claim and the
+ * limited one (flow/claim-sql.ts). `ids` selects the locked ids; `startedAt` is when they start
+ * (the limited claim gives the time its rate limit logged).
+ */
+export function claimedCte(n: Names, ids: string, startedAt: string): string {
+  return `claimed AS (
       UPDATE ${n.q}.jobs j SET
         attempts = CASE WHEN j.attempts < j.max_attempts THEN j.attempts + 1 ELSE j.attempts END,
         claims = greatest(j.claims, j.attempts) + 1,
-        started_at = now(),
+        started_at = ${startedAt},
         progress = NULL,
         unique_queued = NULL,
         failed_at = CASE WHEN j.attempts < j.max_attempts THEN NULL ELSE now() END,
@@ -52,7 +65,7 @@ export function claimCtes(n: Names, p: number): string {
           THEN j.errors || jsonb_build_array(jsonb_build_object(
             'attempt', j.attempts, 'at', now(), 'message', '${LOST_MESSAGE}'))
           ELSE j.errors END
-      WHERE j.id = ANY(ARRAY(SELECT id FROM locked)) AND j.failed_at IS NULL AND j.run_at <= now()
+      WHERE j.id = ANY(ARRAY(${ids})) AND j.failed_at IS NULL AND j.run_at <= now()
       RETURNING ${JOB_COLUMNS('j')}, j.claims, j.cancel_requested_at IS NOT NULL AS cancel_requested
     )`;
 }
