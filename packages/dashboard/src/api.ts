@@ -7,6 +7,7 @@ import { runningJobs } from './data/running.js';
 import { scheduleSource } from './data/schedules.js';
 import { parseRange, throughputSource } from './data/throughput.js';
 import { json } from './http.js';
+import { limitRoutes } from './limits.js';
 import type { ResolvedOptions } from './options.js';
 import type { Route } from './router.js';
 import type { Csrf } from './security/csrf.js';
@@ -96,6 +97,7 @@ export function apiRoutes(options: ResolvedOptions, csrf: Csrf): Route[] {
       route: '/api/schedules',
       handler: async () => json(200, { now: new Date(), schedules: await schedules() }),
     },
+    ...limitRoutes(queue),
     ...actionRoutes(queue),
   ];
 }

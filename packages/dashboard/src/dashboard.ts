@@ -35,6 +35,9 @@ const CORE_STATUS: Record<string, number> = {
   QUEUE_SCHEDULE_NOT_FOUND: 404,
   // A schedule that kept changing under resumeSchedule(); trying again works.
   QUEUE_SCHEDULE_CONTENDED: 409,
+  // setLimits(): a bad limit, or a queue no task, job or worker names.
+  QUEUE_INVALID_LIMIT: 400,
+  QUEUE_UNKNOWN_QUEUE: 404,
 };
 
 /**

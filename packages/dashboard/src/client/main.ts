@@ -4,6 +4,7 @@ import { Poller } from './live.js';
 import type { Page, PageContext } from './page.js';
 import { jobPage } from './pages/job.js';
 import { jobsPage } from './pages/jobs.js';
+import { limitsPage } from './pages/limits.js';
 import { overviewPage } from './pages/overview.js';
 import { runningPage } from './pages/running.js';
 import { schedulesPage } from './pages/schedules.js';
@@ -14,6 +15,7 @@ const NAV = [
   ['#/running', 'Running', 'running'],
   ['#/failed', 'Failed', 'failed'],
   ['#/schedules', 'Schedules', 'schedules'],
+  ['#/limits', 'Limits', 'limits'],
 ] as const;
 
 let poller: Poller | undefined;
@@ -25,6 +27,7 @@ function pageFor(ctx: PageContext): Page {
   if (first === 'failed') return jobsPage(ctx, 'failed');
   if (first === 'running') return runningPage(ctx);
   if (first === 'schedules') return schedulesPage(ctx);
+  if (first === 'limits') return limitsPage(ctx);
   return overviewPage(ctx);
 }
 
