@@ -97,7 +97,7 @@ export function limitsPage(ctx: PageContext): Page {
           stats,
         ),
       ),
-      h('h3', { class: 'chart-title' }, 'Waiting by key'),
+      h('h3', { class: 'chart-title limits-keys-title' }, 'Waiting by key'),
       h(
         'div',
         { class: 'table-wrap' },
