@@ -10,7 +10,7 @@ import {
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StandaloneServer, startDashboardServer } from '../src/index.js';
-import { openBrowser, waitForText } from './helpers/browser.js';
+import { horizontalOverflow, openBrowser, smallTargets, waitForText } from './helpers/browser.js';
 
 /**
  * The Limits page (issue 15): a queue with flow limits shows its slots in use of the limit,
@@ -98,6 +98,15 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('the limits page in a browse
     // The form starts with the limits in force.
     expect(await page.inputValue(`${card} [data-testid="concurrency"]`)).toBe('2');
     await browser.screenshot('limits-held');
+
+    // On a 390 px phone: nothing sticks out past the screen, every control is big enough to tap.
+    const phone = await browser.phone();
+    await phone.page.goto(`${server.url}#/limits`);
+    await waitForText(phone.page, cell('in-use'), '2 / 2');
+    await phone.screenshot('limits-phone');
+    expect(await horizontalOverflow(phone.page)).toMatchObject({ by: 0 });
+    expect(await smallTargets(phone.page)).toEqual([]);
+    await phone.context.close();
 
     // Raise the global limit from the page: the worker hears of it and starts a third key's job.
     await setField(page, 'concurrency', '3');
