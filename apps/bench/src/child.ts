@@ -59,7 +59,7 @@ async function handle(message: ToChild): Promise<void> {
   switch (message.type) {
     case 'init': {
       const peer = await loadPeer(message.peer);
-      worker = await peer.prepareWorker(message.target as Target, onJob);
+      worker = await peer.prepareWorker(message.target as Target, onJob, { tracing: message.tracing });
       send({ type: 'ready', rssKb: Math.round(process.memoryUsage.rss() / 1024) });
       return;
     }
@@ -97,6 +97,7 @@ async function handle(message: ToChild): Promise<void> {
         sampledPeakRssKb: Math.round(rssPeak / 1024),
         cpuMs: (cpu.user + cpu.system) / 1000,
         wallMs,
+        spans: await worker?.spans?.(),
       };
       // Some libraries keep timers alive after stop(); once the result is out, we are done.
       process.send?.({ type: 'result', result } satisfies ToParent, () => process.exit(0));

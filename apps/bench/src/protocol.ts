@@ -1,7 +1,10 @@
+import type { TracingMode } from './peers/queue-tracing.js';
+
 /** Messages between the bench process (worker-host.ts) and the worker process (child.ts). */
 
 export type ToChild =
-  | { type: 'init'; peer: string; target: unknown }
+  /** `tracing`: @queue's worker with @queue/otel and an in-memory exporter (workloads/tracing.ts). */
+  | { type: 'init'; peer: string; target: unknown; tracing?: TracingMode }
   | { type: 'ping'; id: number }
   /** `offset`: the child's clock minus the bench's, so latencies are in the bench's clock. */
   | { type: 'start'; expect: number; offset: number; recordStarts: boolean }
@@ -22,6 +25,8 @@ export interface ChildResult {
   /** User + system CPU of the worker process while running. */
   cpuMs: number;
   wallMs: number;
+  /** With tracing: the spans the worker's exporter received. */
+  spans?: number;
 }
 
 export type ToParent =

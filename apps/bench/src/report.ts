@@ -70,6 +70,36 @@ function rows(result: BenchResult): Row[] {
         versus: { workload: 'drain', metric: 'jobsPerSec', label: 'plain' },
       }),
     ),
+    ...(['Simple', 'Batch'] as const).flatMap((mode): Row[] => {
+      const label = mode === 'Simple' ? 'tracing, in-memory exporter' : 'tracing, batched to memory';
+      const versus = (metric: string) => ({ workload: 'tracing', metric, label: 'off' });
+      return [
+        {
+          workload: 'tracing',
+          metric: `enqueue${mode}PerSec`,
+          label: `enqueue, ${s.enqueue.producers} producers, ${label}`,
+          unit: 'jobs/s',
+          better: 'higher',
+          versus: versus('enqueueOffPerSec'),
+        },
+        {
+          workload: 'tracing',
+          metric: `drain${mode}PerSec`,
+          label: `drain ${s.drain.jobs} jobs, ${label}`,
+          unit: 'jobs/s',
+          better: 'higher',
+          versus: versus('drainOffPerSec'),
+        },
+        {
+          workload: 'tracing',
+          metric: `drain${mode}CpuMsPer1kJobs`,
+          label: `worker CPU per 1,000 jobs, ${label}`,
+          unit: 'ms',
+          better: 'lower',
+          versus: versus('drainOffCpuMsPer1kJobs'),
+        },
+      ];
+    }),
     { workload: 'latency', metric: 'p50', label: 'latency idle p50', unit: 'ms', better: 'lower' },
     { workload: 'latency', metric: 'p95', label: 'latency idle p95', unit: 'ms', better: 'lower' },
     { workload: 'latency', metric: 'p99', label: 'latency idle p99', unit: 'ms', better: 'lower' },

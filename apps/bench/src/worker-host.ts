@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { now } from './clock.js';
 import { workerEntry } from './compile.js';
+import type { TracingMode } from './peers/queue-tracing.js';
 import type { Target } from './peers/types.js';
 import type { ChildResult, ToChild, ToParent } from './protocol.js';
 
@@ -36,7 +37,7 @@ export class WorkerProcess {
     child.on('exit', (code, signal) => this.fail(new Error(`worker process exited (${code ?? signal})`)));
   }
 
-  static async spawn(peer: string, target: Target): Promise<WorkerProcess> {
+  static async spawn(peer: string, target: Target, tracing?: TracingMode): Promise<WorkerProcess> {
     const entry = await workerEntry(SRC, join(BENCH_ROOT, '.cache', 'worker'));
     const execArgv: string[] = [];
     // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each worker process, for profiling a peer.
@@ -46,7 +47,7 @@ export class WorkerProcess {
     const child = fork(entry, [], { cwd: BENCH_ROOT, execArgv, execPath: process.execPath, silent: true });
     const host = new WorkerProcess(child);
     try {
-      const ready = await host.request({ type: 'init', peer, target }, 'ready', 60_000);
+      const ready = await host.request({ type: 'init', peer, target, tracing }, 'ready', 60_000);
       host.readyRssKb = ready.type === 'ready' ? ready.rssKb : 0;
       await host.calibrate();
     } catch (error) {

@@ -22,6 +22,7 @@ const WORKLOADS = [
   'history',
   'flow-global',
   'flow-keys',
+  'tracing',
   'latency',
   'load',
   'scale',
@@ -67,6 +68,9 @@ it('runs the smoke benchmark on @queue: every workload, every job, a table and J
     expect(m('scale').p1JobsPerSec).toBeGreaterThan(0);
     // Flow limits: every job drained once, beside the plain drain (see workloads/flow.ts).
     for (const w of ['flow-global', 'flow-keys']) expect(m(w).duplicates, w).toBe(0);
+    // Tracing: one enqueue span per enqueue call and one run span per job, in each mode.
+    expect(m('tracing').spansMissing).toBe(0);
+    expect(m('tracing').drainSimplePerSec).toBeGreaterThan(0);
     expect(lines0(result)).toMatch(/1,000 keys at limit 1 \[jobs\/s\]\s+\|\s+[\d,.]+ \([+-]\d+% vs plain\)/);
     expect(json.targets).toHaveLength(13);
     for (const t of json.targets)

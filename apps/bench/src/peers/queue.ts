@@ -98,16 +98,26 @@ export const queuePeer: Peer = {
     };
   },
 
-  async prepareWorker(target, onJob) {
+  async prepareWorker(target, onJob, options) {
+    // Loaded only when asked for, so the untraced worker process holds no OpenTelemetry code.
+    const tracing =
+      options?.tracing && options.tracing !== 'off'
+        ? (await import('./queue-tracing.js')).startTracing(options.tracing)
+        : undefined;
     const queue = new Queue({
       connectionString: target.databaseUrl,
       logger: silentLogger,
       tasks: { [TASK]: (payload: JobPayload) => onJob(payload) },
+      instrumentation: tracing?.instrumentation,
     });
     const worker = queue.worker({ concurrency: CONCURRENCY });
     return {
       start: () => worker.start(),
-      stop: () => queue.close(),
+      stop: async () => {
+        await queue.close();
+        await tracing?.stop();
+      },
+      spans: tracing ? () => tracing.spans() : undefined,
     };
   },
 };

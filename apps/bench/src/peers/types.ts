@@ -1,3 +1,4 @@
+import type { TracingMode } from './queue-tracing.js';
 /**
  * The one small interface every system under test implements, so each workload is written
  * once. A peer module is imported lazily and on its own in the worker process, so that the
@@ -66,6 +67,8 @@ export interface PreparedWorker {
   /** Starts consuming; the drain clock starts just before this call. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** With tracing: the spans exported so far (after a flush). */
+  spans?(): Promise<number>;
 }
 
 export interface Peer {
@@ -89,7 +92,11 @@ export interface Peer {
    * Runs in the worker process: builds the peer's worker with a no-op handler that calls
    * `onJob` with each job's payload as the handler starts.
    */
-  prepareWorker(target: Target, onJob: (payload: JobPayload) => void): Promise<PreparedWorker>;
+  prepareWorker(
+    target: Target,
+    onJob: (payload: JobPayload) => void,
+    options?: { tracing?: TracingMode },
+  ): Promise<PreparedWorker>;
 }
 
 /** Connections each producer side may open: 16 concurrent producers need 16. */

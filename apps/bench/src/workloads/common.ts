@@ -1,6 +1,7 @@
 import { now, sleep } from '../clock.js';
 import type { Sizes } from '../config.js';
 import { backendCpuMs, cpuBetween } from '../db.js';
+import type { TracingMode } from '../peers/queue-tracing.js';
 import type { JobPayload, Peer, PeerClient, Target } from '../peers/types.js';
 import type { ChildResult } from '../protocol.js';
 import { percentiles } from '../stats.js';
@@ -78,8 +79,9 @@ export async function timedDrain(
   ctx: WorkloadContext,
   expected: number,
   capMs: number,
+  tracing?: TracingMode,
 ): Promise<DrainOutcome> {
-  const worker = await WorkerProcess.spawn(ctx.peer.name, ctx.target);
+  const worker = await WorkerProcess.spawn(ctx.peer.name, ctx.target, tracing);
   const postgres = ctx.peer.backend === 'postgres';
   try {
     const cpu0 = postgres ? await backendCpuMs(ctx.target.databaseUrl) : undefined;

@@ -7,6 +7,7 @@ import { historyWorkload } from './history.js';
 import { latencyWorkload } from './latency.js';
 import { loadWorkload } from './load.js';
 import { scaleWorkload } from './scale.js';
+import { tracingWorkload } from './tracing.js';
 import { uniqueWorkload } from './unique.js';
 
 /** In run order. `memory` is not a workload of its own: it is read from the drain's worker process. */
@@ -18,6 +19,7 @@ export const WORKLOADS: Workload[] = [
   historyWorkload,
   flowGlobalWorkload,
   flowKeysWorkload,
+  tracingWorkload,
   latencyWorkload,
   loadWorkload,
   scaleWorkload,
