@@ -165,7 +165,7 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('the schedules page in a bro
       const overflow = await horizontalOverflow(phone.page);
       expect(overflow, overflow.culprits.join(', ')).toMatchObject({ by: 0, hidden: [] });
       expect(await smallTargets(phone.page)).toEqual([]);
-      // All five nav links fit, the new one too: the nav does not need scrolling.
+      // All six nav links fit: the nav does not need scrolling.
       expect(await phone.page.$eval('.nav', (nav) => nav.scrollWidth - nav.clientWidth)).toBe(0);
       await phone.screenshot('schedules-phone');
     } finally {
@@ -183,6 +183,9 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('the schedules page in a bro
     });
     try {
       const { page } = browser;
+      // The previous test opened and closed a phone tab: make sure this one is in front, so it
+      // renders and playwright's clicks (which wait on animation frames) go through.
+      await page.bringToFront();
       await queue.createSchedule('doomed', { task: 'report', every: '1h' });
       await page.goto(`${slow.url}#/schedules`);
       await page.locator(`${row('doomed')} [data-testid="pause"]`).waitFor();
@@ -208,6 +211,7 @@ describe.skipIf(optedOut(CHROMIUM))(titleWithOptOut('the schedules page in a bro
 
   it('offers no actions when read-only, and refuses them over the API', async () => {
     const { page } = browser;
+    await page.bringToFront();
     await queue.createSchedule('nightly', { task: 'report', cron: '0 3 * * *' });
     await page.goto(`${readOnlyServer.url}#/schedules`);
     await page.locator(row('nightly')).waitFor();

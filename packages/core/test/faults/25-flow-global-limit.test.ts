@@ -28,36 +28,42 @@ describe('fault 25: a global concurrency limit across processes', () => {
       spawnFixture('flow-worker.ts', { env: { DATABASE_URL: db.url, CONCURRENCY: String(CONCURRENCY) } });
     const workers: Spawned[] = await Promise.all(Array.from({ length: PROCESSES }, spawn));
     const t0 = performance.now();
-    await producer.enqueueMany(
-      Array.from({ length: JOBS }, () => ({ task: 'run' as const, payload: { ms: RUN_MS } })),
+    // Jobs 100-104 and 300-304 run for 2 s: the kills below wait for a process running one, so
+    // each kill lands while its process holds a slot. (A kill timed on any running 20 ms job
+    // missed it in a CI run: the job had ended by the time the signal was sent.)
+    const LONG_MS = 2_000;
+    const isLong = (i: number) => (i >= 100 && i < 105) || (i >= 300 && i < 305);
+    const jobs = await producer.enqueueMany(
+      Array.from({ length: JOBS }, (_, i) => ({
+        task: 'run' as const,
+        payload: { ms: isLong(i) ? LONG_MS : RUN_MS },
+      })),
     );
+    const longIds = jobs.filter((_, i) => isLong(i)).map((j) => j.id);
     // Kill two processes while they hold slots (each after some of the jobs have run): their
     // sessions die, Postgres frees their slots and job locks, and a new process takes over.
     const killedAt = new Map<number, number>();
-    for (const [i, after] of [
-      [0, 100],
-      [1, 300],
-    ] as const) {
+    for (const after of [100, 300]) {
       await waitFor(
         `${after} runs`,
         async () => (await db.query('SELECT count(*)::int AS n FROM flow_runs'))[0].n >= after,
-        {
-          timeoutMs: 30_000,
-          intervalMs: 20,
-        },
+        { timeoutMs: 30_000, intervalMs: 20 },
       );
-      const w = workers[i]!;
-      // While it runs a job, so holding a slot: Postgres must free it with the session.
-      await waitFor(
-        `process ${w.pid} running a job`,
+      // A live process running one of the 2 s jobs, so holding a slot: Postgres must free it
+      // with the session.
+      const pid = await waitFor(
+        'a process running a 2 s job',
         async () =>
           (
-            await db.query('SELECT count(*)::int AS n FROM flow_runs WHERE pid = $1 AND ended IS NULL', [
-              w.pid,
-            ])
-          )[0].n > 0,
+            await db.query(
+              `SELECT pid FROM flow_runs WHERE ended IS NULL AND job_id = ANY($1::bigint[])
+                 AND pid <> ALL($2::int[]) ORDER BY started DESC LIMIT 1`,
+              [longIds, [...killedAt.keys()]],
+            )
+          )[0]?.pid as number | undefined,
         { timeoutMs: 30_000, intervalMs: 5 },
       );
+      const w = workers.find((x) => x.pid === pid)!;
       killedAt.set(w.pid, await dbNow());
       w.child.kill('SIGKILL');
       await w.exited;
@@ -100,7 +106,8 @@ describe('fault 25: a global concurrency limit across processes', () => {
     expect(againOutsideKills).toBe(0);
     expect(interrupted).toBeGreaterThan(0);
     expect(history).toBe(JOBS);
-    for (const w of workers.slice(2)) w.child.kill('SIGTERM');
-    await Promise.all(workers.slice(2).map((w) => w.exited));
+    const alive = workers.filter((w) => !killedAt.has(w.pid));
+    for (const w of alive) w.child.kill('SIGTERM');
+    await Promise.all(alive.map((w) => w.exited));
   }, 90_000);
 });

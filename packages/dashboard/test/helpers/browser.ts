@@ -77,7 +77,9 @@ export async function waitForText(
   await page.waitForFunction(
     ([sel, want]) => document.querySelector(sel!)?.textContent?.trim() === want,
     [selector, text] as const,
-    { timeout, polling: 'raf' },
+    // Polled on a timer, not on animation frames: a tab Chromium has put in the background (a
+    // phone tab opened and closed beside it) runs no frames, and the wait would stall.
+    { timeout, polling: 50 },
   );
 }
 
